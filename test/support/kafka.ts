@@ -1,0 +1,58 @@
+import { Kafka, logLevel, Partitioners, type Producer, type ProducerConfig } from 'kafkajs';
+import type { TestStack } from './stack.ts';
+
+// kafkajs 2 warns once per process that its default partitioner changed in 2.0; we choose the
+// default partitioner explicitly below, so the warning says nothing.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+/** A kafkajs client for a test; only errors are logged, so test output stays readable. */
+export function createTestKafka(stack: TestStack, clientId = 'fracture-harvester-test'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.ERROR,
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+}
+
+/** A producer with the explicit default partitioner (murmur2, as the Java client). */
+export function createTestProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+}
+
+/**
+ * Creates topics (the broker does not auto-create them) and waits until each has a leader.
+ * Returns a disposer that deletes them.
+ */
+export async function createTopics(
+  kafka: Kafka,
+  topics: Array<{ topic: string; numPartitions?: number }>,
+): Promise<() => Promise<void>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return () =>
+    deleteTopics(
+      kafka,
+      topics.map((t) => t.topic),
+    );
+}
+
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}
