@@ -40,4 +40,15 @@ export function registerCommands(program: Command): void {
       ].join('\n'),
     )
     .action(async (opts) => (await import('./aals.ts')).aalsCommand(opts));
+  program
+    .command('distill')
+    .description(
+      'Train, evaluate and export the detector (Python + PyTorch): distill supervised|distill|evaluate|export ... ' +
+        "(`harvester distill --help` for the distiller's own help)",
+    )
+    .argument('[args...]', 'arguments for `python -m distiller`')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (args: string[]) => (await import('./distill.ts')).distillCommand(args));
 }

@@ -35,20 +35,7 @@ def test_detections(case):
     assert got == case["expected"]
 
 
-# The fixture's last curve point of this case says 5 false positives (1.67 FP/image), but its own
-# "why" lists 4 (0.8, 0.7, 0.6, 0.4); 0.3 is a TP. Reported to the lead; the sensitivities and the
-# score are right either way. Not strict, so the case passes again once the fixture is corrected.
-KNOWN_FIXTURE_ERRORS = {"three images, one without boxes"}
-
-
-def _froc_cases():
-    for c in CASES["froc"]:
-        marks = [pytest.mark.xfail(reason="fixture curve error, see comment", strict=False)] \
-            if c["name"] in KNOWN_FIXTURE_ERRORS else []
-        yield pytest.param(c, id=c["name"], marks=marks)
-
-
-@pytest.mark.parametrize("case", list(_froc_cases()))
+@pytest.mark.parametrize("case", CASES["froc"], ids=lambda c: c["name"])
 def test_froc(case):
     r = froc([_map(im["map"]) for im in case["images"]], [im["boxes"] for im in case["images"]],
              case["suppressionRadius"], case["rates"])

@@ -1,0 +1,334 @@
+"""Training: `supervised` (the teacher, on the region-labelled set D_R) and `distill` (the student,
+on D_R with true box masks plus record-labelled images with targets per PAPER.md).
+
+Loss: pixel-wise binary cross-entropy on logits, as in the paper, with an optional positive weight
+(--pos-weight, default 1). We keep it unweighted by default on purpose: the paper's premise is that
+a detector trained this way on rare positives is biased low, and AALS exists to correct that bias;
+re-weighting or a focal loss would change the teacher the method is meant to improve, and would
+make the ablation answer a different question.
+
+Augmentation: random translation by whole output cells (so box masks move exactly with the image)
+and mild gamma/contrast/brightness jitter. No horizontal flip by default: a flipped chest film is
+anatomically implausible (the heart moves to the right) and would teach the model images it never
+sees; findings carry a side in the reports. --hflip turns it on for experiments.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from . import CLASSES
+from .data import Prepared, box_mask, load_prepared
+from .evaluate import evaluate_model, predict, summary_line
+from .model import Detector, build_model, count_parameters, load_checkpoint, save_checkpoint
+from .targets import SharpenParams, negative_target, params_for, positive_target
+
+
+@dataclass
+class TrainOptions:
+    mode: str  # supervised | distill
+    prepared: str
+    out: str
+    model: str = "cpu"
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # mixed precision, only where it helps (CUDA)
+    pos_weight: float = 1.0
+    shift: int = 2  # max translation, in output cells
+    hflip: bool = False
+    jitter: bool = True
+    threads: int = 0  # CPU threads (0 = torch's default)
+    version: str | None = None
+    parent_version: str | None = None
+    # distill
+    teacher: str | None = None  # checkpoint (.pt) of the teacher, run offline on the cohort
+    method: str = "aals"
+    a0: float = 4.0
+    a: float | None = None
+    t: float | None = None
+    eps: float = 1e-6
+    database: str | None = None  # read targets from pseudo_labels instead of running a teacher
+    teacher_version: str | None = None
+    record_limit: int = 0  # use at most this many record images (0 = all)
+    eval_split: str = "region-test"
+    log_every: int = 0  # steps between progress lines (0 = per epoch only)
+
+
+@dataclass
+class TrainingSet:
+    indices: np.ndarray  # prepared image indices
+    targets: np.ndarray  # float32 [M, C, h, w]
+    weights: np.ndarray  # float32 [M, C]: 0 excludes a class of an image from the loss
+    counts: dict = field(default_factory=dict)
+
+
+def log(event: str, **fields) -> None:
+    """One JSON line on stdout per progress event (the harvester CLI streams it)."""
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but CUDA is not available to this PyTorch")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def region_set(prepared: Prepared, stride: int) -> TrainingSet:
+    entries = prepared.split("region-train")
+    if not entries:
+        raise ValueError(f"{prepared.root} has no region-train images: nothing to learn from")
+    targets = np.stack([box_mask(e.boxes, prepared.size, stride) for e in entries])
+    counts = {"regionTrain": len(entries)}
+    for c, cls in enumerate(CLASSES):
+        counts[f"regionTrainPositive_{cls}"] = int((targets[:, c].reshape(len(entries), -1).max(1) > 0).sum())
+    return TrainingSet(np.array([e.i for e in entries]), targets,
+                       np.ones((len(entries), len(CLASSES)), np.float32), counts)
+
+
+def record_set(prepared: Prepared, stride: int, params: SharpenParams, teacher: Detector | None,
+               device: torch.device, pseudo: dict | None, limit: int = 0) -> TrainingSet:
+    """Record-labelled images: negatives all-zero; positives the teacher's map sharpened by
+    `params` (or the stored pseudo-label); uncertain or missing labels get zero loss weight."""
+    entries = prepared.split("record")
+    if limit:
+        entries = entries[:limit]
+    h = w = prepared.size // stride
+    maps = None
+    if pseudo is None:
+        needs_teacher = [n for n, e in enumerate(entries) if "positive" in e.record.values()]
+        if needs_teacher and teacher is None:
+            raise ValueError("distill needs --teacher CHECKPOINT (or --database with --teacher-version)")
+        maps = np.zeros((len(entries), len(CLASSES), h, w), np.float32)
+        if needs_teacher:
+            pred = predict(teacher, prepared, [entries[n].i for n in needs_teacher], device)
+            if pred.shape[-2:] != (h, w):
+                raise ValueError(f"teacher maps are {pred.shape[-2:]}, expected {(h, w)} (stride {stride})")
+            maps[needs_teacher] = pred
+    targets = np.zeros((len(entries), len(CLASSES), h, w), np.float32)
+    weights = np.zeros((len(entries), len(CLASSES)), np.float32)
+    counts = {"record": 0}
+    for cls in CLASSES:
+        counts.update({f"recordPositive_{cls}": 0, f"recordNegative_{cls}": 0, f"recordExcluded_{cls}": 0})
+    keep = np.zeros(len(entries), bool)
+    for n, e in enumerate(entries):
+        for c, cls in enumerate(CLASSES):
+            label = e.record.get(cls)
+            if label == "negative":
+                targets[n, c] = negative_target((h, w))
+                weights[n, c] = 1
+                counts[f"recordNegative_{cls}"] += 1
+            elif label == "positive":
+                if pseudo is not None:
+                    stored = pseudo.get((e.sop_instance_uid, cls))
+                    if stored is None:
+                        counts[f"recordExcluded_{cls}"] += 1
+                        continue
+                    if stored.shape != (h, w):
+                        raise ValueError(f"pseudo-label of {e.sop_instance_uid}/{cls} is {stored.shape}, expected {(h, w)}")
+                    targets[n, c] = stored
+                else:
+                    targets[n, c] = positive_target(maps[n, c], params)
+                weights[n, c] = 1
+                counts[f"recordPositive_{cls}"] += 1
+            else:
+                counts[f"recordExcluded_{cls}"] += 1
+        keep[n] = weights[n].any()
+    counts["record"] = int(keep.sum())
+    return TrainingSet(np.array([e.i for e in entries])[keep], targets[keep], weights[keep], counts)
+
+
+def concat(a: TrainingSet, b: TrainingSet) -> TrainingSet:
+    return TrainingSet(np.concatenate([a.indices, b.indices]), np.concatenate([a.targets, b.targets]),
+                       np.concatenate([a.weights, b.weights]), {**a.counts, **b.counts})
+
+
+def augment(x: torch.Tensor, y: torch.Tensor, stride: int, opts: TrainOptions,
+            gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """x [B,1,H,W] in [0,1], y [B,C,h,w]; the same geometric change for both."""
+    b = x.shape[0]
+    if opts.shift > 0:
+        s = opts.shift
+        xp = F.pad(x, (s * stride,) * 4, mode="replicate")
+        yp = F.pad(y, (s,) * 4)
+        shifts = torch.randint(0, 2 * s + 1, (b, 2), generator=gen).tolist()
+        H, W = x.shape[-2:]
+        h, w = y.shape[-2:]
+        x = torch.stack([xp[k, :, dy * stride:dy * stride + H, dx * stride:dx * stride + W]
+                         for k, (dy, dx) in enumerate(shifts)])
+        y = torch.stack([yp[k, :, dy:dy + h, dx:dx + w] for k, (dy, dx) in enumerate(shifts)])
+    if opts.hflip:
+        flip = (torch.rand(b, generator=gen) < 0.5).to(x.device)
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        y = torch.where(flip[:, None, None, None], y.flip(-1), y)
+    if opts.jitter:
+        r = torch.rand(b, 3, generator=gen).to(x.device)
+        gamma = torch.exp((r[:, 0] - 0.5) * 0.4)[:, None, None, None]
+        contrast = (0.9 + 0.2 * r[:, 1])[:, None, None, None]
+        bright = ((r[:, 2] - 0.5) * 0.1)[:, None, None, None]
+        x = x.clamp(1e-6, 1).pow(gamma)
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        x = ((x - mean) * contrast + mean + bright).clamp(0, 1)
+    return x, y
+
+
+def _grad_scaler(enabled: bool):
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+        return torch.amp.GradScaler("cuda", enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)  # torch 1.13
+
+
+def fit(model: Detector, data: TrainingSet, prepared: Prepared, opts: TrainOptions,
+        device: torch.device) -> dict:
+    """Trains in place; returns a summary (loss per epoch, images/s)."""
+    stride = model.config.stride
+    gen = torch.Generator().manual_seed(opts.seed)
+    rng = np.random.default_rng(opts.seed)
+    # The whole training set lives on the device as uint8: no loader, no per-step copies.
+    images = torch.from_numpy(np.ascontiguousarray(prepared.images[np.sort(data.indices)])).to(device)
+    order_of = {int(i): k for k, i in enumerate(np.sort(data.indices))}
+    img_rows = torch.tensor([order_of[int(i)] for i in data.indices], device=device)
+    targets = torch.from_numpy(data.targets).to(device)
+    weights = torch.from_numpy(data.weights).to(device)
+    pos_weight = torch.full((len(CLASSES), 1, 1), opts.pos_weight, device=device)
+    use_amp = opts.amp and device.type == "cuda"
+    scaler = _grad_scaler(use_amp)
+    optim = torch.optim.Adam(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
+    n = len(data.indices)
+    steps_per_epoch = max(1, math.ceil(n / opts.batch_size))
+    total = steps_per_epoch * opts.epochs
+    warmup = min(100, total // 10)
+
+    def lr_at(step: int) -> float:  # linear warm-up, then cosine down to 5%
+        if step < warmup:
+            return opts.lr * (step + 1) / warmup
+        p = (step - warmup) / max(1, total - warmup)
+        return opts.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+    history = []
+    step = 0
+    t_start = time.perf_counter()
+    for epoch in range(opts.epochs):
+        model.train()
+        perm = rng.permutation(n)
+        t0 = time.perf_counter()
+        loss_sum, seen = 0.0, 0
+        for b in range(steps_per_epoch):
+            sel = torch.from_numpy(perm[b * opts.batch_size:(b + 1) * opts.batch_size]).to(device)
+            x = images[img_rows[sel]].unsqueeze(1).float() / 255.0
+            y, wt = targets[sel], weights[sel]
+            x, y = augment(x, y, stride, opts, gen)
+            for g in optim.param_groups:
+                g["lr"] = lr_at(step)
+            with torch.autocast(device_type=device.type, enabled=use_amp):
+                logits = model(x)
+            per_pixel = F.binary_cross_entropy_with_logits(logits.float(), y, reduction="none",
+                                                           pos_weight=pos_weight)
+            w = wt[:, :, None, None].expand_as(per_pixel)
+            loss = (per_pixel * w).sum() / w.sum().clamp_min(1)
+            optim.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optim)
+            scaler.update()
+            loss_sum += float(loss.detach()) * len(sel)
+            seen += len(sel)
+            step += 1
+            if opts.log_every and step % opts.log_every == 0:
+                log("step", step=step, of=total, loss=round(float(loss.detach()), 5))
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+        history.append({"epoch": epoch + 1, "loss": loss_sum / max(1, seen), "imagesPerSecond": seen / dt})
+        log("epoch", epoch=epoch + 1, of=opts.epochs, loss=round(loss_sum / max(1, seen), 5),
+            images_per_s=round(seen / dt, 1), lr=round(lr_at(step - 1), 6))
+    elapsed = time.perf_counter() - t_start
+    return {"history": history, "seconds": elapsed, "steps": step,
+            "imagesPerSecond": (step and sum(h["imagesPerSecond"] for h in history) / len(history))}
+
+
+def run_training(opts: TrainOptions) -> dict:
+    """Builds the training set for the mode, trains, evaluates on the held-out split and writes
+    model.pt, metrics.json and train.json into opts.out. Returns the summary."""
+    if opts.mode not in ("supervised", "distill"):
+        raise ValueError(f"unknown mode {opts.mode!r}")
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    device = pick_device(opts.device)
+    seed_everything(opts.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    prepared = load_prepared(opts.prepared)
+    model = build_model(opts.model)
+    stride = model.config.stride
+    if prepared.size % 16:
+        raise ValueError(f"the prepared size {prepared.size} must be a multiple of 16")
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    version = opts.version or f"{'teacher' if opts.mode == 'supervised' else 'student-' + opts.method}-s{opts.seed}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+
+    data = region_set(prepared, stride)
+    params = None
+    parent = opts.parent_version
+    if opts.mode == "distill":
+        params = params_for(opts.method, a0=opts.a0, a=opts.a, eps=opts.eps, t=opts.t)
+        teacher, pseudo = None, None
+        if opts.database:
+            if not opts.teacher_version:
+                raise ValueError("--database needs --teacher-version (the pseudo_labels.model_version to read)")
+            from .pseudo_labels import load_pseudo_labels
+            uids = [e.sop_instance_uid for e in prepared.split("record")]
+            pseudo = load_pseudo_labels(opts.database, opts.teacher_version, uids)
+            log("pseudo_labels", version=opts.teacher_version, maps=len(pseudo))
+            parent = parent or opts.teacher_version
+        else:
+            if not opts.teacher:
+                raise ValueError("distill needs --teacher CHECKPOINT (or --database with --teacher-version)")
+            if not Path(opts.teacher).is_file():
+                raise FileNotFoundError(f"teacher checkpoint {opts.teacher} does not exist")
+            teacher, ckpt = load_checkpoint(opts.teacher, map_location=device)
+            teacher.to(device)
+            parent = parent or ckpt.get("version")
+        data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo, opts.record_limit))
+    log("start", mode=opts.mode, version=version, device=str(device), model=opts.model,
+        parameters=count_parameters(model), images=len(data.indices), counts=data.counts,
+        method=params.method if params else None, torch=torch.__version__, threads=torch.get_num_threads())
+    model.to(device)
+    summary = fit(model, data, prepared, opts, device)
+    metrics = evaluate_model(model, prepared, device, split=opts.eval_split, stride=stride)
+    log("evaluated", split=opts.eval_split, metrics={c: {k: metrics[c][k] for k in ("auroc", "froc")} for c in CLASSES})
+    print(summary_line(metrics), file=sys.stderr)
+    model.cpu()
+    recipe = {k: v for k, v in asdict(opts).items() if k not in ("database", "out")}
+    info = {"version": version, "parentVersion": parent, "mode": opts.mode, "recipe": recipe,
+            "sharpen": params.to_dict() if params else None, "counts": data.counts,
+            "inputSize": prepared.size, "stride": stride, "classes": list(CLASSES),
+            "metrics": metrics, "training": summary, "torch": torch.__version__}
+    save_checkpoint(out / "model.pt", model, {"version": version, "info": info})
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "train.json").write_text(json.dumps(info, indent=2) + "\n")
+    log("done", version=version, out=str(out), seconds=round(summary["seconds"], 1))
+    return info
