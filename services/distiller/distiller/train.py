@@ -110,6 +110,11 @@ def region_set(prepared: Prepared, stride: int) -> TrainingSet:
                        np.ones((len(entries), len(CLASSES)), np.float32), counts)
 
 
+_teacher_maps: dict = {}
+"""The last teacher's maps on the record images: students distilled from one teacher (the ablation)
+reuse them instead of running the teacher again."""
+
+
 def record_set(prepared: Prepared, stride: int, params: SharpenParams, teacher: Detector | None,
                device: torch.device, pseudo: dict | None, limit: int = 0) -> TrainingSet:
     """Record-labelled images: negatives all-zero; positives the teacher's map sharpened by
@@ -125,7 +130,11 @@ def record_set(prepared: Prepared, stride: int, params: SharpenParams, teacher: 
             raise ValueError("distill needs --teacher CHECKPOINT (or --database with --teacher-version)")
         maps = np.zeros((len(entries), len(CLASSES), h, w), np.float32)
         if needs_teacher:
-            pred = predict(teacher, prepared, [entries[n].i for n in needs_teacher], device)
+            key = (teacher, str(prepared.root), tuple(entries[n].i for n in needs_teacher))
+            if key not in _teacher_maps:
+                _teacher_maps.clear()
+                _teacher_maps[key] = predict(teacher, prepared, [entries[n].i for n in needs_teacher], device)
+            pred = _teacher_maps[key]
             if pred.shape[-2:] != (h, w):
                 raise ValueError(f"teacher maps are {pred.shape[-2:]}, expected {(h, w)} (stride {stride})")
             maps[needs_teacher] = pred
@@ -270,6 +279,19 @@ def fit(model: Detector, data: TrainingSet, prepared: Prepared, opts: TrainOptio
             "imagesPerSecond": (step and sum(h["imagesPerSecond"] for h in history) / len(history))}
 
 
+_teachers: dict = {}
+
+
+def _load_teacher(path: str, device: torch.device):
+    """Loads a teacher checkpoint once per (file, modification time, device)."""
+    key = (str(Path(path).resolve()), Path(path).stat().st_mtime_ns, str(device))
+    if key not in _teachers:
+        _teachers.clear()
+        teacher, ckpt = load_checkpoint(path, map_location=device)
+        _teachers[key] = (teacher.to(device), ckpt)
+    return _teachers[key]
+
+
 def run_training(opts: TrainOptions) -> dict:
     """Builds the training set for the mode, trains, evaluates on the held-out split and writes
     model.pt, metrics.json and train.json into opts.out. Returns the summary."""
@@ -309,8 +331,7 @@ def run_training(opts: TrainOptions) -> dict:
                 raise ValueError("distill needs --teacher CHECKPOINT (or --database with --teacher-version)")
             if not Path(opts.teacher).is_file():
                 raise FileNotFoundError(f"teacher checkpoint {opts.teacher} does not exist")
-            teacher, ckpt = load_checkpoint(opts.teacher, map_location=device)
-            teacher.to(device)
+            teacher, ckpt = _load_teacher(opts.teacher, device)
             parent = parent or ckpt.get("version")
         data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo, opts.record_limit))
     log("start", mode=opts.mode, version=version, device=str(device), model=opts.model,
