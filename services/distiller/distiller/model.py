@@ -4,6 +4,7 @@ per class at output stride 4. The training graph returns logits (for a numerical
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import asdict, dataclass
 
 import torch
@@ -98,7 +99,10 @@ def save_checkpoint(path, model: Detector, extra: dict) -> None:
 
 
 def load_checkpoint(path, map_location="cpu") -> tuple[Detector, dict]:
-    ckpt = torch.load(path, map_location=map_location)
+    kwargs = {}
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        kwargs["weights_only"] = False  # our own checkpoints carry their training info (torch >= 2.6 default)
+    ckpt = torch.load(path, map_location=map_location, **kwargs)
     cfg = dict(ckpt["config"])
     cfg["widths"] = tuple(cfg["widths"])
     model = Detector(ModelConfig(**cfg))
