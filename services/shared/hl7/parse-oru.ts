@@ -41,6 +41,7 @@ interface Group {
  * Throws Hl7ParseError saying what is wrong and where.
  */
 export function parseOruMessage(message: string): OruReport[] {
+  // eslint-disable-next-line no-control-regex -- MLLP block bytes left around a message
   const text = message.replace(/^[\s\x0b]+|[\s\x1c]+$/g, '').replace(/\r\n|\n/g, '\r');
   if (!text.startsWith('MSH')) {
     const name = text.slice(0, 3);

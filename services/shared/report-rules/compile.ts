@@ -1,0 +1,158 @@
+import defaultRulesFile from './fracture-rules.json' with { type: 'json' };
+import { rulesFileSchema, type RulesFile, type Term } from './rules-file.ts';
+import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
+
+export type Status = 'positive' | 'uncertain' | 'negative';
+export type Acuity = 'acute' | 'healing' | 'old';
+export type Side = 'left' | 'right' | 'bilateral';
+export type BoneClass = 'rib' | 'clavicle' | 'other';
+export type AnatomyClass = BoneClass | 'none';
+export type TriggerKind =
+  'negationPre' | 'negationPost' | 'hedgePre' | 'hedgePost' | 'pseudo' | 'notAsserted' | 'terminator';
+
+export interface FindingGroup {
+  kind: string;
+  maxStatus: 'positive' | 'uncertain';
+  acuity: Acuity | null;
+  defaultAcuity: Acuity | null;
+  cue: Vocabulary<true> | null;
+  anatomyFromPreviousSentence: boolean;
+}
+
+/** A rules file validated and compiled to regexes once; reuse it for every report. */
+export interface CompiledRules {
+  readonly version: string;
+  readonly sectionRe: RegExp;
+  readonly sectionKind: Vocabulary<boolean>;
+  readonly textBeforeFirstHeaderAsserted: boolean;
+  readonly finding: Vocabulary<number>;
+  readonly groups: readonly FindingGroup[];
+  readonly anatomy: Vocabulary<AnatomyClass>;
+  readonly triggers: Vocabulary<TriggerKind>;
+  readonly side: Vocabulary<Side>;
+  readonly acuity: Vocabulary<Acuity>;
+  readonly acuityRank: Readonly<Record<Acuity, number>>;
+  readonly modifiers: ReadonlySet<string>;
+  readonly windows: RulesFile['windows'];
+  readonly unattributedFracture: 'other' | 'ignore';
+}
+
+export class RulesError extends Error {
+  readonly expected = true;
+}
+
+/** Validates a rules file (parsed JSON) and compiles it; errors name the offending path. */
+export function compileRules(rulesFile: unknown): CompiledRules {
+  const parsed = rulesFileSchema.safeParse(rulesFile);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new RulesError(`invalid rules file: ${issues}`);
+  }
+  const r = parsed.data;
+  try {
+    return build(r);
+  } catch (err) {
+    if (err instanceof VocabularyError) throw new RulesError(`invalid rules file: ${err.message}`);
+    throw err;
+  }
+}
+
+function build(r: RulesFile): CompiledRules {
+  const cueVocab = new Map<string, Vocabulary<true>>();
+  for (const [name, terms] of Object.entries(r.cues)) {
+    cueVocab.set(name, compileVocabulary([{ category: true as const, terms }], `cues.${name}`));
+  }
+  const groups: FindingGroup[] = r.findings.map((g, i) => {
+    let cue: Vocabulary<true> | null = null;
+    if (g.requiresCue !== undefined) {
+      cue = cueVocab.get(g.requiresCue) ?? null;
+      if (!cue) {
+        throw new RulesError(
+          `invalid rules file: findings.${i}.requiresCue: no cue list "${g.requiresCue}" in "cues" (have: ${[...cueVocab.keys()].join(', ') || 'none'})`,
+        );
+      }
+    }
+    return {
+      kind: g.kind,
+      maxStatus: g.maxStatus,
+      acuity: g.acuity ?? null,
+      defaultAcuity: g.defaultAcuity ?? null,
+      cue,
+      anatomyFromPreviousSentence: g.anatomyFromPreviousSentence ?? false,
+    };
+  });
+  const headerNames = compileVocabulary(
+    [
+      { category: true, terms: r.sections.asserted },
+      { category: false, terms: r.sections.ignored },
+    ],
+    'sections',
+  );
+  // A header is a known name followed by a colon at the start of the text, a line or a sentence.
+  const sectionRe = new RegExp(`(?:^|[\\r\\n]|[.!?;][ \\t]+)[ \\t]*(${headerNames.re.source})[ \\t]*:`, 'gi');
+  const t = r.triggers;
+  const acuityRank = { acute: 0, healing: 0, old: 0 };
+  r.attributes.acuityPriority.forEach((a, i) => (acuityRank[a] = 3 - i));
+  if (new Set(r.attributes.acuityPriority).size !== 3) {
+    throw new RulesError(
+      'invalid rules file: attributes.acuityPriority must list acute, healing and old once each',
+    );
+  }
+  return {
+    version: r.version,
+    sectionRe,
+    sectionKind: headerNames,
+    textBeforeFirstHeaderAsserted: r.sections.textBeforeFirstHeader === 'asserted',
+    finding: compileVocabulary(
+      r.findings.map((g, i) => ({ category: i, terms: g.terms })),
+      'findings',
+    ),
+    groups,
+    anatomy: compileVocabulary(
+      (['none', 'rib', 'clavicle', 'other'] as const).map((c) => ({ category: c, terms: r.anatomy[c] })),
+      'anatomy',
+    ),
+    triggers: compileVocabulary(
+      (
+        [
+          'pseudo',
+          'notAsserted',
+          'negationPost',
+          'hedgePost',
+          'negationPre',
+          'hedgePre',
+          'terminators',
+        ] as const
+      ).map((k) => ({
+        category: (k === 'terminators' ? 'terminator' : k) as TriggerKind,
+        terms: t[k] as Term[],
+      })),
+      'triggers',
+    ),
+    side: compileVocabulary(
+      (['bilateral', 'left', 'right'] as const).map((c) => ({ category: c, terms: r.attributes.side[c] })),
+      'attributes.side',
+    ),
+    acuity: compileVocabulary(
+      (['acute', 'healing', 'old'] as const).map((c) => ({ category: c, terms: r.attributes.acuity[c] })),
+      'attributes.acuity',
+    ),
+    acuityRank,
+    modifiers: new Set(r.attributes.modifiers.map((m) => m.toLowerCase())),
+    windows: r.windows,
+    unattributedFracture: r.unattributedFracture,
+  };
+}
+
+let defaults: CompiledRules | undefined;
+
+/** The shipped fracture-rules.json, compiled on first use. */
+export function defaultRules(): CompiledRules {
+  defaults ??= compileRules(defaultRulesFile);
+  return defaults;
+}
+
+export const defaultRulesFileContent: unknown = defaultRulesFile;

@@ -1,0 +1,15 @@
+export {
+  compileRules,
+  defaultRules,
+  RulesError,
+  type Acuity,
+  type BoneClass,
+  type CompiledRules,
+  type Side,
+  type Status,
+} from './compile.ts';
+export { labelReport, type ClassLabel, type Evidence, type ReportLabels } from './label-report.ts';
+export { mergeRulesFiles, rulesFileSchema, type RulesFile } from './rules-file.ts';
+export { loadRules } from './load-rules.ts';
+export { isChestRadiograph, DEFAULT_CHEST_FILTER, type ChestFilterConfig } from './chest-filter.ts';
+export { ribNumbersAround } from './rib-numbers.ts';

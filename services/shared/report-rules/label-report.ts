@@ -1,0 +1,479 @@
+import {
+  defaultRules,
+  type Acuity,
+  type AnatomyClass,
+  type BoneClass,
+  type CompiledRules,
+  type FindingGroup,
+  type Side,
+  type Status,
+  type TriggerKind,
+} from './compile.ts';
+import { ribNumbersAround } from './rib-numbers.ts';
+import { isWordChar, lastNonSpaceBefore, sentenceBounds, wordsBetween, wordsIn } from './text-scan.ts';
+
+export interface Evidence {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface ClassLabel {
+  status: Status;
+  acuity: 'acute' | 'healing' | 'old' | 'unspecified' | null;
+  side: 'left' | 'right' | 'bilateral' | 'unspecified' | null;
+  ribs: number[];
+  evidence: Evidence[];
+}
+
+export interface ReportLabels {
+  rib: ClassLabel;
+  clavicle: ClassLabel;
+  other: ClassLabel;
+  ruleVersion: string;
+}
+
+interface Hit<C> {
+  start: number;
+  end: number;
+  cls: C;
+}
+
+interface Sentence {
+  start: number;
+  end: number;
+  section: number;
+  anatomy: Hit<AnatomyClass>[] | null;
+  triggers: Hit<TriggerKind>[] | null;
+}
+
+interface Mention {
+  cls: BoneClass;
+  status: Status;
+  acuity: Acuity | null;
+  side: Side | null;
+  ribs: number[];
+  /** Rib numbers with no side of their own, to look up elsewhere in the report. */
+  sentence: Sentence;
+}
+
+const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
+const CONNECTORS = new Set(['and', 'or', 'nor']);
+
+function negativeLabel(): ClassLabel {
+  return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [] };
+}
+
+/**
+ * Labels one report: for rib, clavicle and other bone a status (positive, uncertain, negative),
+ * and for positive/uncertain the acuity, side, rib numbers and evidence spans (offsets into
+ * `text`). Only asserted sections (findings, impression...) count; history/indication do not.
+ */
+export function labelReport(text: string, rules: CompiledRules = defaultRules()): ReportLabels {
+  const re = rules.finding.re;
+  re.lastIndex = 0;
+  let m = re.exec(text);
+  if (m === null) {
+    // Most reports mention no finding term at all: one regex scan decides them.
+    return {
+      rib: negativeLabel(),
+      clavicle: negativeLabel(),
+      other: negativeLabel(),
+      ruleVersion: rules.version,
+    };
+  }
+  const labeller = new ReportLabeller(text, rules);
+  while (m !== null) {
+    const start = m.index;
+    const end = start + m[0].length;
+    const group = rules.groups[rules.finding.categoryOf(m[0]) ?? -1];
+    if (group) labeller.finding(start, end, group);
+    re.lastIndex = end;
+    m = re.exec(text);
+  }
+  return labeller.result();
+}
+
+class ReportLabeller {
+  private readonly mentions: Mention[] = [];
+  private sections: Array<{ at: number; asserted: boolean }> | null = null;
+  private readonly sentences = new Map<number, Sentence>();
+
+  constructor(
+    private readonly text: string,
+    private readonly rules: CompiledRules,
+  ) {}
+
+  finding(fs: number, fe: number, group: FindingGroup): void {
+    const { text, rules } = this;
+    if (!this.assertedAt(fs)) return;
+    const sent = this.sentenceAt(fs);
+    if (group.cue && !this.hasMatch(group.cue.re, sent.start, sent.end, fs, fe)) return;
+
+    // Which bone: the nearest anatomy term in the sentence, then anything coordinated with it.
+    const anatomy = this.anatomyOf(sent);
+    let anchor: Hit<AnatomyClass>[] = [];
+    let anchorSentence = sent;
+    if (anatomy.length > 0) {
+      let best: Hit<AnatomyClass> | undefined;
+      let bestDist = Infinity;
+      for (const a of anatomy) {
+        if (a.end > fs && a.start < fe) continue;
+        const d = a.end <= fs ? wordsBetween(text, a.end, fs) : wordsBetween(text, fe, a.start) + 0.5;
+        if (d < bestDist) {
+          bestDist = d;
+          best = a;
+        }
+      }
+      if (best && bestDist <= rules.windows.anatomyWords) anchor = this.coordinated(anatomy, best);
+    } else if (group.anatomyFromPreviousSentence) {
+      const prev = this.previousSentence(sent);
+      if (prev) {
+        const bones = this.anatomyOf(prev).filter((a) => a.cls !== 'none');
+        const last = bones[bones.length - 1];
+        if (last) {
+          anchor = this.coordinated(bones, last);
+          anchorSentence = prev;
+        }
+      }
+    }
+    if (anchor.length === 0) {
+      if (group.maxStatus !== 'positive' || rules.unattributedFracture === 'ignore' || anatomy.length > 0)
+        return;
+      anchor = [{ start: fs, end: fe, cls: 'other' }];
+    }
+    if (anchor[0]!.cls === 'none' && anchor.every((a) => a.cls === 'none')) return;
+
+    let status: Status = this.assertion(sent, fs, fe);
+    if (status === 'positive' && group.maxStatus === 'uncertain') status = 'uncertain';
+
+    const sameSentence = anchorSentence === sent;
+    const aStart = sameSentence ? Math.min(fs, anchor[0]!.start) : fs;
+    const aEnd = sameSentence ? Math.max(fe, anchor[anchor.length - 1]!.end) : fe;
+    let acuity: Acuity | null = group.acuity;
+    if (acuity === null) {
+      const w = rules.windows;
+      acuity = group.defaultAcuity
+        ? (this.bestAcuity(sent.start, sent.end, sent) ?? group.defaultAcuity)
+        : this.bestAcuity(
+            this.windowStart(sent, aStart, w.acuityWordsBefore),
+            this.windowEnd(sent, aEnd, w.acuityWordsAfter),
+            sent,
+          );
+    }
+    const seen = new Set<BoneClass>();
+    for (const a of anchor) {
+      if (a.cls === 'none' || seen.has(a.cls)) continue;
+      seen.add(a.cls);
+      const sideFrom = sameSentence ? Math.min(aStart, a.start) : a.start;
+      const sideTo = sameSentence ? Math.max(aEnd, a.end) : a.end;
+      const side = this.sideIn(anchorSentence, sideFrom, sideTo);
+      const ribs =
+        a.cls === 'rib'
+          ? this.ribsOf(
+              anchor.filter((x) => x.cls === 'rib'),
+              anchorSentence,
+            )
+          : [];
+      this.mentions.push({ cls: a.cls, status, acuity, side, ribs, sentence: sent });
+    }
+  }
+
+  result(): ReportLabels {
+    return {
+      rib: this.combine('rib'),
+      clavicle: this.combine('clavicle'),
+      other: this.combine('other'),
+      ruleVersion: this.rules.version,
+    };
+  }
+
+  private combine(cls: BoneClass): ClassLabel {
+    let best: Status = 'negative';
+    for (const m of this.mentions)
+      if (m.cls === cls && STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
+    const ms = this.mentions.filter((m) => m.cls === cls && m.status === best);
+    const evidence: Evidence[] = [];
+    for (const m of ms) {
+      const s = m.sentence;
+      if (!evidence.some((e) => e.start === s.start)) {
+        evidence.push({ start: s.start, end: s.end, text: this.text.slice(s.start, s.end) });
+      }
+    }
+    if (best === 'negative') return { status: best, acuity: null, side: null, ribs: [], evidence };
+    let acuity: Acuity | null = null;
+    for (const m of ms) {
+      if (m.acuity && (acuity === null || this.rules.acuityRank[m.acuity] > this.rules.acuityRank[acuity])) {
+        acuity = m.acuity;
+      }
+    }
+    const ribs = [...new Set(ms.flatMap((m) => m.ribs))].sort((a, b) => a - b);
+    let side = mergeSides(ms.map((m) => m.side));
+    if (side === null && ribs.length > 0) side = this.sideFromOtherRibMentions(ribs);
+    return { status: best, acuity: acuity ?? 'unspecified', side: side ?? 'unspecified', ribs, evidence };
+  }
+
+  /** Negated, hedged or asserted, from the nearest trigger in scope before or after the finding. */
+  private assertion(sent: Sentence, fs: number, fe: number): Status {
+    const triggers = this.triggersOf(sent);
+    let pre: Hit<TriggerKind> | undefined;
+    let post: Hit<TriggerKind> | undefined;
+    for (const t of triggers) {
+      if (t.end <= fs) {
+        if (t.cls === 'terminator') {
+          pre = undefined;
+          continue;
+        }
+        if (t.cls !== 'negationPre' && t.cls !== 'hedgePre' && t.cls !== 'notAsserted') continue;
+        if (this.preScopeOpen(t, fs)) pre = t;
+      } else if (t.start >= fe && post === undefined) {
+        if (t.cls === 'terminator') break;
+        if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
+        if (this.postScopeOpen(fe, t)) post = t;
+      }
+    }
+    let use = pre;
+    if (pre && post) {
+      use = wordsBetween(this.text, pre.end, fs) <= wordsBetween(this.text, fe, post.start) ? pre : post;
+    } else if (!pre) use = post;
+    if (!use) return 'positive';
+    return use.cls === 'hedgePre' || use.cls === 'hedgePost' ? 'uncertain' : 'negative';
+  }
+
+  /**
+   * A comma ends a trigger's scope unless it only separates modifiers ("no acute, displaced rib
+   * fracture") or the last item is joined by and/or ("no effusion, pneumothorax, or fracture").
+   */
+  private preScopeOpen(t: Hit<TriggerKind>, fs: number): boolean {
+    const { text } = this;
+    let segStart = t.end;
+    let lastComma = -1;
+    for (let i = t.end; i < fs; i++) {
+      if (text.charCodeAt(i) === 44) {
+        if (!this.modifiersOnly(segStart, i)) lastComma = i;
+        segStart = i + 1;
+      }
+    }
+    if (lastComma < 0) return true;
+    const first = wordsIn(text, lastComma + 1, fs)[0];
+    return first !== undefined && CONNECTORS.has(first);
+  }
+
+  private postScopeOpen(fe: number, t: Hit<TriggerKind>): boolean {
+    for (let i = fe; i < t.start; i++) if (this.text.charCodeAt(i) === 44) return false;
+    return wordsBetween(this.text, fe, t.start) <= this.rules.windows.postTriggerWords;
+  }
+
+  private modifiersOnly(from: number, to: number): boolean {
+    for (const w of wordsIn(this.text, from, to)) if (!this.rules.modifiers.has(w)) return false;
+    return true;
+  }
+
+  /** Start of a window of up to `words` words before pos, not crossing a clause comma. */
+  private windowStart(sent: Sentence, pos: number, words: number): number {
+    const { text } = this;
+    let n = 0;
+    let segEnd = pos;
+    for (let i = pos - 1; i >= sent.start; i--) {
+      const c = text.charCodeAt(i);
+      if (c === 44) {
+        if (!this.modifiersOnly(i + 1, segEnd)) return i + 1;
+        segEnd = i;
+        continue;
+      }
+      if (isWordChar(c) && (i === 0 || !isWordChar(text.charCodeAt(i - 1)))) {
+        n++;
+        if (n >= words) return i;
+      }
+    }
+    return sent.start;
+  }
+
+  /** End of a window of up to `words` words after pos, stopping at a comma. */
+  private windowEnd(sent: Sentence, pos: number, words: number): number {
+    const { text } = this;
+    let n = 0;
+    let inWord = false;
+    for (let i = pos; i < sent.end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 44) return i;
+      const isW = isWordChar(c);
+      if (isW && !inWord) {
+        if (n >= words) return i;
+        n++;
+      }
+      inWord = isW;
+    }
+    return sent.end;
+  }
+
+  private bestAcuity(from: number, to: number, _sent: Sentence): Acuity | null {
+    const re = this.rules.acuity.re;
+    let best: Acuity | null = null;
+    re.lastIndex = from;
+    for (let m = re.exec(this.text); m !== null && m.index < to; m = re.exec(this.text)) {
+      if (m.index + m[0].length > to) break;
+      const a = this.rules.acuity.categoryOf(m[0]);
+      if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
+    }
+    return best;
+  }
+
+  private sideIn(sent: Sentence, from: number, to: number): Side | null {
+    const w = this.rules.windows;
+    const s = this.windowStart(sent, from, w.sideWordsBefore);
+    const e = this.windowEnd(sent, to, w.sideWordsAfter);
+    const re = this.rules.side.re;
+    const sides: Array<Side | null> = [];
+    re.lastIndex = s;
+    for (let m = re.exec(this.text); m !== null && m.index < e; m = re.exec(this.text)) {
+      if (m.index + m[0].length > e) break;
+      sides.push(this.rules.side.categoryOf(m[0]) ?? null);
+    }
+    return mergeSides(sides);
+  }
+
+  private sideFromOtherRibMentions(ribs: number[]): Side | null {
+    // "Lucency crosses the 10th left posterior rib. [...] Question of posterior 10 rib fracture."
+    const re = this.rules.anatomy.re;
+    const sides: Array<Side | null> = [];
+    re.lastIndex = 0;
+    for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
+      if (this.rules.anatomy.categoryOf(m[0]) !== 'rib') continue;
+      const at = m.index;
+      if (!this.assertedAt(at)) continue;
+      const sent = this.sentenceAt(at);
+      const hit = { start: at, end: at + m[0].length, cls: 'rib' as const };
+      const nums = this.ribsOf([hit], sent);
+      if (nums.some((n) => ribs.includes(n))) sides.push(this.sideIn(sent, hit.start, hit.end));
+    }
+    return mergeSides(sides);
+  }
+
+  private ribsOf(hits: Hit<AnatomyClass>[], sent: Sentence): number[] {
+    const out = new Set<number>();
+    for (const h of hits) {
+      const before = this.text.slice(Math.max(sent.start, h.start - 120), h.start);
+      const after = this.text.slice(h.end, Math.min(sent.end, h.end + 60));
+      for (const n of ribNumbersAround(before, after)) out.add(n);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** The chosen anatomy hit plus hits joined to it by and/or/commas ("clavicle or rib"). */
+  private coordinated(all: Hit<AnatomyClass>[], chosen: Hit<AnatomyClass>): Hit<AnatomyClass>[] {
+    const i = all.indexOf(chosen);
+    let lo = i;
+    let hi = i;
+    while (lo > 0 && this.isCoordination(all[lo - 1]!.end, all[lo]!.start)) lo--;
+    while (hi < all.length - 1 && this.isCoordination(all[hi]!.end, all[hi + 1]!.start)) hi++;
+    return all.slice(lo, hi + 1);
+  }
+
+  private isCoordination(from: number, to: number): boolean {
+    const gap = this.text.slice(from, to);
+    if (!/(?:^|[^A-Za-z])(?:and|or|&|\/|,)(?:[^A-Za-z]|$)|[,&/]/i.test(gap)) return false;
+    for (const w of wordsIn(this.text, from, to)) {
+      if (!CONNECTORS.has(w) && !this.rules.modifiers.has(w) && !/^\d+(?:st|nd|rd|th)?$/.test(w))
+        return false;
+    }
+    return true;
+  }
+
+  private hasMatch(re: RegExp, from: number, to: number, _fs: number, _fe: number): boolean {
+    re.lastIndex = from;
+    const m = re.exec(this.text);
+    return m !== null && m.index + m[0].length <= to;
+  }
+
+  private assertedAt(pos: number): boolean {
+    const sec = this.sectionAt(pos);
+    return sec >= 0 ? this.sections![sec]!.asserted : this.rules.textBeforeFirstHeaderAsserted;
+  }
+
+  private sectionAt(pos: number): number {
+    if (this.sections === null) {
+      const list: Array<{ at: number; asserted: boolean }> = [];
+      const re = this.rules.sectionRe;
+      re.lastIndex = 0;
+      for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
+        const asserted = this.rules.sectionKind.categoryOf(m[1]!);
+        if (asserted !== undefined) list.push({ at: m.index, asserted });
+        if (re.lastIndex === m.index) re.lastIndex++;
+      }
+      this.sections = list;
+    }
+    let idx = -1;
+    for (let i = 0; i < this.sections.length && this.sections[i]!.at <= pos; i++) idx = i;
+    return idx;
+  }
+
+  private sentenceAt(pos: number): Sentence {
+    const [start, end] = sentenceBounds(this.text, pos);
+    let s = this.sentences.get(start);
+    if (!s) {
+      s = { start, end, section: this.sectionAt(start), anatomy: null, triggers: null };
+      this.sentences.set(start, s);
+    }
+    return s;
+  }
+
+  private previousSentence(sent: Sentence): Sentence | undefined {
+    let pos = sent.start;
+    // Skip list numbers ("1.") between sentences.
+    for (let hops = 0; hops < 3; hops++) {
+      const last = lastNonSpaceBefore(this.text, pos);
+      if (last < 0) return undefined;
+      const prev = this.sentenceAt(last);
+      if (prev.section !== sent.section) return undefined;
+      if (/[A-Za-z]/.test(this.text.slice(prev.start, prev.end))) return prev;
+      pos = prev.start;
+    }
+    return undefined;
+  }
+
+  private anatomyOf(sent: Sentence): Hit<AnatomyClass>[] {
+    if (sent.anatomy === null) sent.anatomy = this.scan(this.rules.anatomy, sent);
+    return sent.anatomy;
+  }
+
+  private triggersOf(sent: Sentence): Hit<TriggerKind>[] {
+    if (sent.triggers === null) {
+      const hits: Hit<TriggerKind>[] = [];
+      const re = this.rules.triggers.re;
+      re.lastIndex = sent.start;
+      for (let m = re.exec(this.text); m !== null && m.index < sent.end; m = re.exec(this.text)) {
+        const end = m.index + m[0].length;
+        if (end > sent.end) break;
+        for (const cls of this.rules.triggers.categoriesOf(m[0])) hits.push({ start: m.index, end, cls });
+        if (end === m.index) re.lastIndex++;
+      }
+      sent.triggers = hits;
+    }
+    return sent.triggers;
+  }
+
+  private scan<C>(vocab: { re: RegExp; categoryOf(s: string): C | undefined }, sent: Sentence): Hit<C>[] {
+    const hits: Hit<C>[] = [];
+    const re = vocab.re;
+    re.lastIndex = sent.start;
+    for (let m = re.exec(this.text); m !== null && m.index < sent.end; m = re.exec(this.text)) {
+      const end = m.index + m[0].length;
+      if (end > sent.end) break;
+      const cls = vocab.categoryOf(m[0]);
+      if (cls !== undefined) hits.push({ start: m.index, end, cls });
+      if (end === m.index) re.lastIndex++;
+    }
+    return hits;
+  }
+}
+
+function mergeSides(sides: Array<Side | null>): Side | null {
+  let out: Side | null = null;
+  for (const s of sides) {
+    if (s === null) continue;
+    if (out === null) out = s;
+    else if (out !== s) return 'bilateral';
+  }
+  return out;
+}

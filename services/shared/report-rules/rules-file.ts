@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/** A vocabulary entry: a phrase (case-insensitive, word boundaries, any whitespace) or a regex. */
+const term = z.union([
+  z.string().min(1, 'a term must not be empty'),
+  z.object({ pattern: z.string().min(1, 'a pattern must not be empty') }).strict(),
+]);
+const termList = z.array(term);
+const status = z.enum(['positive', 'uncertain']);
+const acuity = z.enum(['acute', 'healing', 'old']);
+
+const findingGroup = z
+  .object({
+    kind: z.string().min(1),
+    terms: termList.min(1),
+    maxStatus: status,
+    acuity: acuity.optional(),
+    defaultAcuity: acuity.optional(),
+    requiresCue: z.string().optional(),
+    anatomyFromPreviousSentence: z.boolean().optional(),
+  })
+  .strict();
+
+/** The rules file format (fracture-rules.json and local extensions merged on top). */
+export const rulesFileSchema = z
+  .object({
+    name: z.string().optional(),
+    version: z.string().min(1, 'set "version": every result carries it'),
+    description: z.string().optional(),
+    sections: z
+      .object({
+        asserted: termList,
+        ignored: termList,
+        textBeforeFirstHeader: z.enum(['asserted', 'ignored']),
+      })
+      .strict(),
+    findings: z.array(findingGroup).min(1),
+    cues: z.record(z.string(), termList),
+    anatomy: z.object({ rib: termList, clavicle: termList, other: termList, none: termList }).strict(),
+    triggers: z
+      .object({
+        negationPre: termList,
+        negationPost: termList,
+        hedgePre: termList,
+        hedgePost: termList,
+        pseudo: termList,
+        notAsserted: termList,
+        terminators: termList,
+      })
+      .strict(),
+    attributes: z
+      .object({
+        side: z.object({ left: termList, right: termList, bilateral: termList }).strict(),
+        acuity: z.object({ acute: termList, healing: termList, old: termList }).strict(),
+        acuityPriority: z.array(acuity).length(3),
+        modifiers: z.array(z.string().min(1)),
+      })
+      .strict(),
+    windows: z
+      .object({
+        anatomyWords: z.number().int().min(1).max(100),
+        sideWordsBefore: z.number().int().min(0).max(100),
+        sideWordsAfter: z.number().int().min(0).max(100),
+        acuityWordsBefore: z.number().int().min(0).max(100),
+        acuityWordsAfter: z.number().int().min(0).max(100),
+        postTriggerWords: z.number().int().min(0).max(100),
+      })
+      .strict(),
+    unattributedFracture: z.enum(['other', 'ignore']),
+  })
+  .strict();
+
+export type RulesFile = z.infer<typeof rulesFileSchema>;
+export type Term = z.infer<typeof term>;
+
+/**
+ * Merges a local rules file on top of a base: objects merge key by key, arrays of terms are
+ * appended (so a hospital adds "fx" without repeating the vocabulary), finding groups with the
+ * same kind get the local terms appended and the local settings; scalars are replaced.
+ * A local file may remove base terms with "remove": { "<dotted.path>": [terms] }.
+ */
+export function mergeRulesFiles(base: unknown, local: unknown): unknown {
+  if (!isObject(local)) throw new TypeError('a local rules file must be a JSON object');
+  const { remove, ...rest } = local as Record<string, unknown> & { remove?: unknown };
+  const merged = mergeValue(base, rest, '');
+  if (remove !== undefined) {
+    if (!isObject(remove)) throw new TypeError('"remove" must map dotted paths to arrays of terms');
+    for (const [path, terms] of Object.entries(remove)) {
+      if (!Array.isArray(terms)) throw new TypeError(`"remove.${path}" must be an array of terms`);
+      const holder = path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), merged);
+      if (!Array.isArray(holder)) throw new TypeError(`"remove.${path}": no term list at ${path}`);
+      const drop = new Set(terms.map((t) => JSON.stringify(t)));
+      const kept = holder.filter((t) => !drop.has(JSON.stringify(t)));
+      holder.length = 0;
+      holder.push(...kept);
+    }
+  }
+  return merged;
+}
+
+function mergeValue(base: unknown, local: unknown, path: string): unknown {
+  if (path === 'findings' && Array.isArray(base) && Array.isArray(local)) {
+    const out = base.map((g) => structuredClone(g) as Record<string, unknown>);
+    for (const lg of local) {
+      if (!isObject(lg)) throw new TypeError('findings entries must be objects');
+      const same = out.find((g) => g.kind === lg.kind);
+      if (same) Object.assign(same, mergeValue(same, lg, 'findings[]'));
+      else out.push(structuredClone(lg));
+    }
+    return out;
+  }
+  if (Array.isArray(base) && Array.isArray(local)) {
+    const seen = new Set(base.map((t) => JSON.stringify(t)));
+    return [...base, ...local.filter((t) => !seen.has(JSON.stringify(t)))];
+  }
+  if (isObject(base) && isObject(local)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(local)) {
+      out[k] = k in base ? mergeValue(base[k], v, path ? `${path}.${k}` : k) : v;
+    }
+    return out;
+  }
+  return local;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

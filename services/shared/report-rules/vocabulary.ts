@@ -1,0 +1,98 @@
+import type { Term } from './rules-file.ts';
+
+/**
+ * One vocabulary compiled to a single regex (longest alternatives first, so "no evidence of"
+ * wins over "no") plus a lookup from the matched text to its category.
+ */
+export interface Vocabulary<C> {
+  /** Global, case-insensitive; callers set lastIndex. */
+  re: RegExp;
+  categoryOf(matched: string): C | undefined;
+  /** Every category a phrase is listed under (e.g. "versus" is a pre- and a post-trigger). */
+  categoriesOf(matched: string): C[];
+}
+
+const WORD_CHAR = 'A-Za-z0-9';
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function phraseSource(phrase: string): string {
+  return phrase.trim().split(/\s+/).map(escapeRegex).join('\\s+');
+}
+
+/** Word boundaries only on the sides of a phrase that are word characters ("?" has none). */
+function bounded(source: string, phrase: string): string {
+  const pre = /^[A-Za-z0-9]/.test(phrase) ? `(?<![${WORD_CHAR}])` : '';
+  const post = /[A-Za-z0-9]$/.test(phrase) ? `(?![${WORD_CHAR}])` : '';
+  return `${pre}${source}${post}`;
+}
+
+export function normaliseMatch(s: string): string {
+  return s.toLowerCase().replace(/\s+/g, ' ');
+}
+
+export class VocabularyError extends Error {}
+
+export function compileVocabulary<C>(
+  entries: Array<{ category: C; terms: Term[] }>,
+  where: string,
+): Vocabulary<C> {
+  const literal = new Map<string, C[]>();
+  const patterns: Array<{ source: string; category: C; whole: RegExp }> = [];
+  const sources: Array<{ source: string; weight: number }> = [];
+  for (const { category, terms } of entries) {
+    for (const t of terms) {
+      if (typeof t === 'string') {
+        const key = normaliseMatch(t.trim());
+        // The first category listed for a phrase wins categoryOf; lists are ordered by precedence.
+        const cats = literal.get(key);
+        if (!cats) literal.set(key, [category]);
+        else if (!cats.includes(category)) cats.push(category);
+        sources.push({ source: bounded(phraseSource(t), t.trim()), weight: key.length });
+      } else {
+        let whole: RegExp;
+        try {
+          whole = new RegExp(`^(?:${t.pattern})$`, 'i');
+          new RegExp(t.pattern, 'g');
+        } catch (err) {
+          throw new VocabularyError(
+            `${where}: invalid pattern ${JSON.stringify(t.pattern)}: ${(err as Error).message}`,
+          );
+        }
+        if (/\((?!\?)/.test(t.pattern.replace(/\\\\|\\\(/g, ''))) {
+          throw new VocabularyError(
+            `${where}: pattern ${JSON.stringify(t.pattern)} has a capturing group; use (?:...)`,
+          );
+        }
+        patterns.push({ source: t.pattern, category, whole });
+        sources.push({
+          source: `(?<![${WORD_CHAR}])(?:${t.pattern})(?![${WORD_CHAR}])`,
+          weight: t.pattern.length,
+        });
+      }
+    }
+  }
+  if (sources.length === 0) {
+    // Matches nothing, so an empty list disables a category cleanly.
+    return { re: /(?!)/g, categoryOf: () => undefined, categoriesOf: () => [] };
+  }
+  sources.sort((a, b) => b.weight - a.weight);
+  const alternation = [...new Set(sources.map((s) => s.source))].join('|');
+  const re = new RegExp(alternation, 'gi');
+  return {
+    re,
+    categoryOf(matched: string): C | undefined {
+      const hit = literal.get(normaliseMatch(matched));
+      if (hit !== undefined) return hit[0];
+      for (const p of patterns) if (p.whole.test(matched)) return p.category;
+      return undefined;
+    },
+    categoriesOf(matched: string): C[] {
+      const out = [...(literal.get(normaliseMatch(matched)) ?? [])];
+      for (const p of patterns) if (!out.includes(p.category) && p.whole.test(matched)) out.push(p.category);
+      return out;
+    },
+  };
+}
