@@ -41,6 +41,15 @@ export function registerCommands(program: Command): void {
     )
     .action(async (opts) => (await import('./aals.ts')).aalsCommand(opts));
   program
+    .command('prepare')
+    .description(
+      'Turn a cohort directory into model inputs: prepared/meta.json, images.u8, index.jsonl (docs/data-contracts.md)',
+    )
+    .requiredOption('--cohort <dir>', 'cohort directory with manifest.jsonl, annotations.json and dicom/')
+    .option('--out <dir>', 'output directory (default: <cohort>/prepared)')
+    .option('--size <pixels>', 'model input size (square)', '256')
+    .action(async (opts) => (await import('./prepare.ts')).prepareCommand(opts));
+  program
     .command('distill')
     .description(
       'Train, evaluate and export the detector (Python + PyTorch): distill supervised|distill|evaluate|export ... ' +
@@ -51,4 +60,67 @@ export function registerCommands(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (args: string[]) => (await import('./distill.ts')).distillCommand(args));
+  program
+    .command('migrate')
+    .description('Apply the database migrations (migrations/*.sql, node-pg-migrate) to DATABASE_URL')
+    .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
+    .option('--schema <name>', 'schema to create the tables in', 'public')
+    .option('--down', 'revert instead of apply (one migration unless --count)')
+    .option('--count <n>', 'how many migrations to apply or revert')
+    .action(async (opts) => (await import('./migrate.ts')).migrateCommand(opts));
+  const schemas = program.command('schemas').description('Avro event schemas (schemas/*.avsc)');
+  schemas
+    .command('register')
+    .description('Register every event schema as <topic>-value with BACKWARD compatibility')
+    .option('--registry <url>', 'Confluent-compatible registry URL (default: SCHEMA_REGISTRY_URL)')
+    .action(async (opts) => (await import('./schemas-register.ts')).schemasRegisterCommand(opts));
+  const run = program.command('run').description('Run a service until SIGTERM');
+  run
+    .command('report-labeler')
+    .description(
+      'HL7 ORU reports from hl7.oru.raw to report_labels in Postgres and ReportLabel events on labels.report ' +
+        '(config from the environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, PATIENT_ID_HMAC_KEY, ...)',
+    )
+    .action(async () => (await import('./run-report-labeler.ts')).runReportLabelerCommand());
+  const synth = program
+    .command('synth')
+    .description('Write a synthetic hospital cohort: chest radiographs (DICOM), HL7 ORU reports, manifest, expert boxes')
+    .option('--out <dir>', 'cohort directory to write (docs/data-contracts.md)')
+    .option('--studies <n>', 'number of studies')
+    .option('--seed <s>', 'seed: the same seed and options give the same bytes', '1')
+    .option('--size <px>', 'stored image size (square)', '512')
+    .option('--rib-prevalence <p>', 'fraction of record studies with rib fractures', '0.04')
+    .option('--clavicle-prevalence <p>', 'fraction of record studies with a clavicle fracture', '0.015')
+    .option('--miss-rate <p>', 'probability that the final report misses a fracture present in the image', '0.08')
+    .option('--hedge-rate <p>', 'probability that a present fracture is reported with a hedge (uncertain)', '0.08')
+    .option('--region-train <n>', 'expert-boxed images for training (D_R), positives enriched', '200')
+    .option('--region-test <n>', 'held-out expert-boxed images, positives enriched', '200')
+    .option('--compressed-fraction <p>', 'fraction of images written as RLE Lossless', '0.1')
+    .option('--force', 'write into a non-empty directory')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (opts) => {
+      if (!opts.out || !opts.studies) {
+        const err = new Error('synth needs --out <dir> and --studies <n> (or: harvester synth preview --dir DIR --out FILE.png)');
+        (err as Error & { expected: boolean }).expected = true;
+        throw err;
+      }
+      await (await import('./synth.ts')).synthCommand(opts);
+    });
+  synth
+    .command('preview')
+    .description('Write a PNG contact sheet of a cohort: sample images (positives first) with their boxes')
+    .requiredOption('--dir <dir>', 'cohort directory written by harvester synth')
+    .requiredOption('--out <file>', 'PNG file to write')
+    .option('--count <n>', 'number of images', '12')
+    .option('--columns <n>', 'images per row', '4')
+    .action(async (opts) => (await import('./synth.ts')).synthPreviewCommand(opts));
+  const produce = program.command('produce').description('Publish input files to Kafka topics');
+  produce
+    .command('hl7')
+    .description('Publish the HL7 messages of a file, key = MSH-4|MSH-10, bytes unchanged')
+    .requiredOption('--input <file>', 'HL7 file (messages separated by newlines or MLLP framing)')
+    .option('--topic <name>', 'topic', 'hl7.oru.raw')
+    .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
+    .option('--batch-size <n>', 'messages per produce request', '500')
+    .action(async (opts) => (await import('./produce-hl7.ts')).produceHl7Command(opts));
 }
