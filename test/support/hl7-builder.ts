@@ -39,19 +39,25 @@ export function buildOruMessage(spec: OruSpec): string {
   const code = spec.procedureCode ?? CHEST_PROCEDURE.code;
   const procText = spec.procedureText ?? CHEST_PROCEDURE.text;
   const segments = [
-    `MSH|^~\\&|RIS|${facility}|HARVESTER|RESEARCH|${observedAt}||ORU^R01^ORU_R01|${spec.messageControlId}|P|2.5.1|||||||${spec.characterSet ?? ''}`,
+    `MSH|^~\\&|RIS|${facility}|HARVESTER|RESEARCH|${observedAt}||ORU^R01^ORU_R01|${spec.messageControlId}|P|2.5.1||||||${spec.characterSet ?? ''}`,
     `PID|1||${spec.patientId ?? 'MRN0001'}^^^${facility}^MR||DOE^JANE||19700101|F`,
     `OBR|1|${spec.accession}|${spec.accession}|${code}^${escapeHl7(procText)}^CPT|||${observedAt}|||||||||||||||${observedAt}|CR|${spec.status}`,
     ...spec.text
       .split('\n')
-      .map((line, i) => `OBX|${i + 1}|TX|${code}^${escapeHl7(procText)}^CPT||${escapeHl7(line)}||||||${spec.status}`),
+      .map(
+        (line, i) =>
+          `OBX|${i + 1}|TX|${code}^${escapeHl7(procText)}^CPT||${escapeHl7(line)}||||||${spec.status}`,
+      ),
   ];
   return segments.join('\r') + '\r';
 }
 
 export const FINDINGS = {
-  ribPositive: 'FINDINGS: Acute fracture of the left 6th rib. Lungs are clear.\nIMPRESSION: Acute left 6th rib fracture.',
-  clavicleOld: 'FINDINGS: Old healed fracture of the right clavicle. No acute fracture.\nIMPRESSION: No acute abnormality.',
+  ribPositive:
+    'FINDINGS: Acute fracture of the left 6th rib. Lungs are clear.\nIMPRESSION: Acute left 6th rib fracture.',
+  clavicleOld:
+    'FINDINGS: Old healed fracture of the right clavicle. No acute fracture.\nIMPRESSION: No acute abnormality.',
   normal: 'FINDINGS: The lungs are clear. No fracture is seen.\nIMPRESSION: Normal chest radiograph.',
-  uncertain: 'FINDINGS: Possible fracture of the right 4th rib, cannot be excluded.\nIMPRESSION: Possible right rib fracture.',
+  uncertain:
+    'FINDINGS: Possible fracture of the right 4th rib, cannot be excluded.\nIMPRESSION: Possible right rib fracture.',
 };

@@ -1,0 +1,31 @@
+import { migrateDatabase } from '../../shared/db/migrate.ts';
+
+export interface MigrateOptions {
+  database?: string;
+  schema?: string;
+  down?: boolean;
+  count?: string;
+}
+
+/** `harvester migrate`: applies migrations/ to the database (node-pg-migrate, under a lock). */
+export async function migrateCommand(opts: MigrateOptions): Promise<void> {
+  const database = opts.database ?? process.env.DATABASE_URL;
+  if (!database) {
+    throw Object.assign(new Error('no database: pass --database URL or set DATABASE_URL'), {
+      expected: true,
+    });
+  }
+  const count = opts.count === undefined ? undefined : Number(opts.count);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
+    throw Object.assign(new Error('--count must be a positive integer'), { expected: true });
+  }
+  const applied = await migrateDatabase({
+    database,
+    schema: opts.schema,
+    direction: opts.down ? 'down' : 'up',
+    count,
+  });
+  const verb = opts.down ? 'reverted' : 'applied';
+  if (applied.length === 0) console.log(opts.down ? 'nothing to revert' : 'database is up to date');
+  for (const name of applied) console.log(`${verb} ${name}`);
+}

@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { Partitioners } from 'kafkajs';
+import { createKafka } from '../../shared/kafka/client.ts';
+import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../shared/kafka/config.ts';
+import { hl7MessageKey, readMshHeader } from '../../shared/hl7-transport/msh-header.ts';
+import { splitHl7File } from '../../shared/hl7-transport/split-file.ts';
+import { loadConfig } from '../../shared/config/env.ts';
+import { createLogger } from '../../shared/observability/logger.ts';
+import { z } from 'zod';
+
+export interface ProduceHl7Options {
+  input: string;
+  topic: string;
+  brokers?: string;
+  batchSize?: string;
+}
+
+/**
+ * `harvester produce hl7 --input FILE`: publishes each HL7 message of a file, bytes unchanged, to
+ * the raw topic, keyed by MSH-4|MSH-10 (so redeliveries of one message land on one partition).
+ * Messages whose MSH cannot be read are still sent, without a key: the consumer's DLQ decides.
+ */
+export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> {
+  const env = loadConfig(z.object(kafkaEnvShape), {
+    ...process.env,
+    ...(opts.brokers ? { KAFKA_BROKERS: opts.brokers } : {}),
+  });
+  const batchSize = Number(opts.batchSize ?? 500);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw Object.assign(new Error('--batch-size must be a positive integer'), { expected: true });
+  }
+  let data: Buffer;
+  try {
+    data = await readFile(opts.input);
+  } catch (err) {
+    throw Object.assign(new Error(`cannot read ${opts.input}: ${(err as Error).message}`), {
+      expected: true,
+    });
+  }
+  const messages = splitHl7File(data).map((value) => {
+    let key: string | null;
+    try {
+      key = hl7MessageKey(readMshHeader(value));
+    } catch {
+      key = null;
+    }
+    return { key, value };
+  });
+  const kafka = createKafka(kafkaConnectionFromEnv(env), createLogger('produce-hl7'));
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += batchSize) {
+      await producer.send({ topic: opts.topic, acks: -1, messages: messages.slice(i, i + batchSize) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const unkeyed = messages.filter((m) => m.key === null).length;
+  console.log(
+    `published ${messages.length} message(s) to ${opts.topic}` +
+      (unkeyed ? ` (${unkeyed} without a readable MSH)` : ''),
+  );
+}

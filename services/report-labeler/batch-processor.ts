@@ -1,0 +1,142 @@
+import type pg from 'pg';
+import { withTransaction } from '../shared/db/transaction.ts';
+import type { EventEncoder } from '../shared/events/encoder.ts';
+import type { DeadLetter, DlqPublisher } from '../shared/kafka/dlq.ts';
+import type { MessageProducer } from '../shared/kafka/producer.ts';
+import type { Logger } from '../shared/observability/logger.ts';
+import { extractRecord, type ExtractionDeps, type RawRecord, type ReportVersion } from './extract.ts';
+import type { ReportLabelerMetrics } from './metrics.ts';
+import { reportLabelEvent, type ReportLabelEvent } from './report-label-event.ts';
+import { markPublished, storeBatch, type LedgerEntry } from './store.ts';
+
+export const STAGE = 'report-labeler/extract';
+
+/** A batch after the pure step: what to write, what to dead-letter. Reused unchanged on retries. */
+export interface PreparedBatch {
+  versions: ReportVersion[];
+  ledger: LedgerEntry[];
+  deadLetters: DeadLetter[];
+}
+
+export interface BatchOutcome {
+  stored: number;
+  skipped: number;
+  dlq: number;
+  eventsPublished: number;
+}
+
+export interface BatchProcessorDeps {
+  extraction: ExtractionDeps;
+  pool: pg.Pool;
+  encoder: EventEncoder<ReportLabelEvent>;
+  producer: MessageProducer;
+  dlq: DlqPublisher;
+  outputTopic: string;
+  metrics: ReportLabelerMetrics;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The labeler's work on one batch of records, independent of the Kafka client: prepare (pure),
+ * then commit = one database transaction, then DLQ and ReportLabel events. The caller commits
+ * offsets only after commit() resolves, and retries commit() on failure; every write is idempotent,
+ * so a retry or a redelivery after a crash changes nothing already written.
+ */
+export class BatchProcessor {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: BatchProcessorDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  prepare(records: RawRecord[]): PreparedBatch {
+    const batch: PreparedBatch = { versions: [], ledger: [], deadLetters: [] };
+    for (const record of records) {
+      let result: ReturnType<typeof extractRecord>;
+      try {
+        result = extractRecord(record, this.deps.extraction);
+      } catch (err) {
+        // a bug on one odd message must not stop the stream: dead-letter it, visible in metrics
+        result = {
+          outcome: 'dlq',
+          reason: 'label-error',
+          detail: `internal: ${(err as Error).message}`.slice(0, 300),
+        };
+      }
+      const bytes = record.value?.length ?? 0;
+      const header = result.header;
+      const base = {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        sendingFacility: header?.sendingFacility ?? null,
+        messageControlId: header?.messageControlId ?? null,
+        messageBytes: bytes,
+      };
+      if (result.outcome === 'stored') {
+        batch.versions.push(...result.versions);
+        batch.ledger.push({ ...base, outcome: 'stored', reason: null, reportCount: result.versions.length });
+      } else if (result.outcome === 'skipped') {
+        batch.ledger.push({ ...base, outcome: 'skipped', reason: result.reason, reportCount: 0 });
+      } else {
+        batch.ledger.push({ ...base, outcome: 'dlq', reason: result.reason, reportCount: 0 });
+        batch.deadLetters.push({
+          reason: result.reason,
+          detail: result.detail,
+          stage: STAGE,
+          sourceTopic: record.topic,
+          sourcePartition: record.partition,
+          sourceOffset: record.offset,
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+        });
+      }
+    }
+    return batch;
+  }
+
+  /** Writes, dead-letters and publishes one prepared batch. Throws on any dependency failure. */
+  async commit(batch: PreparedBatch): Promise<BatchOutcome> {
+    const { pool, encoder, producer, dlq, outputTopic, metrics, logger } = this.deps;
+    // the registry first: if it is down, nothing is written and the whole batch is retried
+    if (batch.versions.length > 0) await encoder.ready();
+    const unpublished = await withTransaction(pool, (client) =>
+      storeBatch(client, batch.versions, batch.ledger),
+    );
+    if (batch.deadLetters.length > 0) await dlq.publish(batch.deadLetters);
+    const labelledAt = this.now();
+    const messages = await Promise.all(
+      unpublished.map(async ({ version: v }) => ({
+        key: v.accession,
+        value: await encoder.encode(reportLabelEvent(v, labelledAt)),
+      })),
+    );
+    await producer.send(outputTopic, messages);
+    // if this fails the events go out again on retry: at-least-once, never lost
+    if (unpublished.length > 0) await withTransaction(pool, (client) => markPublished(client, unpublished));
+    const current = unpublished.map((u) => u.version);
+
+    const outcome: BatchOutcome = { stored: 0, skipped: 0, dlq: 0, eventsPublished: messages.length };
+    for (const entry of batch.ledger) outcome[entry.outcome]++;
+    metrics.messages.inc({ outcome: 'stored' }, outcome.stored);
+    metrics.messages.inc({ outcome: 'skipped' }, outcome.skipped);
+    metrics.messages.inc({ outcome: 'dlq' }, outcome.dlq);
+    metrics.events.inc(messages.length);
+    for (const letter of batch.deadLetters) {
+      metrics.dlq.inc({ reason: letter.reason });
+      // reason and position only: the detail and the bytes may carry PHI
+      logger.warn(
+        { reason: letter.reason, partition: letter.sourcePartition, offset: letter.sourceOffset },
+        'message sent to DLQ',
+      );
+    }
+    for (const v of current) {
+      for (const cls of ['rib', 'clavicle', 'other'] as const) {
+        metrics.labels.inc({ class: cls, status: v.labels[cls].status });
+      }
+    }
+    return outcome;
+  }
+}

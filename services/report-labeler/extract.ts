@@ -1,0 +1,198 @@
+import { decodeHl7, UnknownEncodingError } from '../shared/hl7-transport/charset.ts';
+import { NotHl7Error, readMshHeader, type MshHeader } from '../shared/hl7-transport/msh-header.ts';
+import { pseudonymisePatientId } from '../shared/privacy/pseudonymise.ts';
+import { isKeptStatus, isProvisional, statusRank, type ReportStatus } from './status-precedence.ts';
+
+/** One Kafka record as the labeler sees it (transport-neutral). */
+export interface RawRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Record timestamp (ms since epoch): the fallback observation time when a report has none. */
+  timestamp: number;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+/** What the HL7 parser gives per OBR (services/shared/hl7 OruReport, structurally). */
+export interface OruReportLike {
+  messageControlId: string;
+  sendingFacility: string;
+  patientId: string;
+  accession: string;
+  procedureCode: string | null;
+  procedureText: string | null;
+  observedAt: Date | string | null | undefined;
+  resultStatus: string;
+  text: string;
+  hl7Version: string;
+  obrIndex: number;
+}
+
+export interface ClassLabelLike {
+  status: string;
+  acuity: string | null | undefined;
+  side: string | null | undefined;
+  ribs: readonly number[] | null | undefined;
+  evidence: unknown;
+}
+
+/** What the report rule engine gives (services/shared/report-rules ReportLabels, structurally). */
+export interface ReportLabelsLike {
+  rib: ClassLabelLike;
+  clavicle: ClassLabelLike;
+  other: ClassLabelLike;
+  ruleVersion: string;
+}
+
+/** The domain functions extraction uses, injected so this module stays pure and testable. */
+export interface ExtractionDeps {
+  parseOruMessage(message: string): OruReportLike[];
+  isChestRadiograph(procedureCode: string, procedureText: string): boolean;
+  labelReport(text: string): ReportLabelsLike;
+  hmacKey: string;
+  maxMessageBytes: number;
+}
+
+/** A report version ready to store: pseudonymised, labelled, with its precedence fields. */
+export interface ReportVersion {
+  sendingFacility: string;
+  messageControlId: string;
+  obrIndex: number;
+  accession: string;
+  status: ReportStatus;
+  statusRank: number;
+  provisional: boolean;
+  observedAt: Date;
+  patientPseudonym: string;
+  procedureCode: string;
+  procedureText: string;
+  hl7Version: string;
+  text: string;
+  labels: ReportLabelsLike;
+}
+
+export type DlqReason =
+  | 'empty'
+  | 'oversize'
+  | 'not-hl7'
+  | 'unknown-encoding'
+  | 'parse-error'
+  | 'no-accession'
+  | 'no-patient-id'
+  | 'label-error';
+
+export type Extraction =
+  | { outcome: 'stored'; header: MshHeader; versions: ReportVersion[] }
+  | { outcome: 'skipped'; header: MshHeader; reason: string }
+  | { outcome: 'dlq'; header?: MshHeader; reason: DlqReason; detail: string };
+
+function errorDetail(err: unknown): string {
+  // error messages from our parsers name fields and positions, never values; cap the length anyway
+  return `${(err as Error).name ?? 'Error'}: ${String((err as Error).message ?? err)}`.slice(0, 300);
+}
+
+function toDate(value: OruReportLike['observedAt'], fallbackMs: number): Date {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
+  if (typeof value === 'string' && value) {
+    const d = new Date(value);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  return new Date(fallbackMs);
+}
+
+/**
+ * Turns one raw record into what to do with it: store its chest radiograph report versions, skip it
+ * (valid, but nothing we label), or dead-letter it with a reason. Never throws for bad input.
+ */
+export function extractRecord(record: RawRecord, deps: ExtractionDeps): Extraction {
+  const raw = record.value;
+  if (!raw || raw.length === 0) return { outcome: 'dlq', reason: 'empty', detail: 'record has no value' };
+  if (raw.length > deps.maxMessageBytes) {
+    return {
+      outcome: 'dlq',
+      reason: 'oversize',
+      detail: `${raw.length} bytes exceeds the limit of ${deps.maxMessageBytes}`,
+    };
+  }
+  let header: MshHeader;
+  let text: string;
+  try {
+    header = readMshHeader(raw);
+  } catch (err) {
+    if (err instanceof NotHl7Error) return { outcome: 'dlq', reason: 'not-hl7', detail: err.message };
+    throw err;
+  }
+  try {
+    text = decodeHl7(raw, header.characterSet);
+  } catch (err) {
+    if (err instanceof UnknownEncodingError) {
+      return { outcome: 'dlq', header, reason: 'unknown-encoding', detail: err.message };
+    }
+    throw err;
+  }
+  let reports: OruReportLike[];
+  try {
+    reports = deps.parseOruMessage(text);
+  } catch (err) {
+    const detail = errorDetail(err);
+    // Hl7ParseError says which field was wrong; the two missing identifiers get reasons of their own
+    const field = (err as { location?: { field?: string } }).location?.field;
+    const reason: DlqReason =
+      field === 'OBR-3' || field === 'OBR-2'
+        ? 'no-accession'
+        : field === 'PID-3'
+          ? 'no-patient-id'
+          : 'parse-error';
+    return { outcome: 'dlq', header, reason, detail };
+  }
+  if (reports.length === 0)
+    return { outcome: 'dlq', header, reason: 'parse-error', detail: 'no OBR in message' };
+  if (reports.some((r) => !r.accession?.trim())) {
+    return {
+      outcome: 'dlq',
+      header,
+      reason: 'no-accession',
+      detail: 'an OBR has no accession number (OBR-18/OBR-3)',
+    };
+  }
+  if (reports.some((r) => !r.patientId?.trim())) {
+    return { outcome: 'dlq', header, reason: 'no-patient-id', detail: 'PID-3 is empty' };
+  }
+
+  const chest = reports.filter((r) => deps.isChestRadiograph(r.procedureCode ?? '', r.procedureText ?? ''));
+  if (chest.length === 0) return { outcome: 'skipped', header, reason: 'not-chest-radiograph' };
+  const kept = chest.filter((r) => isKeptStatus(r.resultStatus));
+  if (kept.length === 0) {
+    return { outcome: 'skipped', header, reason: `result-status-${chest[0]!.resultStatus || 'empty'}` };
+  }
+
+  const versions: ReportVersion[] = [];
+  for (const r of kept) {
+    let labels: ReportLabelsLike;
+    try {
+      labels = deps.labelReport(r.text);
+    } catch (err) {
+      return { outcome: 'dlq', header, reason: 'label-error', detail: errorDetail(err) };
+    }
+    const status = r.resultStatus as ReportStatus;
+    versions.push({
+      sendingFacility: r.sendingFacility || header.sendingFacility,
+      messageControlId: r.messageControlId || header.messageControlId,
+      obrIndex: r.obrIndex,
+      accession: r.accession.trim(),
+      status,
+      statusRank: statusRank(status),
+      provisional: isProvisional(status),
+      observedAt: toDate(r.observedAt, record.timestamp),
+      patientPseudonym: pseudonymisePatientId(r.patientId, deps.hmacKey),
+      procedureCode: r.procedureCode ?? '',
+      procedureText: r.procedureText ?? '',
+      hl7Version: r.hl7Version ?? '',
+      text: r.text,
+      labels,
+    });
+  }
+  return { outcome: 'stored', header, versions };
+}

@@ -1,0 +1,81 @@
+import type { MessageProducer } from './producer.ts';
+
+/** Where a failed record came from and why it failed. */
+export interface DeadLetter {
+  /** Short machine-readable reason, e.g. not-hl7, oversize, no-accession. */
+  reason: string;
+  /** Human-readable detail; must not contain PHI (no report text, no patient ids). */
+  detail?: string;
+  /** The processing stage that rejected it, e.g. report-labeler/extract. */
+  stage: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  key: Buffer | string | null;
+  value: Buffer | null;
+  /** The original record's headers, kept so nothing of the input is lost. */
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+/** The header names on every DLQ record. */
+export const DLQ_HEADERS = {
+  reason: 'dlq.error.reason',
+  detail: 'dlq.error.detail',
+  stage: 'dlq.stage',
+  sourceTopic: 'dlq.source.topic',
+  sourcePartition: 'dlq.source.partition',
+  sourceOffset: 'dlq.source.offset',
+  timestamp: 'dlq.timestamp',
+} as const;
+
+/** The DLQ topic of a source topic. */
+export function dlqTopicFor(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+/**
+ * Builds the DLQ headers: the original headers first (prefixed with nothing, so replay tools can
+ * copy them back), then ours, which win on a name clash. Detail is capped so headers stay small.
+ */
+export function buildDlqHeaders(letter: DeadLetter, now: Date): Record<string, string | Buffer> {
+  const headers: Record<string, string | Buffer> = {};
+  for (const [name, value] of Object.entries(letter.headers ?? {})) {
+    if (value === undefined) continue;
+    // kafkajs hands repeated headers as arrays; Kafka keeps only one value per name on our side
+    headers[name] = Array.isArray(value) ? value[value.length - 1]! : value;
+  }
+  headers[DLQ_HEADERS.reason] = letter.reason;
+  if (letter.detail) headers[DLQ_HEADERS.detail] = letter.detail.slice(0, 500);
+  headers[DLQ_HEADERS.stage] = letter.stage;
+  headers[DLQ_HEADERS.sourceTopic] = letter.sourceTopic;
+  headers[DLQ_HEADERS.sourcePartition] = String(letter.sourcePartition);
+  headers[DLQ_HEADERS.sourceOffset] = letter.sourceOffset;
+  headers[DLQ_HEADERS.timestamp] = now.toISOString();
+  return headers;
+}
+
+/** Publishes dead letters, with the original key and bytes, to `<source topic>.dlq`. */
+export class DlqPublisher {
+  constructor(
+    private readonly producer: MessageProducer,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async publish(letters: DeadLetter[]): Promise<void> {
+    const byTopic = new Map<string, DeadLetter[]>();
+    for (const letter of letters) {
+      const topic = dlqTopicFor(letter.sourceTopic);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), letter]);
+    }
+    for (const [topic, group] of byTopic) {
+      await this.producer.send(
+        topic,
+        group.map((l) => ({
+          key: l.key,
+          value: l.value ?? Buffer.alloc(0),
+          headers: buildDlqHeaders(l, this.now()),
+        })),
+      );
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { buildOruMessage, FINDINGS } from '../support/hl7-builder.ts';
+import { ReportLabelerHarness, TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
+
+const TEXTS = [FINDINGS.ribPositive, FINDINGS.normal, FINDINGS.clavicleOld, FINDINGS.uncertain];
+
+/** n messages over n/2 accessions: a preliminary and a final of each. */
+function stream(prefix: string, n: number) {
+  return Array.from({ length: n }, (_, i) => {
+    const accession = `${prefix}-ACC-${Math.floor(i / 2)}`;
+    const id = `${prefix}-${i}`;
+    return {
+      key: `GENHOSP|${id}`,
+      value: buildOruMessage({
+        messageControlId: id,
+        accession,
+        status: i % 2 === 0 ? 'P' : 'F',
+        text: TEXTS[i % TEXTS.length]!,
+      }),
+    };
+  });
+}
+
+async function assertExactlyOnceRows(h: ReportLabelerHarness, prefix: string, n: number): Promise<void> {
+  const { rows } = await h.pool.query(
+    `SELECT (SELECT count(*)::int FROM hl7_message_ledger WHERE message_control_id LIKE $1) AS ledger,
+            (SELECT count(*)::int FROM report_versions WHERE message_control_id LIKE $1) AS versions,
+            (SELECT count(*)::int FROM reports WHERE accession LIKE $1) AS reports,
+            (SELECT count(*)::int FROM reports WHERE accession LIKE $1 AND result_status = 'F') AS finals,
+            (SELECT count(*)::int FROM report_labels l JOIN reports r ON r.id = l.report_id WHERE r.accession LIKE $1) AS labels`,
+    [`${prefix}-%`],
+  );
+  assert.deepEqual(rows[0], { ledger: n, versions: n, reports: n / 2, finals: n / 2, labels: (n / 2) * 3 });
+}
+
+describe('report-labeler restarts and outages', () => {
+  const h = new ReportLabelerHarness();
+  before(() => h.setUp(2));
+  after(() => h.tearDown());
+
+  it('loses and duplicates nothing when stopped gracefully mid-stream and started again', async () => {
+    const n = 400;
+    await h.produce(stream('GR', n));
+    const first = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
+    await waitFor('some progress', async () => (await h.ledgerCount()) >= 50);
+    await first.stop();
+    const afterStop = await h.ledgerCount();
+    const second = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
+    await waitFor(`all ${n} messages`, async () => (await h.ledgerCount()) >= n);
+    await second.stop();
+    assert.ok(afterStop < n, 'the first instance was stopped mid-stream');
+    await assertExactlyOnceRows(h, 'GR', n);
+    // graceful: every event exactly once (offsets committed before the stop)
+    await waitFor(
+      'every final event',
+      () => h.events.filter((e) => e.accession.startsWith('GR-') && e.reportStatus === 'F').length >= n / 2,
+    );
+    const keys = h.events.filter((e) => e.accession.startsWith('GR-')).map((e) => e.messageControlId);
+    assert.equal(new Set(keys).size, keys.length, 'no duplicate events after a graceful stop');
+  });
+
+  it('loses and duplicates no rows when the process is killed mid-stream (SIGKILL)', async () => {
+    const n = 400;
+    const before = await h.ledgerCount();
+    await h.produce(stream('KL', n));
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: h.stack.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: h.stack.schemaRegistryUrl,
+      DATABASE_URL: withSearchPath(h.stack.databaseUrl, h.db.schema),
+      PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
+      REPORT_LABELER_GROUP_ID: h.groupId,
+      REPORT_LABELER_INPUT_TOPIC: h.input,
+      REPORT_LABELER_OUTPUT_TOPIC: h.output,
+      REPORT_LABELER_HTTP_PORT: '0',
+      REPORT_LABELER_MAX_BATCH_MESSAGES: '25',
+      REPORT_LABELER_SESSION_TIMEOUT_MS: '8000',
+      LOG_LEVEL: 'warn',
+    };
+    const child = spawn(process.execPath, ['bin/harvester.js', 'run', 'report-labeler'], {
+      env,
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await waitFor('the child to make progress', async () => (await h.ledgerCount()) - before >= 50, 120_000);
+    child.kill('SIGKILL');
+    await exited;
+    const second = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
+    await waitFor(`all ${n} messages`, async () => (await h.ledgerCount()) - before >= n);
+    await second.stop();
+    await assertExactlyOnceRows(h, 'KL', n);
+    await waitFor('an event for every report', () =>
+      Array.from({ length: n / 2 }, (_, i) => `KL-ACC-${i}`).every((a) =>
+        h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
+      ),
+    );
+  });
+
+  it('backs off while Postgres is unavailable and catches up without loss or duplicates', async () => {
+    const flaky = new FlakyPool(h.pool);
+    flaky.down = true;
+    const labeler = await h.startLabeler({}, flaky as unknown as pg.Pool);
+    const n = 40;
+    await h.produce(stream('PG', n));
+    await waitFor('failed attempts', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${labeler.httpPort}/metrics`)).text();
+      return /harvester_report_labeler_errors_total\{stage="commit"\} [2-9]/.test(text);
+    });
+    assert.equal(
+      (await fetch(`http://127.0.0.1:${labeler.httpPort}/health`)).status,
+      503,
+      'degraded while retrying',
+    );
+    const { rows } = await h.pool.query(
+      `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'PG-%'`,
+    );
+    assert.equal(rows[0].n, 0);
+    flaky.down = false;
+    await waitFor(`all ${n} messages`, async () => {
+      const { rows: r } = await h.pool.query(
+        `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'PG-%'`,
+      );
+      return r[0].n === n;
+    });
+    await labeler.stop();
+    await assertExactlyOnceRows(h, 'PG', n);
+  });
+});
+
+/** A pool stand-in that refuses connections while `down`, like a Postgres that is restarting. */
+class FlakyPool {
+  down = false;
+  constructor(private readonly pool: pg.Pool) {}
+  connect(): Promise<pg.PoolClient> {
+    if (this.down) return Promise.reject(new Error('connect ECONNREFUSED (simulated Postgres outage)'));
+    return this.pool.connect();
+  }
+  query(...args: Parameters<pg.Pool['query']>) {
+    if (this.down) return Promise.reject(new Error('connect ECONNREFUSED (simulated Postgres outage)'));
+    return (this.pool.query as (...a: unknown[]) => unknown)(...args);
+  }
+  async end(): Promise<void> {}
+}
+
+function withSearchPath(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema},public`);
+  return u.toString();
+}
