@@ -82,37 +82,6 @@ export function registerCommands(program: Command): void {
         '(config from the environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, PATIENT_ID_HMAC_KEY, ...)',
     )
     .action(async () => (await import('./run-report-labeler.ts')).runReportLabelerCommand());
-  const produce = program.command('produce').description('Publish input files to Kafka topics');
-  produce
-    .command('hl7')
-    .description('Publish the HL7 messages of a file, key = MSH-4|MSH-10, bytes unchanged')
-    .requiredOption('--input <file>', 'HL7 file (messages separated by newlines or MLLP framing)')
-    .option('--topic <name>', 'topic', 'hl7.oru.raw')
-    .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
-    .option('--batch-size <n>', 'messages per produce request', '500')
-    .action(async (opts) => (await import('./produce-hl7.ts')).produceHl7Command(opts));
-  program
-    .command('migrate')
-    .description('Apply the database migrations (migrations/*.sql, node-pg-migrate) to DATABASE_URL')
-    .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
-    .option('--schema <name>', 'schema to create the tables in', 'public')
-    .option('--down', 'revert instead of apply (one migration unless --count)')
-    .option('--count <n>', 'how many migrations to apply or revert')
-    .action(async (opts) => (await import('./migrate.ts')).migrateCommand(opts));
-  const schemas = program.command('schemas').description('Avro event schemas (schemas/*.avsc)');
-  schemas
-    .command('register')
-    .description('Register every event schema as <topic>-value with BACKWARD compatibility')
-    .option('--registry <url>', 'Confluent-compatible registry URL (default: SCHEMA_REGISTRY_URL)')
-    .action(async (opts) => (await import('./schemas-register.ts')).schemasRegisterCommand(opts));
-  const run = program.command('run').description('Run a service until SIGTERM');
-  run
-    .command('report-labeler')
-    .description(
-      'HL7 ORU reports from hl7.oru.raw to report_labels in Postgres and ReportLabel events on labels.report ' +
-        '(config from the environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, PATIENT_ID_HMAC_KEY, ...)',
-    )
-    .action(async () => (await import('./run-report-labeler.ts')).runReportLabelerCommand());
   const synth = program
     .command('synth')
     .description('Write a synthetic hospital cohort: chest radiographs (DICOM), HL7 ORU reports, manifest, expert boxes')
