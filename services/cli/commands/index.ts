@@ -82,10 +82,14 @@ export function registerCommands(program: Command): void {
         '(config from the environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, PATIENT_ID_HMAC_KEY, ...)',
     )
     .action(async () => (await import('./run-report-labeler.ts')).runReportLabelerCommand());
-  const synth = program
+  program
     .command('synth')
-    .description('Write a synthetic hospital cohort: chest radiographs (DICOM), HL7 ORU reports, manifest, expert boxes')
-    .option('--out <dir>', 'cohort directory to write (docs/data-contracts.md)')
+    .description(
+      'Write a synthetic hospital cohort (chest radiographs as DICOM, HL7 ORU reports, manifest, expert boxes); ' +
+        '`synth preview --dir DIR --out FILE.png` draws a contact sheet of it',
+    )
+    .argument('[action]', 'omit to write a cohort; "preview" for a PNG contact sheet (positives first, with boxes)')
+    .option('--out <path>', 'cohort directory to write (docs/data-contracts.md); for preview, the PNG file')
     .option('--studies <n>', 'number of studies')
     .option('--seed <s>', 'seed: the same seed and options give the same bytes', '1')
     .option('--size <px>', 'stored image size (square)', '512')
@@ -98,22 +102,10 @@ export function registerCommands(program: Command): void {
     .option('--compressed-fraction <p>', 'fraction of images written as RLE Lossless', '0.1')
     .option('--force', 'write into a non-empty directory')
     .option('--no-progress', 'no progress bar on stderr')
-    .action(async (opts) => {
-      if (!opts.out || !opts.studies) {
-        const err = new Error('synth needs --out <dir> and --studies <n> (or: harvester synth preview --dir DIR --out FILE.png)');
-        (err as Error & { expected: boolean }).expected = true;
-        throw err;
-      }
-      await (await import('./synth.ts')).synthCommand(opts);
-    });
-  synth
-    .command('preview')
-    .description('Write a PNG contact sheet of a cohort: sample images (positives first) with their boxes')
-    .requiredOption('--dir <dir>', 'cohort directory written by harvester synth')
-    .requiredOption('--out <file>', 'PNG file to write')
-    .option('--count <n>', 'number of images', '12')
-    .option('--columns <n>', 'images per row', '4')
-    .action(async (opts) => (await import('./synth.ts')).synthPreviewCommand(opts));
+    .option('--dir <dir>', 'preview: the cohort directory to draw from')
+    .option('--count <n>', 'preview: number of images', '12')
+    .option('--columns <n>', 'preview: images per row', '4')
+    .action(async (action: string | undefined, opts) => (await import('./synth.ts')).synthCommand(action, opts));
   const produce = program.command('produce').description('Publish input files to Kafka topics');
   produce
     .command('hl7')
