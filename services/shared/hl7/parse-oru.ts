@@ -1,6 +1,7 @@
 import { Message, type HL7Node } from 'node-hl7-client';
 import { Hl7ParseError } from './errors.ts';
 import { decodeHl7Escapes, type Hl7Delimiters } from './escapes.ts';
+import { RawSegment } from './raw-segment.ts';
 import { hl7TimestampToIso } from './timestamp.ts';
 
 /** One radiology report: one OBR group of an ORU^R01 message. */
@@ -29,9 +30,9 @@ const WITHDRAWN_OBX = new Set(['D', 'W']);
 const SEGMENT_NAME = /^[A-Z][A-Z0-9]{2}$/;
 
 interface Group {
-  obr: HL7Node;
+  obr: RawSegment;
   segmentIndex: number;
-  obx: Array<{ seg: HL7Node; segmentIndex: number }>;
+  obx: Array<{ seg: RawSegment; segmentIndex: number }>;
 }
 
 /**
@@ -69,34 +70,21 @@ export function parseOruMessage(message: string): OruReport[] {
     }
   }
 
-  let parsed: Message;
+  let segments: RawSegment[];
   try {
-    parsed = new Message({ text });
-  } catch (err) {
-    throw new Hl7ParseError(`HL7 parser rejected the message: ${(err as Error).message}`);
-  }
-  let segments: HL7Node[];
-  try {
-    segments = (parsed as unknown as { toArray(): HL7Node[] }).toArray();
+    // node-hl7-client validates the message structure and yields its segments.
+    const parsed = new Message({ text });
+    segments = (parsed as unknown as { toArray(): HL7Node[] })
+      .toArray()
+      .map((seg) => new RawSegment(seg.toRaw(), delimiters));
   } catch (err) {
     throw new Hl7ParseError(`HL7 parser rejected the message: ${(err as Error).message}`);
   }
 
-  const str = (node: HL7Node | Message, path: string | number): string => {
-    try {
-      return node.get(path).toString();
-    } catch {
-      return '';
-    }
-  };
-  const raw = (node: HL7Node, path: string | number): string => {
-    try {
-      return node.get(path).toRaw();
-    } catch {
-      return '';
-    }
-  };
-  const messageType = `${str(parsed, 'MSH.9.1')}^${str(parsed, 'MSH.9.2')}`;
+  const msh = segments[0]!;
+  const str = (seg: RawSegment, field: number, component = 1): string =>
+    decodeHl7Escapes(seg.component(field, component), delimiters).trim();
+  const messageType = `${msh.component(9, 1)}^${msh.component(9, 2)}`;
   if (messageType !== 'ORU^R01') {
     throw new Hl7ParseError(`not an ORU^R01 message (MSH-9 is ${printable(messageType)})`, {
       segment: 'MSH',
@@ -104,7 +92,7 @@ export function parseOruMessage(message: string): OruReport[] {
       field: 'MSH-9',
     });
   }
-  const messageControlId = str(parsed, 'MSH.10').trim();
+  const messageControlId = str(msh, 10);
   if (!messageControlId) {
     throw new Hl7ParseError('message control id is empty', {
       segment: 'MSH',
@@ -112,7 +100,7 @@ export function parseOruMessage(message: string): OruReport[] {
       field: 'MSH-10',
     });
   }
-  const hl7Version = str(parsed, 'MSH.12.1').trim();
+  const hl7Version = str(msh, 12);
   if (!/^2\.\d+(?:\.\d+)?$/.test(hl7Version)) {
     throw new Hl7ParseError(`unsupported HL7 version "${printable(hl7Version)}" (2.x expected)`, {
       segment: 'MSH',
@@ -121,7 +109,7 @@ export function parseOruMessage(message: string): OruReport[] {
     });
   }
   // HD: namespace id, else universal id.
-  const sendingFacility = (str(parsed, 'MSH.4.1') || str(parsed, 'MSH.4.2')).trim();
+  const sendingFacility = str(msh, 4, 1) || str(msh, 4, 2);
 
   let patientId = '';
   const groups: Group[] = [];
@@ -129,7 +117,7 @@ export function parseOruMessage(message: string): OruReport[] {
     const seg = segments[i]!;
     switch (seg.name) {
       case 'PID':
-        if (!patientId) patientId = (str(seg, '3.1') || str(seg, '2.1')).trim();
+        if (!patientId) patientId = str(seg, 3) || str(seg, 2);
         break;
       case 'OBR':
         groups.push({ obr: seg, segmentIndex: i, obx: [] });
@@ -151,14 +139,14 @@ export function parseOruMessage(message: string): OruReport[] {
 
   return groups.map((g, obrIndex) => {
     const where = { segment: 'OBR', segmentIndex: g.segmentIndex };
-    const accession = (str(g.obr, '3.1') || str(g.obr, '2.1')).trim();
+    const accession = str(g.obr, 3) || str(g.obr, 2);
     if (!accession) {
       throw new Hl7ParseError('accession number is empty (OBR-3, falling back to OBR-2)', {
         ...where,
         field: 'OBR-3',
       });
     }
-    const rawTime = str(g.obr, '7.1').trim();
+    const rawTime = str(g.obr, 7);
     let observedAt: string | null = null;
     if (rawTime) {
       const iso = hl7TimestampToIso(rawTime);
@@ -173,25 +161,23 @@ export function parseOruMessage(message: string): OruReport[] {
     const parts: string[] = [];
     let firstObxStatus = '';
     for (const { seg } of g.obx) {
-      const type = str(seg, '2.1').trim().toUpperCase();
+      const type = str(seg, 2).toUpperCase();
       if (!TEXT_TYPES.has(type)) continue;
-      const status = str(seg, '11.1').trim().toUpperCase();
+      const status = str(seg, 11).toUpperCase();
       if (WITHDRAWN_OBX.has(status)) continue;
       if (!firstObxStatus) firstObxStatus = status;
-      const value = seg.get(5);
-      const reps = value.length > 1 ? value.toArray() : [value];
-      for (const rep of reps) parts.push(decodeHl7Escapes(rep.toRaw(), delimiters));
+      for (const rep of seg.repetitions(5)) parts.push(decodeHl7Escapes(rep, delimiters));
     }
     // OBR-25 is required in ORU; some senders only fill OBX-11, which has the same codes.
-    const resultStatus = (str(g.obr, '25.1').trim() || firstObxStatus).toUpperCase();
+    const resultStatus = (str(g.obr, 25) || firstObxStatus).toUpperCase();
     if (!resultStatus) {
       throw new Hl7ParseError('result status is empty (OBR-25, and no OBX-11 to fall back on)', {
         ...where,
         field: 'OBR-25',
       });
     }
-    const procedureCode = decodeHl7Escapes(raw(g.obr, '4.1'), delimiters).trim() || null;
-    const procedureText = decodeHl7Escapes(raw(g.obr, '4.2'), delimiters).trim() || null;
+    const procedureCode = str(g.obr, 4, 1) || null;
+    const procedureText = str(g.obr, 4, 2) || null;
     return {
       messageControlId,
       sendingFacility,

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  compileRules,
+  defaultRules,
+  labelReport,
+  mergeRulesFiles,
+  ribNumbersAround,
+} from '../../../services/shared/report-rules/index.ts';
+import { defaultRulesFileContent } from '../../../services/shared/report-rules/compile.ts';
+
+const rib = (t: string) => labelReport(t).rib;
+const clav = (t: string) => labelReport(t).clavicle;
+const other = (t: string) => labelReport(t).other;
+
+describe('labelReport: the issue examples', () => {
+  it('"No displaced rib fracture" is negative', () => {
+    assert.equal(rib('No displaced rib fracture.').status, 'negative');
+  });
+  it('"healed left clavicle fracture" is positive/old/left', () => {
+    const c = clav('Healed left clavicle fracture.');
+    assert.deepEqual([c.status, c.acuity, c.side], ['positive', 'old', 'left']);
+  });
+  it('"cannot exclude a rib fracture" is uncertain', () => {
+    assert.equal(rib('Cannot exclude a rib fracture.').status, 'uncertain');
+  });
+});
+
+describe('labelReport: negation', () => {
+  for (const s of [
+    'No acute, displaced rib fractures.',
+    'There is no pneumothorax, pleural effusion, or rib fracture.',
+    'Negative for acute displaced rib fracture.',
+    'No evidence of rib fracture.',
+    'Ribs are intact without fracture.',
+    'Rib fracture is not seen.',
+    'No acute displaced clavicle or rib fractures.',
+    'No definite rib fracture.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  it('coordination carries the negation to both bones', () => {
+    assert.equal(clav('No acute displaced clavicle or rib fractures.').status, 'negative');
+  });
+  it('a terminator ends the negation scope', () => {
+    assert.equal(rib('No pneumothorax but there are old left rib fractures.').status, 'positive');
+  });
+  it('a comma between clauses ends a scope; one between modifiers does not', () => {
+    assert.equal(
+      rib(
+        'Small densities not seen on the previous exam most suggestive of artifacts, healed right 10th rib fracture noted.',
+      ).status,
+      'positive',
+    );
+    assert.equal(rib('No acute, displaced rib fractures.').status, 'negative');
+  });
+  it('pseudo-triggers do not negate', () => {
+    assert.equal(rib('No change in the healed left rib fractures.').status, 'positive');
+  });
+  it('a later positive mention wins over a negated one', () => {
+    const r = rib('No acute rib fracture. Old right 7th rib fracture.');
+    assert.deepEqual([r.status, r.acuity, r.side, r.ribs], ['positive', 'old', 'right', [7]]);
+  });
+});
+
+describe('labelReport: hedging', () => {
+  for (const s of [
+    'Possible left rib fracture.',
+    'Probable lateral right 8th rib fracture.',
+    'Questionable nondisplaced fracture of the left 7th rib.',
+    'Lucency through the right 12th rib, concerning for acute fracture.',
+    'Density over the left 4th rib XXXX represents a healing rib fracture.',
+    'Right rib fracture cannot be excluded.',
+    'Rib deformity versus fracture.',
+    'Age-indeterminate deformity of the right 8th rib, if findings localize to this region, suspect acute fracture.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  it('an anaphoric sentence takes the bone of the sentence before', () => {
+    const r = rib(
+      'Nodular density overlying the right anterior 2nd rib. This could represent healing fracture.',
+    );
+    assert.deepEqual([r.status, r.acuity, r.side, r.ribs], ['uncertain', 'healing', 'right', [2]]);
+  });
+  it('"if there is concern for occult fracture, consider rib series" asserts nothing', () => {
+    assert.equal(
+      rib('If there is continued concern for occult fracture, consider dedicated rib series.').status,
+      'negative',
+    );
+  });
+});
+
+describe('labelReport: deformity and injury without the word fracture', () => {
+  it('a deformity attributed to old injury is uncertain/old', () => {
+    const c = clav('Deformity of the right clavicle related to remote XXXX.');
+    assert.deepEqual([c.status, c.acuity, c.side], ['uncertain', 'old', 'right']);
+    assert.equal(rib('There are posttraumatic deformities of the right posterior ribs.').status, 'uncertain');
+    assert.equal(clav('Chronic appearing right mid clavicle injury.').acuity, 'old');
+  });
+  it('a deformity with no injury wording is negative', () => {
+    assert.equal(rib('Old right-sided rib deformities are noted.').status, 'negative');
+    assert.equal(rib('Chronic right 5th rib contour deformity.').status, 'negative');
+  });
+  it('"fracture deformity" is a fracture', () => {
+    assert.equal(other('Fracture deformity proximal right humerus.').status, 'positive');
+  });
+});
+
+describe('labelReport: acuity', () => {
+  const cases: Array<[string, string]> = [
+    ['Acute left 5th rib fracture.', 'acute'],
+    ['Deformity of the right 6th rib has appearance of acute or subacute fracture.', 'acute'],
+    ['Subacute left rib fracture.', 'healing'],
+    ['Left 9th rib fracture with callus.', 'healing'],
+    ['Old healed left rib fractures.', 'old'],
+    ['Chronic left 6th rib fracture.', 'old'],
+    ['Remote right rib fractures.', 'old'],
+    ['Age-indeterminate fracture of the right lateral 9th rib.', 'unspecified'],
+  ];
+  for (const [s, a] of cases) it(`${a}: ${s}`, () => assert.equal(rib(s).acuity, a));
+  it('acuity and side are null when negative', () => {
+    const r = rib('No left rib fracture.');
+    assert.equal(r.acuity, null);
+    assert.equal(r.side, null);
+  });
+});
+
+describe('labelReport: side', () => {
+  const cases: Array<[string, string]> = [
+    ['Left-sided rib fractures.', 'left'],
+    ['Right 6th rib fracture.', 'right'],
+    ['Bilateral rib fractures.', 'bilateral'],
+    ['Old left and right rib fractures.', 'bilateral'],
+    ['Old rib fractures on the left.', 'left'],
+    ['Healed rib fracture.', 'unspecified'],
+  ];
+  for (const [s, side] of cases) it(`${side}: ${s}`, () => assert.equal(rib(s).side, side));
+  it('takes the side of the same-numbered rib elsewhere in the report', () => {
+    const r = rib(
+      'FINDINGS: Lucency crosses the 10th left posterior rib.\nIMPRESSION: Question of posterior 10 rib fracture.',
+    );
+    assert.deepEqual([r.status, r.side, r.ribs], ['uncertain', 'left', [10]]);
+  });
+});
+
+describe('labelReport: rib numbers', () => {
+  const cases: Array<[string, string, number[]]> = [
+    ['left 6th rib', 'Healed left 6th rib fracture.', [6]],
+    ['sixth', 'Healed left sixth rib fracture.', [6]],
+    ['range', 'Old left 4th-6th rib fractures.', [4, 5, 6]],
+    ['list after', 'Fractures of ribs 5 and 6 on the right.', [5, 6]],
+    ['list before', 'Old healed left 5th and 6th rib fractures.', [5, 6]],
+    ['through', 'Fractures of the right 3rd through 5th ribs.', [3, 4, 5]],
+  ];
+  for (const [name, s, ribs] of cases) it(name, () => assert.deepEqual(rib(s).ribs, ribs));
+  it('ignores measurements and other numbers', () => {
+    assert.deepEqual(ribNumbersAround('a 10 mm nodule near the', ''), []);
+    assert.deepEqual(ribNumbersAround('the right', ' 7 mm from'), []);
+  });
+});
+
+describe('labelReport: bones', () => {
+  it('other bones are "other"', () => {
+    assert.equal(other('Healing scapular fracture.').status, 'positive');
+    assert.equal(other('Compression fracture of T12.').status, 'positive');
+    assert.equal(rib('Healing scapular fracture.').status, 'negative');
+  });
+  it('broken sternotomy wires are hardware, not bone', () => {
+    const l = labelReport(
+      'Fracture of the superior sternotomy wire. The most caudal sternotomy wire is fractured.',
+    );
+    assert.deepEqual([l.rib.status, l.clavicle.status, l.other.status], ['negative', 'negative', 'negative']);
+  });
+  it('acromioclavicular separation is not a clavicle fracture', () => {
+    assert.equal(clav('Acromioclavicular separation. Fracture of the right scapula.').status, 'negative');
+  });
+});
+
+describe('labelReport: sections and evidence', () => {
+  it('history and indication are not findings', () => {
+    const t =
+      'INDICATION: Rib fracture?\nHISTORY: Old left rib fractures.\nFINDINGS: Lungs are clear.\nIMPRESSION: Normal.';
+    assert.equal(rib(t).status, 'negative');
+  });
+  it('findings and impression are', () => {
+    const t = 'INDICATION: Fall.\nFINDINGS: Lungs are clear.\nIMPRESSION: Acute right 4th rib fracture.';
+    assert.equal(rib(t).status, 'positive');
+  });
+  it('evidence spans are offsets into the given text', () => {
+    const t = 'FINDINGS: Lungs are clear. Healed left clavicle fracture.\nIMPRESSION: No acute disease.';
+    const [e] = clav(t).evidence;
+    assert.ok(e);
+    assert.equal(t.slice(e.start, e.end), e.text);
+    assert.equal(e.text, 'Healed left clavicle fracture.');
+  });
+  it('every result carries the rule version', () => {
+    assert.equal(labelReport('Normal chest.').ruleVersion, defaultRules().version);
+  });
+});
+
+describe('rules file', () => {
+  it('a local file merged on top adds an abbreviation ("fx")', () => {
+    assert.equal(rib('Old left rib fx.').status, 'negative');
+    const local = { version: '1.0.0+hospital-a.1', findings: [{ kind: 'fracture', terms: ['fx', 'fxs'] }] };
+    const rules = compileRules(mergeRulesFiles(structuredClone(defaultRulesFileContent), local));
+    const r = labelReport('Old left rib fx. No clavicle fx.', rules);
+    assert.deepEqual(
+      [r.rib.status, r.rib.acuity, r.rib.side, r.clavicle.status],
+      ['positive', 'old', 'left', 'negative'],
+    );
+    assert.equal(r.ruleVersion, '1.0.0+hospital-a.1');
+  });
+  it('a local file can remove a base term', () => {
+    const local = { remove: { 'triggers.hedgePre': ['likely'] } };
+    const rules = compileRules(mergeRulesFiles(structuredClone(defaultRulesFileContent), local));
+    assert.equal(labelReport('Likely left rib fracture.', rules).rib.status, 'positive');
+  });
+  it('rejects invalid files with the path of the problem', () => {
+    assert.throws(() => compileRules({}), /invalid rules file: .*version/);
+    const bad = structuredClone(defaultRulesFileContent) as { findings: Array<{ terms: unknown[] }> };
+    bad.findings[0]!.terms.push({ pattern: '(unclosed' });
+    assert.throws(() => compileRules(bad), /invalid pattern/);
+    const bad2 = structuredClone(defaultRulesFileContent) as { findings: Array<{ requiresCue?: string }> };
+    bad2.findings[0]!.requiresCue = 'nope';
+    assert.throws(() => compileRules(bad2), /findings\.0\.requiresCue: no cue list "nope"/);
+  });
+});
