@@ -82,6 +82,14 @@ export function registerCommands(program: Command): void {
         '(config from the environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, PATIENT_ID_HMAC_KEY, ...)',
     )
     .action(async () => (await import('./run-report-labeler.ts')).runReportLabelerCommand());
+  run
+    .command('pseudo-labeler')
+    .description(
+      'DICOM arrivals (dicom.arrived) joined with report labels (labels.report) in Postgres; teacher (ONNX) + AALS ' +
+        'into pseudo_labels and PseudoLabelCreated events on labels.pseudo (config from the environment: ' +
+        'KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, TEACHER_MODEL_PATH, TEACHER_EXECUTION_PROVIDERS, ...)',
+    )
+    .action(async () => (await import('./run-pseudo-labeler.ts')).runPseudoLabelerCommand());
   program
     .command('synth')
     .description(

@@ -1,0 +1,353 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type pg from 'pg';
+import { makeTarget, type TargetMethod } from '../shared/aals/index.ts';
+import { withTransaction } from '../shared/db/transaction.ts';
+import type { EventEncoder } from '../shared/events/encoder.ts';
+import { DicomImageError, dicomToModelInput } from '../shared/imaging/index.ts';
+import type { DeadLetter, DlqPublisher } from '../shared/kafka/dlq.ts';
+import type { MessageProducer } from '../shared/kafka/producer.ts';
+import type { Logger } from '../shared/observability/logger.ts';
+import {
+  checkDicomArrived,
+  decodeEvent,
+  studyLabelFromEvent,
+  UnusableEventError,
+  type ImageArrival,
+  type PseudoLabelCreatedEvent,
+} from './events.ts';
+import { StorageError, type ImageStorage } from './image-storage.ts';
+import {
+  DETECTOR_CLASSES,
+  decideImage,
+  type DetectorClass,
+  type JoinPolicy,
+  type LabelStatus,
+} from './join-decision.ts';
+import type { PseudoLabelerMetrics } from './metrics.ts';
+import type { MicroBatcher } from './micro-batcher.ts';
+import {
+  loadJoinState,
+  loadUnpublished,
+  markImagesFailed,
+  markPublished,
+  storeInputs,
+  writePseudoLabels,
+  type ComputedLabel,
+  type JoinRow,
+  type StudyLabelRow,
+  type UnpublishedLabel,
+  type Withdrawal,
+} from './store.ts';
+import { mapMax, quantiseTarget, targetStats } from './target-encoding.ts';
+import type { Teacher, TeacherMaps } from './teacher.ts';
+
+export const STAGE_DECODE = 'pseudo-labeler/decode-event';
+export const STAGE_IMAGE = 'pseudo-labeler/read-image';
+
+/** One Kafka record as the pseudo-labeler sees it. */
+export interface InputRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+export interface PreparedChunk {
+  arrivals: ImageArrival[];
+  labels: StudyLabelRow[];
+  deadLetters: DeadLetter[];
+}
+
+export interface ChunkOutcome {
+  images: number;
+  labels: number;
+  dlq: number;
+  written: number;
+  eventsPublished: number;
+}
+
+export interface ProcessorSettings {
+  dicomTopic: string;
+  labelsTopic: string;
+  outputTopic: string;
+  policy: JoinPolicy;
+  targetMethod: TargetMethod;
+  aals: { t: number; a0: number; eps: number };
+  maxQueue: number;
+  decodeConcurrency: number;
+}
+
+export interface ProcessorDeps {
+  settings: ProcessorSettings;
+  pool: pg.Pool;
+  registry: SchemaRegistry;
+  encoder: EventEncoder<PseudoLabelCreatedEvent>;
+  producer: MessageProducer;
+  dlq: DlqPublisher;
+  storage: ImageStorage;
+  teacher: Teacher;
+  batcher: MicroBatcher<Float32Array, TeacherMaps>;
+  metrics: PseudoLabelerMetrics;
+  logger: Logger;
+}
+
+interface ComputeJob {
+  row: JoinRow;
+  classes: Array<{ cls: DetectorClass; recordStatus: LabelStatus; target: 'positive' | 'negative' }>;
+}
+
+type JobResult =
+  | { ok: true; job: ComputeJob; maps: TeacherMaps }
+  | { ok: false; job: ComputeJob; reason: string; detail: string };
+
+/**
+ * The pseudo-labeler's work on one chunk of records from either input topic: decode (bad records
+ * to the DLQ), record arrivals and labels, join in Postgres, run the teacher on every image whose
+ * label needs (re)computing, write the pseudo-labels, publish their events. The caller commits the
+ * offsets only after commit() resolves and retries it on failure; every write is idempotent.
+ */
+export class PseudoLabelProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  get modelVersion(): string {
+    return this.deps.teacher.version;
+  }
+
+  /** Decodes records; throws only when the registry is unreachable (retry), never for bad input. */
+  async prepare(records: InputRecord[]): Promise<PreparedChunk> {
+    const { settings, registry, metrics } = this.deps;
+    const chunk: PreparedChunk = { arrivals: [], labels: [], deadLetters: [] };
+    for (const record of records) {
+      const input = record.topic === settings.dicomTopic ? 'dicom' : 'labels';
+      try {
+        const decoded = await decodeEvent(registry, record.value);
+        if (input === 'dicom') {
+          chunk.arrivals.push({
+            event: checkDicomArrived(decoded),
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            value: record.value!,
+          });
+        } else {
+          chunk.labels.push(studyLabelFromEvent(decoded));
+        }
+        metrics.messages.inc({ input, outcome: 'stored' });
+      } catch (err) {
+        if (!(err instanceof UnusableEventError)) throw err;
+        metrics.messages.inc({ input, outcome: 'dlq' });
+        chunk.deadLetters.push({
+          reason: err.reason,
+          detail: err.message,
+          stage: STAGE_DECODE,
+          sourceTopic: record.topic,
+          sourcePartition: record.partition,
+          sourceOffset: record.offset,
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+        });
+      }
+    }
+    return chunk;
+  }
+
+  async commit(chunk: PreparedChunk): Promise<ChunkOutcome> {
+    const { pool, settings, teacher, metrics, logger } = this.deps;
+    const version = teacher.version;
+    if (chunk.arrivals.length > 0 || chunk.labels.length > 0) {
+      await withTransaction(pool, (client) => storeInputs(client, chunk.arrivals, chunk.labels));
+    }
+    const accessions = [
+      ...new Set([...chunk.arrivals.map((a) => a.event.accession), ...chunk.labels.map((l) => l.accession)]),
+    ];
+    const rows = await loadJoinState(pool, accessions, version);
+
+    const jobs: ComputeJob[] = [];
+    const withdrawals: Withdrawal[] = [];
+    for (const row of rows) {
+      const actions = decideImage(row.study, row.existing, settings.policy);
+      const job: ComputeJob = { row, classes: [] };
+      for (const cls of DETECTOR_CLASSES) {
+        const action = actions[cls];
+        if (action.kind === 'compute') {
+          job.classes.push({ cls, recordStatus: action.recordStatus, target: action.target });
+        } else if (action.kind === 'withdraw') {
+          withdrawals.push({ sopInstanceUid: row.sopInstanceUid, cls, report: row.study! });
+        }
+      }
+      if (job.classes.length > 0) jobs.push(job);
+    }
+
+    const results = await this.infer(jobs);
+    const computed: ComputedLabel[] = [];
+    const failures: Array<JobResult & { ok: false }> = [];
+    for (const r of results) {
+      if (r.ok) computed.push(...this.toLabels(r.job, r.maps));
+      else failures.push(r);
+    }
+
+    // dead letters before the rows that mark images failed: a crash in between re-sends, never loses
+    const letters: DeadLetter[] = [
+      ...chunk.deadLetters,
+      ...failures.map((f): DeadLetter => ({
+        reason: f.reason,
+        detail: f.detail,
+        stage: STAGE_IMAGE,
+        sourceTopic: f.job.row.eventTopic,
+        sourcePartition: f.job.row.eventPartition,
+        sourceOffset: f.job.row.eventOffset,
+        key: f.job.row.accession,
+        value: f.job.row.eventValue,
+      })),
+    ];
+    if (letters.length > 0) await this.deps.dlq.publish(letters);
+
+    const written = await withTransaction(pool, async (client) => {
+      const outcome = await writePseudoLabels(client, version, computed, withdrawals);
+      await markImagesFailed(
+        client,
+        failures.map((f) => ({ sopInstanceUid: f.job.row.sopInstanceUid, reason: f.reason })),
+      );
+      return outcome;
+    });
+
+    const published = await this.publish(accessions);
+
+    for (const l of computed) {
+      metrics.pseudoLabels.inc({ class: l.cls, kind: l.targetMethod === 'zero' ? 'negative' : 'positive' });
+    }
+    if (written.superseded > 0) metrics.superseded.inc({ why: 'report-changed' }, written.superseded);
+    if (written.withdrawn > 0) metrics.superseded.inc({ why: 'now-uncertain' }, written.withdrawn);
+    for (const letter of letters) {
+      metrics.dlq.inc({ reason: letter.reason });
+      // reason and position only: details and bytes may identify a study
+      logger.warn(
+        {
+          reason: letter.reason,
+          stage: letter.stage,
+          topic: letter.sourceTopic,
+          partition: letter.sourcePartition,
+          offset: letter.sourceOffset,
+        },
+        'record sent to DLQ',
+      );
+    }
+    return {
+      images: chunk.arrivals.length,
+      labels: chunk.labels.length,
+      dlq: letters.length,
+      written: written.written,
+      eventsPublished: published,
+    };
+  }
+
+  /** Reads, preprocesses and runs the teacher on every job; unreadable images become failures. */
+  private async infer(jobs: ComputeJob[]): Promise<JobResult[]> {
+    const { storage, teacher, batcher, settings } = this.deps;
+    const pending: Array<Promise<JobResult>> = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        await batcher.waitForRoom(settings.maxQueue);
+        let pixels: Float32Array;
+        try {
+          const bytes = await storage.read(job.row.uri);
+          const input = await dicomToModelInput(bytes, {
+            size: { width: teacher.inputWidth, height: teacher.inputHeight },
+          });
+          pixels = input.pixels;
+        } catch (err) {
+          if (err instanceof DicomImageError || err instanceof StorageError) {
+            pending.push(
+              Promise.resolve({ ok: false, job, reason: err.code, detail: err.message.slice(0, 300) }),
+            );
+            continue;
+          }
+          throw err;
+        }
+        const result = batcher.submit(pixels).then((maps): JobResult => ({ ok: true, job, maps }));
+        result.catch(() => {}); // observed below; keeps an early worker failure from leaving it unhandled
+        pending.push(result);
+      }
+    };
+    const workers = Array.from({ length: Math.min(settings.decodeConcurrency, jobs.length) }, worker);
+    const workerResults = await Promise.allSettled(workers);
+    const settled = await Promise.allSettled(pending);
+    for (const r of [...workerResults, ...settled]) if (r.status === 'rejected') throw r.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<JobResult>).value);
+  }
+
+  private toLabels(job: ComputeJob, maps: TeacherMaps): ComputedLabel[] {
+    const { settings } = this.deps;
+    const study = job.row.study!;
+    return job.classes.map(({ cls, recordStatus, target }) => {
+      const map = maps.maps[DETECTOR_CLASSES.indexOf(cls)]!;
+      const targetMap =
+        target === 'negative'
+          ? new Float32Array(map.length)
+          : makeTarget(settings.targetMethod, map, 'positive', settings.aals)!;
+      const stats = targetStats(targetMap);
+      return {
+        sopInstanceUid: job.row.sopInstanceUid,
+        cls,
+        accession: job.row.accession,
+        recordStatus,
+        targetMethod: target === 'negative' ? 'zero' : settings.targetMethod,
+        aals: settings.aals,
+        target: quantiseTarget(targetMap),
+        height: maps.height,
+        width: maps.width,
+        teacherScore: mapMax(map),
+        targetMax: stats.max,
+        targetMean: stats.mean,
+        positiveFraction: stats.positiveFraction,
+        report: study,
+      };
+    });
+  }
+
+  /** Publishes every not-yet-acknowledged label of these studies, then marks them published. */
+  private async publish(accessions: string[]): Promise<number> {
+    const { pool, encoder, producer, settings, metrics, teacher } = this.deps;
+    const unpublished = await loadUnpublished(pool, accessions, teacher.version);
+    if (unpublished.length === 0) return 0;
+    await encoder.ready();
+    const messages = await Promise.all(
+      unpublished.map(async (u) => ({ key: u.accession, value: await encoder.encode(this.toEvent(u)) })),
+    );
+    await producer.send(settings.outputTopic, messages);
+    await markPublished(pool, teacher.version, unpublished);
+    metrics.events.inc(messages.length);
+    for (const u of unpublished) {
+      metrics.arrivalToLabelSeconds.observe(
+        Math.max(0, (u.createdAt.getTime() - u.arrivedAt.getTime()) / 1000),
+      );
+    }
+    return messages.length;
+  }
+
+  private toEvent(u: UnpublishedLabel): PseudoLabelCreatedEvent {
+    return {
+      sopInstanceUid: u.sopInstanceUid,
+      accession: u.accession,
+      class: u.cls,
+      modelVersion: this.deps.teacher.version,
+      recordLabel: u.recordStatus,
+      reportStatus: u.reportStatus,
+      aals: u.aals,
+      stats: {
+        height: u.height,
+        width: u.width,
+        teacherMax: u.teacherScore,
+        targetMean: u.targetMean,
+        targetMax: u.targetMax,
+        positiveFraction: u.positiveFraction,
+      },
+      createdAt: u.createdAt.getTime(),
+    };
+  }
+}

@@ -1,0 +1,157 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { ReportLabelEvent } from '../report-labeler/report-label-event.ts';
+import type { DetectorClass, LabelStatus, ReportStatus, StudyLabel } from './join-decision.ts';
+
+export type { ReportLabelEvent };
+
+/** The DicomArrived Avro record (schemas/DicomArrived.avsc) as JavaScript values. */
+export interface DicomArrivedEvent {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string | null;
+  accession: string;
+  patientPseudonym: string | null;
+  modality: string;
+  viewPosition: string | null;
+  bodyPartExamined: string | null;
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  pixelRepresentation: number;
+  samplesPerPixel: number;
+  numberOfFrames: number;
+  pixelSpacing: number[] | null;
+  photometricInterpretation: string;
+  transferSyntaxUid: string;
+  uri: string;
+  sizeBytes: number | null;
+  sha256: string | null;
+  arrivedAt: number;
+}
+
+/** The PseudoLabelCreated Avro record (schemas/PseudoLabelCreated.avsc). */
+export interface PseudoLabelCreatedEvent {
+  sopInstanceUid: string;
+  accession: string;
+  class: DetectorClass;
+  modelVersion: string;
+  recordLabel: LabelStatus;
+  reportStatus: string | null;
+  aals: { t: number; a0: number; eps: number };
+  stats: {
+    height: number;
+    width: number;
+    teacherMax: number;
+    targetMean: number;
+    targetMax: number;
+    positiveFraction: number;
+  };
+  createdAt: number;
+}
+
+/** A DicomArrived record with where it came from (kept with the image for a later DLQ). */
+export interface ImageArrival {
+  event: DicomArrivedEvent;
+  topic: string;
+  partition: number;
+  offset: string;
+  value: Buffer;
+}
+
+/** Why an input record cannot be used: it goes to `<topic>.dlq` with this reason. */
+export class UnusableEventError extends Error {
+  constructor(
+    readonly reason: 'not-avro' | 'unknown-schema' | 'undecodable' | 'invalid-event',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnusableEventError';
+  }
+}
+
+/**
+ * Decodes a Confluent-framed Avro record. Bad bytes (no magic byte, a schema id the registry does
+ * not know, a body that does not parse) throw UnusableEventError; the registry being unreachable
+ * throws anything else, so the caller retries instead of dead-lettering good input.
+ */
+export async function decodeEvent(registry: SchemaRegistry, value: Buffer | null): Promise<unknown> {
+  if (!value || value.length < 6 || value[0] !== 0) {
+    throw new UnusableEventError(
+      'not-avro',
+      'not in the Confluent Avro wire format (magic byte 0, schema id)',
+    );
+  }
+  const id = value.readInt32BE(1);
+  try {
+    await registry.getSchema(id);
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404 || /not found/i.test((err as Error).message ?? '')) {
+      throw new UnusableEventError('unknown-schema', `schema id ${id} is not in the registry`);
+    }
+    throw err;
+  }
+  try {
+    return await registry.decode(value);
+  } catch (err) {
+    throw new UnusableEventError(
+      'undecodable',
+      `Avro body does not decode: ${(err as Error).message}`.slice(0, 300),
+    );
+  }
+}
+
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
+
+/** Checks what the join needs of a DicomArrived (Avro already guarantees the types). */
+export function checkDicomArrived(event: unknown): DicomArrivedEvent {
+  const e = event as Partial<DicomArrivedEvent> | null;
+  if (!e || typeof e !== 'object') throw new UnusableEventError('invalid-event', 'not a DicomArrived record');
+  for (const field of [
+    'sopInstanceUid',
+    'studyInstanceUid',
+    'seriesInstanceUid',
+    'accession',
+    'uri',
+  ] as const) {
+    if (!nonEmpty(e[field])) throw new UnusableEventError('invalid-event', `DicomArrived.${field} is empty`);
+  }
+  if (!(Number(e.rows) > 0 && Number(e.columns) > 0)) {
+    throw new UnusableEventError('invalid-event', 'DicomArrived rows and columns must be positive');
+  }
+  return e as DicomArrivedEvent;
+}
+
+const RANKS: Record<ReportStatus, number> = { P: 1, F: 2, C: 3 };
+const STATUSES = new Set(['positive', 'negative', 'uncertain']);
+
+/** A ReportLabel event as the join's StudyLabel; throws UnusableEventError when it cannot be used. */
+export function studyLabelFromEvent(
+  event: unknown,
+): StudyLabel & { sendingFacility: string; ruleVersion: string } {
+  const e = event as Partial<ReportLabelEvent> | null;
+  if (!e || typeof e !== 'object') throw new UnusableEventError('invalid-event', 'not a ReportLabel record');
+  if (!nonEmpty(e.accession)) throw new UnusableEventError('invalid-event', 'ReportLabel.accession is empty');
+  const status = e.reportStatus as ReportStatus;
+  if (!(status in RANKS))
+    throw new UnusableEventError('invalid-event', 'ReportLabel.reportStatus is not P, F or C');
+  for (const cls of ['rib', 'clavicle'] as const) {
+    if (!STATUSES.has(e[cls]?.status ?? '')) {
+      throw new UnusableEventError('invalid-event', `ReportLabel.${cls}.status is missing`);
+    }
+  }
+  return {
+    accession: e.accession,
+    sendingFacility: e.sendingFacility ?? '',
+    ruleVersion: e.ruleVersion ?? '',
+    status,
+    statusRank: RANKS[status],
+    provisional: Boolean(e.provisional),
+    observedAt: new Date(Number(e.observedAt)),
+    messageControlId: e.messageControlId ?? '',
+    obrIndex: Number(e.obrIndex ?? 0),
+    labels: { rib: e.rib!.status as LabelStatus, clavicle: e.clavicle!.status as LabelStatus },
+  };
+}

@@ -1,0 +1,187 @@
+import type { Server } from 'node:http';
+import type pg from 'pg';
+import { sharpenAALS } from '../shared/aals/index.ts';
+import { createPool } from '../shared/db/pool.ts';
+import { EventEncoder } from '../shared/events/encoder.ts';
+import { createSchemaRegistry } from '../shared/events/registry.ts';
+import { createKafka } from '../shared/kafka/client.ts';
+import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
+import { DlqPublisher } from '../shared/kafka/dlq.ts';
+import { createMessageProducer } from '../shared/kafka/producer.ts';
+import type { Logger } from '../shared/observability/logger.ts';
+import { startHttpServer } from '../report-labeler/http-server.ts';
+import { BackPressure } from './back-pressure.ts';
+import { PseudoLabelProcessor } from './batch-processor.ts';
+import type { PseudoLabelerConfig } from './config.ts';
+import type { PseudoLabelCreatedEvent } from './events.ts';
+import { createImageStorage, type ImageStorage } from './image-storage.ts';
+import { PseudoLabelerConsumer } from './kafka-consumer.ts';
+import { createPseudoLabelerMetrics, type PseudoLabelerMetrics } from './metrics.ts';
+import { MicroBatcher } from './micro-batcher.ts';
+import { OnnxTeacher, type Teacher, type TeacherMaps } from './teacher.ts';
+
+export interface RunningPseudoLabeler {
+  httpPort: number;
+  metrics: PseudoLabelerMetrics;
+  teacher: Teacher;
+  /** Rejects if the consumer stops on its own. */
+  stopped: Promise<void>;
+  /** Graceful stop: finish and commit the chunk in progress, disconnect, release the teacher. */
+  stop(): Promise<void>;
+}
+
+export interface PseudoLabelerOverrides {
+  pool?: pg.Pool;
+  storage?: ImageStorage;
+  teacher?: Teacher;
+}
+
+/** Starts `harvester run pseudo-labeler`: teacher, HTTP endpoint, producer, consumer group. */
+export async function startPseudoLabeler(
+  config: PseudoLabelerConfig,
+  logger: Logger,
+  overrides: PseudoLabelerOverrides = {},
+): Promise<RunningPseudoLabeler> {
+  const aals = { t: config.AALS_T, a0: config.AALS_A0, eps: config.AALS_EPS };
+  sharpenAALS(new Float32Array([0.5]), aals); // fail at start-up, not per image, on bad AALS settings
+  const metrics = createPseudoLabelerMetrics();
+  const teacher =
+    overrides.teacher ??
+    (await OnnxTeacher.load({
+      modelPath: config.TEACHER_MODEL_PATH,
+      version: config.TEACHER_MODEL_VERSION,
+      providers: config.TEACHER_EXECUTION_PROVIDERS,
+      intraOpThreads: config.TEACHER_INTRA_OP_THREADS,
+      fallbackInputSize: config.TEACHER_INPUT_SIZE,
+      logger,
+    }));
+  const ownPool = !overrides.pool;
+  const pool =
+    overrides.pool ??
+    createPool(
+      {
+        url: config.DATABASE_URL,
+        maxConnections: config.DATABASE_POOL_SIZE,
+        applicationName: 'pseudo-labeler',
+      },
+      (err) => logger.warn({ err: err.message }, 'idle database connection failed'),
+    );
+  const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
+  const registry = createSchemaRegistry({
+    url: config.SCHEMA_REGISTRY_URL,
+    username: config.SCHEMA_REGISTRY_USERNAME,
+    password: config.SCHEMA_REGISTRY_PASSWORD,
+  });
+  const producer = await createMessageProducer(kafka);
+
+  // the batcher's back-pressure hook needs the consumer, which needs the processor built below
+  const consumerRef: { current?: PseudoLabelerConsumer } = {};
+  const pressure = new BackPressure(config.PSEUDO_LABELER_MAX_QUEUE);
+  const batcher = new MicroBatcher<Float32Array, TeacherMaps>((images) => teacher.run(images), {
+    maxBatchSize: config.PSEUDO_LABELER_INFERENCE_BATCH_SIZE,
+    maxWaitMs: config.PSEUDO_LABELER_INFERENCE_MAX_WAIT_MS,
+    onDepth: (depth) => {
+      metrics.queueDepth.set(depth);
+      const change = pressure.update(depth);
+      if (change === 'pause') consumerRef.current?.pause();
+      else if (change === 'resume') consumerRef.current?.resume();
+    },
+    onBatch: (size, seconds) => {
+      metrics.inferenceBatchSize.observe(size);
+      metrics.inferenceSeconds.observe(seconds);
+    },
+  });
+  const processor = new PseudoLabelProcessor({
+    settings: {
+      dicomTopic: config.PSEUDO_LABELER_DICOM_TOPIC,
+      labelsTopic: config.PSEUDO_LABELER_LABELS_TOPIC,
+      outputTopic: config.PSEUDO_LABELER_OUTPUT_TOPIC,
+      policy: {
+        uncertain: config.PSEUDO_LABELER_UNCERTAIN,
+        acceptProvisional: config.PSEUDO_LABELER_ACCEPT_PROVISIONAL,
+      },
+      targetMethod: config.TEACHER_TARGET_METHOD,
+      aals,
+      maxQueue: config.PSEUDO_LABELER_MAX_QUEUE,
+      decodeConcurrency: config.PSEUDO_LABELER_DECODE_CONCURRENCY,
+    },
+    pool,
+    registry,
+    encoder: new EventEncoder<PseudoLabelCreatedEvent>(
+      registry,
+      'PseudoLabelCreated',
+      config.PSEUDO_LABELER_OUTPUT_TOPIC,
+    ),
+    producer,
+    dlq: new DlqPublisher(producer),
+    storage: overrides.storage ?? createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
+    teacher,
+    batcher,
+    metrics,
+    logger,
+  });
+  const running = new PseudoLabelerConsumer(
+    kafka,
+    {
+      groupId: config.PSEUDO_LABELER_GROUP_ID,
+      topics: [config.PSEUDO_LABELER_DICOM_TOPIC, config.PSEUDO_LABELER_LABELS_TOPIC],
+      fromBeginning: config.PSEUDO_LABELER_FROM_BEGINNING,
+      maxBatchMessages: config.PSEUDO_LABELER_MAX_BATCH_MESSAGES,
+      fetchMaxBytes: config.PSEUDO_LABELER_FETCH_MAX_BYTES,
+      partitionsConsumedConcurrently: config.PSEUDO_LABELER_PARTITIONS_CONCURRENCY,
+      retryInitialMs: config.PSEUDO_LABELER_RETRY_INITIAL_MS,
+      retryMaxMs: config.PSEUDO_LABELER_RETRY_MAX_MS,
+      sessionTimeoutMs: config.PSEUDO_LABELER_SESSION_TIMEOUT_MS,
+    },
+    processor,
+    metrics,
+    logger,
+  );
+  consumerRef.current = running;
+  let server: Server | undefined;
+  try {
+    server = await startHttpServer(
+      config.PSEUDO_LABELER_HTTP_PORT,
+      config.PSEUDO_LABELER_HTTP_HOST,
+      () => running.health(),
+      metrics.registry,
+    );
+    await running.start();
+  } catch (err) {
+    server?.close();
+    await producer.disconnect().catch(() => {});
+    if (!overrides.teacher) await teacher.release().catch(() => {});
+    if (ownPool) await pool.end().catch(() => {});
+    throw err;
+  }
+  const address = server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.PSEUDO_LABELER_HTTP_PORT;
+  logger.info(
+    {
+      topics: [config.PSEUDO_LABELER_DICOM_TOPIC, config.PSEUDO_LABELER_LABELS_TOPIC],
+      groupId: config.PSEUDO_LABELER_GROUP_ID,
+      modelVersion: teacher.version,
+      provider: teacher.provider,
+      httpPort,
+    },
+    'pseudo-labeler started',
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    httpPort,
+    metrics,
+    teacher,
+    stopped: running.stopped,
+    stop() {
+      stopping ??= (async () => {
+        await running.stop();
+        await producer.disconnect();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+        if (!overrides.teacher) await teacher.release();
+        if (ownPool) await pool.end();
+        logger.info('pseudo-labeler stopped');
+      })();
+      return stopping;
+    },
+  };
+}
