@@ -134,4 +134,29 @@ export function registerCommands(program: Command): void {
     .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
     .option('--batch-size <n>', 'messages per produce request', '500')
     .action(async (opts) => (await import('./produce-hl7.ts')).produceHl7Command(opts));
+  program
+    .command('feed')
+    .description(
+      'Publish a cohort (harvester synth) to Kafka as a hospital would: HL7 to hl7.oru.raw (key MSH-4|MSH-10), ' +
+        'DicomArrived to dicom.arrived (key accession, uri = file:// in DIR), images mostly before their reports, ' +
+        'P before F, late corrections, some duplicates; deterministic by --seed',
+    )
+    .requiredOption('--dir <dir>', 'cohort directory (manifest.jsonl, reports.hl7, reports.jsonl, dicom/)')
+    .option('--rate <msgs/s>', 'messages per second over both topics; 0 = as fast as possible', '0')
+    .option('--seed <s>', 'seed of the arrival order, delays and duplicates', '1')
+    .option('--duplicate-rate <p>', 'probability that a message is delivered twice', '0.02')
+    .option(
+      '--late-image-rate <p>',
+      "probability that a study's images arrive hours late, after its report",
+      '0.05',
+    )
+    .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
+    .option('--registry <url>', 'Confluent-compatible schema registry (default: SCHEMA_REGISTRY_URL)')
+    .option('--hl7-topic <name>', 'topic for the raw HL7 messages', 'hl7.oru.raw')
+    .option('--dicom-topic <name>', 'topic for the DicomArrived events', 'dicom.arrived')
+    .option('--partitions <n>', 'partitions of topics this command creates (existing topics are kept)', '3')
+    .option('--batch-size <n>', 'most messages per produce request', '500')
+    .option('--start-at <n>', 'skip the first n messages of the plan (to continue an interrupted feed)', '0')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (opts) => (await import('./feed.ts')).feedCommand(opts));
 }
