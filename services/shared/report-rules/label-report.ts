@@ -9,7 +9,7 @@ import {
   type Status,
   type TriggerKind,
 } from './compile.ts';
-import { ribNumbersAround } from './rib-numbers.ts';
+import { isRibNumberWord, ribNumbersAround } from './rib-numbers.ts';
 import { isWordChar, lastNonSpaceBefore, sentenceBounds, wordsBetween, wordsIn } from './text-scan.ts';
 
 export interface Evidence {
@@ -59,6 +59,12 @@ interface Mention {
 
 const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
 const CONNECTORS = new Set(['and', 'or', 'nor']);
+/** Words that negate the acuity word right after them ("no acute fracture. Old healed ..."). */
+const ACUITY_NEGATORS = new Set(['no', 'not', 'without', 'nor']);
+/** Words that attach an anatomy phrase after a finding to it ("fracture of the right clavicle"). */
+const ATTACHING = new Set(['of', 'in', 'involving', 'through', 'at', 'along', 'about', 'to', 'within']);
+/** An appositive after a comma ("rib fracture, likely acute") is read for acuity if this short. */
+const APPOSITIVE_WORDS = 4;
 
 function negativeLabel(): ClassLabel {
   return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [] };
@@ -70,10 +76,18 @@ function negativeLabel(): ClassLabel {
  * `text`). Only asserted sections (findings, impression...) count; history/indication do not.
  */
 export function labelReport(text: string, rules: CompiledRules = defaultRules()): ReportLabels {
-  const re = rules.finding.re;
-  re.lastIndex = 0;
-  let m = re.exec(text);
-  if (m === null) {
+  const found: Array<{ start: number; end: number; group: FindingGroup }> = [];
+  collectFindings(text, rules.finding, rules, found);
+  if (rules.findingShort) {
+    const before = found.length;
+    collectFindings(text, rules.findingShort, rules, found);
+    if (before > 0 && found.length > before) {
+      // Merge the short terms in reading order; drop any inside a longer match.
+      found.sort((x, y) => x.start - y.start || y.end - x.end);
+      for (let i = found.length - 1; i > 0; i--) if (found[i]!.start < found[i - 1]!.end) found.splice(i, 1);
+    }
+  }
+  if (found.length === 0) {
     // Most reports mention no finding term at all: one regex scan decides them.
     return {
       rib: negativeLabel(),
@@ -83,15 +97,30 @@ export function labelReport(text: string, rules: CompiledRules = defaultRules())
     };
   }
   const labeller = new ReportLabeller(text, rules);
-  while (m !== null) {
-    const start = m.index;
-    const end = start + m[0].length;
-    const group = rules.groups[rules.finding.categoryOf(m[0]) ?? -1];
-    if (group) labeller.finding(start, end, group);
-    re.lastIndex = end;
-    m = re.exec(text);
+  // Each finding's side window stops at its neighbours ("healed left rib fracture and old
+  // fracture of the right clavicle"), so all are collected first.
+  for (let i = 0; i < found.length; i++) {
+    const f = found[i]!;
+    labeller.finding(f.start, f.end, f.group, found[i - 1]?.end ?? 0, found[i + 1]?.start ?? text.length);
   }
   return labeller.result();
+}
+
+function collectFindings(
+  text: string,
+  vocab: CompiledRules['finding'],
+  rules: CompiledRules,
+  out: Array<{ start: number; end: number; group: FindingGroup }>,
+): void {
+  const re = vocab.re;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    const group = rules.groups[vocab.categoryOf(m[0], text, start) ?? -1];
+    if (group) out.push({ start, end, group });
+    if (end === start) re.lastIndex++;
+  }
 }
 
 class ReportLabeller {
@@ -104,7 +133,13 @@ class ReportLabeller {
     private readonly rules: CompiledRules,
   ) {}
 
-  finding(fs: number, fe: number, group: FindingGroup): void {
+  finding(
+    fs: number,
+    fe: number,
+    group: FindingGroup,
+    prevFindingEnd: number,
+    nextFindingStart: number,
+  ): void {
     const { text, rules } = this;
     if (!this.assertedAt(fs)) return;
     const sent = this.sentenceAt(fs);
@@ -119,7 +154,12 @@ class ReportLabeller {
       let bestDist = Infinity;
       for (const a of anatomy) {
         if (a.end > fs && a.start < fe) continue;
-        const d = a.end <= fs ? wordsBetween(text, a.end, fs) : wordsBetween(text, fe, a.start) + 0.5;
+        const d =
+          a.end <= fs
+            ? wordsBetween(text, a.end, fs)
+            : this.attachedAfter(fe, a.start)
+              ? -1
+              : wordsBetween(text, fe, a.start) + 0.5;
         if (d < bestDist) {
           bestDist = d;
           best = a;
@@ -153,13 +193,14 @@ class ReportLabeller {
     let acuity: Acuity | null = group.acuity;
     if (acuity === null) {
       const w = rules.windows;
-      acuity = group.defaultAcuity
-        ? (this.bestAcuity(sent.start, sent.end, sent) ?? group.defaultAcuity)
-        : this.bestAcuity(
-            this.windowStart(sent, aStart, w.acuityWordsBefore),
-            this.windowEnd(sent, aEnd, w.acuityWordsAfter),
-            sent,
-          );
+      if (group.defaultAcuity) {
+        acuity = this.bestAcuity(sent.start, sent.end, sent) ?? group.defaultAcuity;
+      } else {
+        const to = this.windowEnd(sent, aEnd, w.acuityWordsAfter);
+        acuity =
+          this.bestAcuity(this.windowStart(sent, aStart, w.acuityWordsBefore), to, sent) ??
+          this.appositiveAcuity(sent, to, nextFindingStart);
+      }
     }
     const seen = new Set<BoneClass>();
     for (const a of anchor) {
@@ -167,7 +208,20 @@ class ReportLabeller {
       seen.add(a.cls);
       const sideFrom = sameSentence ? Math.min(aStart, a.start) : a.start;
       const sideTo = sameSentence ? Math.max(aEnd, a.end) : a.end;
-      const side = this.sideIn(anchorSentence, sideFrom, sideTo);
+      // The side window stops at a neighbouring finding and at another bone outside this phrase
+      // ("healed left rib fracture and old fracture of the right clavicle").
+      let lo = 0;
+      let hi = Infinity;
+      if (sameSentence) {
+        if (prevFindingEnd <= sideFrom) lo = prevFindingEnd;
+        if (nextFindingStart >= sideTo) hi = nextFindingStart;
+        for (const o of anatomy) {
+          if (o.cls === a.cls || o.cls === 'none' || anchor.includes(o)) continue;
+          if (o.end <= sideFrom && o.end > lo) lo = o.end;
+          if (o.start >= sideTo && o.start < hi) hi = this.premodifiersStart(o.start, sideTo);
+        }
+      }
+      const side = this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
       const ribs =
         a.cls === 'rib'
           ? this.ribsOf(
@@ -265,8 +319,55 @@ class ReportLabeller {
   }
 
   private modifiersOnly(from: number, to: number): boolean {
-    for (const w of wordsIn(this.text, from, to)) if (!this.rules.modifiers.has(w)) return false;
+    // Rib numbers count as modifiers too: "old left 3rd, 4th and 5th rib fractures".
+    for (const w of wordsIn(this.text, from, to)) {
+      if (!this.rules.modifiers.has(w) && !isRibNumberWord(w)) return false;
+    }
     return true;
+  }
+
+  /** Start of the modifiers right before pos ("and [left 5th] rib"), not before `floor`. */
+  private premodifiersStart(pos: number, floor: number): number {
+    const { text } = this;
+    let start = pos;
+    let i = pos - 1;
+    for (;;) {
+      while (i >= floor && !isWordChar(text.charCodeAt(i))) {
+        if (text.charCodeAt(i) === 44) return start;
+        i--;
+      }
+      const end = i + 1;
+      while (i >= floor && isWordChar(text.charCodeAt(i))) i--;
+      if (end - i <= 1) return start;
+      const w = text.slice(i + 1, end).toLowerCase();
+      if (!this.rules.modifiers.has(w) && !isRibNumberWord(w)) return start;
+      start = i + 1;
+    }
+  }
+
+  /** "fracture of the right clavicle": only attaching words and modifiers between the two. */
+  private attachedAfter(fe: number, anatomyStart: number): boolean {
+    const words = wordsIn(this.text, fe, anatomyStart);
+    if (words.length === 0 || !ATTACHING.has(words[0]!)) return false;
+    for (const w of words) {
+      if (!ATTACHING.has(w) && !this.rules.modifiers.has(w) && !isRibNumberWord(w)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Acuity stated in a short clause after a comma ("rib fracture, likely acute", "fracture, new
+   * since prior"): only when that clause names no bone and no other finding.
+   */
+  private appositiveAcuity(sent: Sentence, from: number, nextFindingStart: number): Acuity | null {
+    const { text } = this;
+    if (text.charCodeAt(from) !== 44) return null;
+    let end = from + 1;
+    while (end < sent.end && text.charCodeAt(end) !== 44) end++;
+    if (wordsBetween(text, from + 1, end) > APPOSITIVE_WORDS) return null;
+    for (const a of this.anatomyOf(sent)) if (a.start >= from && a.start < end) return null;
+    if (nextFindingStart < end) return null;
+    return this.bestAcuity(from + 1, end, sent);
   }
 
   /** Start of a window of up to `words` words before pos, not crossing a clause comma. */
@@ -313,22 +414,32 @@ class ReportLabeller {
     re.lastIndex = from;
     for (let m = re.exec(this.text); m !== null && m.index < to; m = re.exec(this.text)) {
       if (m.index + m[0].length > to) break;
-      const a = this.rules.acuity.categoryOf(m[0]);
+      if (this.negatedWordAt(m.index)) continue;
+      const a = this.rules.acuity.categoryOf(m[0], this.text, m.index);
       if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
     }
     return best;
   }
 
-  private sideIn(sent: Sentence, from: number, to: number): Side | null {
+  /** Whether the word before pos negates it ("no acute ..."). */
+  private negatedWordAt(pos: number): boolean {
+    const { text } = this;
+    let i = lastNonSpaceBefore(text, pos);
+    const end = i + 1;
+    while (i >= 0 && isWordChar(text.charCodeAt(i))) i--;
+    return end - i > 1 && ACUITY_NEGATORS.has(text.slice(i + 1, end).toLowerCase());
+  }
+
+  private sideIn(sent: Sentence, from: number, to: number, lo = 0, hi = Infinity): Side | null {
     const w = this.rules.windows;
-    const s = this.windowStart(sent, from, w.sideWordsBefore);
-    const e = this.windowEnd(sent, to, w.sideWordsAfter);
+    const s = Math.max(lo, this.windowStart(sent, from, w.sideWordsBefore));
+    const e = Math.min(hi, this.windowEnd(sent, to, w.sideWordsAfter));
     const re = this.rules.side.re;
     const sides: Array<Side | null> = [];
     re.lastIndex = s;
     for (let m = re.exec(this.text); m !== null && m.index < e; m = re.exec(this.text)) {
       if (m.index + m[0].length > e) break;
-      sides.push(this.rules.side.categoryOf(m[0]) ?? null);
+      sides.push(this.rules.side.categoryOf(m[0], this.text, m.index) ?? null);
     }
     return mergeSides(sides);
   }
@@ -339,7 +450,7 @@ class ReportLabeller {
     const sides: Array<Side | null> = [];
     re.lastIndex = 0;
     for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
-      if (this.rules.anatomy.categoryOf(m[0]) !== 'rib') continue;
+      if (this.rules.anatomy.categoryOf(m[0], this.text, m.index) !== 'rib') continue;
       const at = m.index;
       if (!this.assertedAt(at)) continue;
       const sent = this.sentenceAt(at);
@@ -445,7 +556,9 @@ class ReportLabeller {
       for (let m = re.exec(this.text); m !== null && m.index < sent.end; m = re.exec(this.text)) {
         const end = m.index + m[0].length;
         if (end > sent.end) break;
-        for (const cls of this.rules.triggers.categoriesOf(m[0])) hits.push({ start: m.index, end, cls });
+        for (const cls of this.rules.triggers.categoriesOf(m[0], this.text, m.index)) {
+          hits.push({ start: m.index, end, cls });
+        }
         if (end === m.index) re.lastIndex++;
       }
       sent.triggers = hits;
@@ -453,14 +566,17 @@ class ReportLabeller {
     return sent.triggers;
   }
 
-  private scan<C>(vocab: { re: RegExp; categoryOf(s: string): C | undefined }, sent: Sentence): Hit<C>[] {
+  private scan<C>(
+    vocab: { re: RegExp; categoryOf(s: string, text?: string, at?: number): C | undefined },
+    sent: Sentence,
+  ): Hit<C>[] {
     const hits: Hit<C>[] = [];
     const re = vocab.re;
     re.lastIndex = sent.start;
     for (let m = re.exec(this.text); m !== null && m.index < sent.end; m = re.exec(this.text)) {
       const end = m.index + m[0].length;
       if (end > sent.end) break;
-      const cls = vocab.categoryOf(m[0]);
+      const cls = vocab.categoryOf(m[0], this.text, m.index);
       if (cls !== undefined) hits.push({ start: m.index, end, cls });
       if (end === m.index) re.lastIndex++;
     }

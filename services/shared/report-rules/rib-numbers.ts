@@ -71,6 +71,11 @@ function numberOf(tok: string): number | undefined {
   return n !== undefined && n >= 1 && n <= 12 ? n : undefined;
 }
 
+/** "5th", "5", "fifth", "five": a word that can number a rib (lower-case input). */
+export function isRibNumberWord(w: string): boolean {
+  return numberOf(w) !== undefined;
+}
+
 function tokens(s: string): string[] {
   return s.toLowerCase().match(TOKEN) ?? [];
 }

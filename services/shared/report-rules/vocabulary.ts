@@ -7,9 +7,13 @@ import type { Term } from './rules-file.ts';
 export interface Vocabulary<C> {
   /** Global, case-insensitive; callers set lastIndex. */
   re: RegExp;
-  categoryOf(matched: string): C | undefined;
+  /**
+   * The category of a match. Pass the text and the match position when patterns may use
+   * lookaround ("XXXX" only before an acuity word): they are then tested in place.
+   */
+  categoryOf(matched: string, text?: string, at?: number): C | undefined;
   /** Every category a phrase is listed under (e.g. "versus" is a pre- and a post-trigger). */
-  categoriesOf(matched: string): C[];
+  categoriesOf(matched: string, text?: string, at?: number): C[];
 }
 
 const WORD_CHAR = 'A-Za-z0-9';
@@ -40,7 +44,7 @@ export function compileVocabulary<C>(
   where: string,
 ): Vocabulary<C> {
   const literal = new Map<string, C[]>();
-  const patterns: Array<{ source: string; category: C; whole: RegExp }> = [];
+  const patterns: Array<{ source: string; category: C; whole: RegExp; inPlace: RegExp }> = [];
   const sources: Array<{ source: string; weight: number }> = [];
   for (const { category, terms } of entries) {
     for (const t of terms) {
@@ -66,7 +70,8 @@ export function compileVocabulary<C>(
             `${where}: pattern ${JSON.stringify(t.pattern)} has a capturing group; use (?:...)`,
           );
         }
-        patterns.push({ source: t.pattern, category, whole });
+        const inPlace = new RegExp(`(?<![${WORD_CHAR}])(?:${t.pattern})(?![${WORD_CHAR}])`, 'iy');
+        patterns.push({ source: t.pattern, category, whole, inPlace });
         sources.push({
           source: `(?<![${WORD_CHAR}])(?:${t.pattern})(?![${WORD_CHAR}])`,
           weight: t.pattern.length,
@@ -83,16 +88,30 @@ export function compileVocabulary<C>(
   const re = new RegExp(alternation, 'gi');
   return {
     re,
-    categoryOf(matched: string): C | undefined {
+    categoryOf(matched: string, text?: string, at?: number): C | undefined {
       const hit = literal.get(normaliseMatch(matched));
       if (hit !== undefined) return hit[0];
-      for (const p of patterns) if (p.whole.test(matched)) return p.category;
+      for (const p of patterns) if (patternMatches(p, matched, text, at)) return p.category;
       return undefined;
     },
-    categoriesOf(matched: string): C[] {
+    categoriesOf(matched: string, text?: string, at?: number): C[] {
       const out = [...(literal.get(normaliseMatch(matched)) ?? [])];
-      for (const p of patterns) if (!out.includes(p.category) && p.whole.test(matched)) out.push(p.category);
+      for (const p of patterns) {
+        if (!out.includes(p.category) && patternMatches(p, matched, text, at)) out.push(p.category);
+      }
       return out;
     },
   };
+}
+
+function patternMatches(
+  p: { whole: RegExp; inPlace: RegExp },
+  matched: string,
+  text: string | undefined,
+  at: number | undefined,
+): boolean {
+  if (text === undefined || at === undefined) return p.whole.test(matched);
+  p.inPlace.lastIndex = at;
+  const m = p.inPlace.exec(text);
+  return m !== null && m[0].length === matched.length;
 }

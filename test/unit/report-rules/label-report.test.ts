@@ -199,11 +199,14 @@ describe('labelReport: sections and evidence', () => {
 });
 
 describe('rules file', () => {
-  it('a local file merged on top adds an abbreviation ("fx")', () => {
-    assert.equal(rib('Old left rib fx.').status, 'negative');
-    const local = { version: '1.0.0+hospital-a.1', findings: [{ kind: 'fracture', terms: ['fx', 'fxs'] }] };
+  it('a local file merged on top adds an abbreviation ("frac")', () => {
+    assert.equal(rib('Old left rib frac.').status, 'negative');
+    const local = {
+      version: '1.0.0+hospital-a.1',
+      findings: [{ kind: 'fracture', terms: ['frac', 'fracs'] }],
+    };
     const rules = compileRules(mergeRulesFiles(structuredClone(defaultRulesFileContent), local));
-    const r = labelReport('Old left rib fx. No clavicle fx.', rules);
+    const r = labelReport('Old left rib frac. No clavicle frac.', rules);
     assert.deepEqual(
       [r.rib.status, r.rib.acuity, r.rib.side, r.clavicle.status],
       ['positive', 'old', 'left', 'negative'],
@@ -223,5 +226,104 @@ describe('rules file', () => {
     const bad2 = structuredClone(defaultRulesFileContent) as { findings: Array<{ requiresCue?: string }> };
     bad2.findings[0]!.requiresCue = 'nope';
     assert.throws(() => compileRules(bad2), /findings\.0\.requiresCue: no cue list "nope"/);
+  });
+});
+
+describe('labelReport: rules 1.1 (generalisation from the challenge set)', () => {
+  const rc = (t: string) => {
+    const r = rib(t);
+    return [r.status, r.acuity, r.side];
+  };
+  it('"fx" and common misspellings are fractures in the base rules', () => {
+    assert.deepEqual(rc('Left 5th rib fx.'), ['positive', 'unspecified', 'left']);
+    assert.equal(rib('Negative for acute displaced rib fx.').status, 'negative');
+    assert.equal(rib('Old right 5th rib fractrue.').status, 'positive');
+  });
+  it('passive "cannot be entirely excluded" after the finding hedges it', () => {
+    assert.equal(rib('Left rib fracture cannot be entirely excluded.').status, 'uncertain');
+    assert.equal(rib('Right rib fracture could not be ruled out.').status, 'uncertain');
+  });
+  it('a negated noun followed by its verb ends the negation', () => {
+    assert.equal(
+      rib('No pneumothorax is seen adjacent to the known right rib fractures.').status,
+      'positive',
+    );
+    assert.equal(rib('No displaced rib fractures are seen.').status, 'negative');
+  });
+  it('a limited evaluation or a reason to evaluate asserts nothing', () => {
+    assert.equal(
+      rib('Evaluation for rib fracture is limited. No displaced fracture identified.').status,
+      'negative',
+    );
+  });
+  it('"correlation for fracture" and "to exclude fracture" hedge a finding', () => {
+    assert.equal(
+      rib('Lucency of the left 7th rib; clinical correlation for fracture is recommended.').status,
+      'uncertain',
+    );
+  });
+  it('XXXX right before an acuity word hides a hedge, but not after "no"', () => {
+    assert.equal(rib('Deformity of the right 6th rib, XXXX old fracture.').status, 'uncertain');
+    assert.equal(rib('No XXXX acute rib fracture.').status, 'negative');
+    assert.equal(rib('There is a XXXX fracture of the right 6th rib.').status, 'positive');
+  });
+  it('"posttraumatic" names an injury unless a surgical alternative is offered', () => {
+    assert.equal(rib('Irregular contour of the left 4th rib may be posttraumatic.').status, 'uncertain');
+    assert.equal(
+      rib('Left rib contour irregularities may be posttraumatic or postsurgical.').status,
+      'negative',
+    );
+  });
+  it('an acuity word right after a negation does not count', () => {
+    assert.deepEqual(rc('There is an old healed fracture of the left rib no acute findings'), [
+      'positive',
+      'old',
+      'left',
+    ]);
+  });
+  it('acuity in a short appositive after a comma counts ("fracture, likely acute")', () => {
+    assert.deepEqual(rc('Right 6th rib fracture, likely acute.'), ['positive', 'acute', 'right']);
+    assert.deepEqual(rc('Nondisplaced left 6th rib fracture, new since prior.'), [
+      'positive',
+      'acute',
+      'left',
+    ]);
+    assert.deepEqual(rc('Right rib fractures are less conspicuous, consistent with healing.'), [
+      'positive',
+      'healing',
+      'right',
+    ]);
+    // ... but not when the clause names another bone.
+    assert.equal(rib('Right 6th rib fracture, acute left clavicle fracture.').acuity, 'unspecified');
+  });
+  it('a nonunion is old, not healing', () => {
+    assert.equal(clav('Old right clavicle fracture with nonunion.').acuity, 'old');
+  });
+  it('rib numbers in a comma list stay inside the acuity and side windows', () => {
+    assert.deepEqual(rc('Unchanged appearance of old left 3rd, 4th and 5th rib fractures.'), [
+      'positive',
+      'old',
+      'left',
+    ]);
+  });
+  it('"fracture of the X" attaches X; side windows stop at the neighbouring finding and bone', () => {
+    const l = labelReport(
+      'Healed fracture of the left 4th rib laterally and old fracture of the right clavicle.',
+    );
+    assert.deepEqual(
+      [l.rib.status, l.rib.side, l.clavicle.status, l.clavicle.side],
+      ['positive', 'left', 'positive', 'right'],
+    );
+    const m = labelReport('Right clavicle fracture and left rib fractures.');
+    assert.deepEqual([m.rib.side, m.clavicle.side], ['left', 'right']);
+  });
+  it('"midclavicular" is the clavicle', () => {
+    assert.deepEqual(
+      [
+        clav('Displaced right midclavicular fracture.').status,
+        other('Displaced right midclavicular fracture.').status,
+      ],
+      ['positive', 'negative'],
+    );
   });
 });
