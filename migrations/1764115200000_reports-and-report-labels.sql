@@ -41,9 +41,6 @@ CREATE TABLE reports (
   procedure_text text,
   hl7_version text,
   report_text text NOT NULL,
-  -- false until the ReportLabel event of the current version is acknowledged by Kafka: a redelivered
-  -- duplicate then publishes nothing, while a crash between commit and publish still publishes
-  label_event_published boolean NOT NULL DEFAULT false,
   first_received_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (sending_facility, accession)

@@ -57,6 +57,8 @@ export interface ExtractionDeps {
 
 /** A report version ready to store: pseudonymised, labelled, with its precedence fields. */
 export interface ReportVersion {
+  /** Offset of the Kafka record it came from (redelivery detection). */
+  sourceOffset: string;
   sendingFacility: string;
   messageControlId: string;
   obrIndex: number;
@@ -178,6 +180,7 @@ export function extractRecord(record: RawRecord, deps: ExtractionDeps): Extracti
     }
     const status = r.resultStatus as ReportStatus;
     versions.push({
+      sourceOffset: record.offset,
       sendingFacility: r.sendingFacility || header.sendingFacility,
       messageControlId: r.messageControlId || header.messageControlId,
       obrIndex: r.obrIndex,

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../shared/observability/logger.ts';
-import type { BatchProcessor } from './batch-processor.ts';
+import type { BatchProcessor, PreparedBatch } from './batch-processor.ts';
 import type { RawRecord } from './extract.ts';
 import type { HealthState } from './http-server.ts';
 import type { ReportLabelerMetrics } from './metrics.ts';
@@ -99,55 +99,74 @@ export class ReportLabelerConsumer {
     await this.consumer?.disconnect();
   }
 
+  /**
+   * Chunks of the fetched batch go through two stages: prepare (CPU: parse, label, pseudonymise)
+   * and complete (I/O: database, publishes, offset commit). The next chunk is prepared while the
+   * previous one's I/O is in flight; completions stay strictly in order, so offsets are committed
+   * in order and only for chunks whose writes and publishes finished.
+   */
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const messages = batch.messages;
+    let previous: Promise<boolean> = Promise.resolve(true);
     for (let i = 0; i < messages.length; i += this.settings.maxBatchMessages) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) break;
       const chunk = messages.slice(i, i + this.settings.maxBatchMessages);
       const started = process.hrtime.bigint();
       const prepared = this.processor.prepare(chunk.map((m) => toRawRecord(topic, partition, m)));
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.processor.commit(prepared);
-          break;
-        } catch (err) {
-          const stage = (err as { stage?: string }).stage ?? 'commit';
-          this.metrics.errors.inc({ stage });
-          this.state = {
-            status: 'degraded',
-            detail: `retrying batch: ${(err as Error).message}`.slice(0, 200),
-          };
-          const delay = backoffDelay(attempt, this.settings.retryInitialMs, this.settings.retryMaxMs);
-          this.logger.warn(
-            {
-              err: (err as Error).message,
-              partition,
-              firstOffset: chunk[0]!.offset,
-              attempt,
-              delayMs: delay,
-            },
-            'batch failed; offsets not committed, retrying',
-          );
-          // on shutdown, stop retrying: the chunk is not committed and will be consumed again
-          if (!isRunning()) return;
-          await sleepWithTicks(delay, heartbeat, isRunning);
-          if (!isRunning() || isStale()) return;
-        }
-      }
-      const last = chunk[chunk.length - 1]!;
-      resolveOffset(last.offset);
-      const next = (BigInt(last.offset) + 1n).toString();
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
-      this.state = { status: 'ok' };
-      this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      const hw = BigInt(batch.highWatermark);
-      this.metrics.lag.set(
-        { topic, partition: String(partition) },
-        Number(hw > BigInt(next) ? hw - BigInt(next) : 0n),
-      );
-      await heartbeat();
+      if (!(await previous)) return;
+      previous = this.complete(payload, chunk, prepared, started);
     }
+    await previous;
+  }
+
+  /** Commits one prepared chunk, retrying with back-off; false when it stopped without committing. */
+  private async complete(
+    payload: EachBatchPayload,
+    chunk: KafkaMessage[],
+    prepared: PreparedBatch,
+    started: bigint,
+  ): Promise<boolean> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    if (!isRunning() || isStale()) return false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.processor.commit(prepared);
+        break;
+      } catch (err) {
+        const stage = (err as { stage?: string }).stage ?? 'commit';
+        this.metrics.errors.inc({ stage });
+        this.state = {
+          status: 'degraded',
+          detail: `retrying batch: ${(err as Error).message}`.slice(0, 200),
+        };
+        const delay = backoffDelay(attempt, this.settings.retryInitialMs, this.settings.retryMaxMs);
+        this.logger.warn(
+          { err: (err as Error).message, partition, firstOffset: chunk[0]!.offset, attempt, delayMs: delay },
+          'batch failed; offsets not committed, retrying',
+        );
+        // on shutdown, stop retrying: the chunk is not committed and will be consumed again
+        if (!isRunning()) return false;
+        await sleepWithTicks(delay, heartbeat, isRunning);
+        if (!isRunning() || isStale()) return false;
+      }
+    }
+    const last = chunk[chunk.length - 1]!;
+    resolveOffset(last.offset);
+    const next = (BigInt(last.offset) + 1n).toString();
+    await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+    this.state = { status: 'ok' };
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.batchDuration.observe(seconds);
+    this.logger.debug({ partition, records: chunk.length, seconds }, 'offsets committed');
+    const hw = BigInt(batch.highWatermark);
+    this.metrics.lag.set(
+      { topic, partition: String(partition) },
+      Number(hw > BigInt(next) ? hw - BigInt(next) : 0n),
+    );
+    await heartbeat();
+    return true;
   }
 }

@@ -56,8 +56,23 @@ export async function lookupEventSchemaId(
 ): Promise<number> {
   const event = EVENTS.find((e) => e.name === name)!;
   const schema = loadEventSchema(name);
-  return registry.getRegistryIdBySchema(valueSubject(topic ?? event.topic), {
-    type: SchemaType.AVRO,
-    schema: JSON.stringify(schema),
-  });
+  const subject = valueSubject(topic ?? event.topic);
+  try {
+    return await registry.getRegistryIdBySchema(subject, {
+      type: SchemaType.AVRO,
+      schema: JSON.stringify(schema),
+    });
+  } catch (err) {
+    // 404s (no such subject, or this schema version not under it) are a deployment step missed
+    if (
+      (err as { status?: number }).status === 404 ||
+      /not found|no artifact|no schema/i.test((err as Error).message)
+    ) {
+      throw new Error(
+        `schema ${name} is not registered under ${subject}: run \`harvester schemas register\` (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }

@@ -1,3 +1,6 @@
+import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
+
 /**
  * Decodes a raw HL7 v2 message according to MSH-18. HL7 defaults to ASCII when MSH-18 is empty; in
  * practice feeds without MSH-18 send UTF-8, which is a superset, so that is how we read them.
@@ -38,9 +41,26 @@ export function decodeHl7(raw: Buffer, characterSet: string): string {
     );
   }
   if (label === 'latin1') return raw.toString('latin1');
-  try {
-    return new TextDecoder(label, { fatal: true }).decode(raw);
-  } catch {
-    throw new UnknownEncodingError(`bytes are not valid ${characterSet || 'UTF-8 (MSH-18 empty)'}`);
+  if (label === 'utf-8') {
+    // the common case, on the hot path: native validation, then native decoding
+    if (!isUtf8(raw))
+      throw new UnknownEncodingError(`bytes are not valid ${characterSet || 'UTF-8 (MSH-18 empty)'}`);
+    return raw.toString('utf8');
   }
+  try {
+    return decoderFor(label).decode(raw);
+  } catch {
+    throw new UnknownEncodingError(`bytes are not valid ${characterSet}`);
+  }
+}
+
+const decoders = new Map<string, TextDecoder>();
+
+function decoderFor(label: string): TextDecoder {
+  let decoder = decoders.get(label);
+  if (!decoder) {
+    decoder = new TextDecoder(label, { fatal: true });
+    decoders.set(label, decoder);
+  }
+  return decoder;
 }

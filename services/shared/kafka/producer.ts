@@ -19,11 +19,36 @@ export async function createMessageProducer(kafka: Kafka): Promise<MessageProduc
   await producer.connect();
   return {
     async send(topic, messages) {
-      if (messages.length === 0) return;
-      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+      for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES)) {
+        await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: chunk });
+      }
     },
     async disconnect() {
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * Brokers refuse a record batch over message.max.bytes (1 MiB by default), so large sends go out
+ * in several requests, in order. A single message over the limit still fails, loudly.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+export function chunkByBytes(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const bytes = (m.key?.length ?? 0) + m.value.length + 64; // 64: per-record overhead, headers aside
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -7,7 +7,11 @@ import {
   dlqTopicFor,
   type DeadLetter,
 } from '../../../services/shared/kafka/dlq.ts';
-import type { MessageProducer, OutgoingMessage } from '../../../services/shared/kafka/producer.ts';
+import {
+  chunkByBytes,
+  type MessageProducer,
+  type OutgoingMessage,
+} from '../../../services/shared/kafka/producer.ts';
 
 const letter: DeadLetter = {
   reason: 'not-hl7',
@@ -70,5 +74,20 @@ describe('DlqPublisher', () => {
     );
     assert.equal(sent[0]!.messages[0]!.key, 'GENHOSP|M1');
     assert.deepEqual(sent[0]!.messages[0]!.value, Buffer.from('garbage'));
+  });
+});
+
+describe('chunkByBytes', () => {
+  it('splits a send into requests under the byte limit, keeping order', () => {
+    const messages = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(100) }));
+    const chunks = chunkByBytes(messages, 400);
+    assert.ok(chunks.length > 1);
+    assert.deepEqual(chunks.flat(), messages);
+    for (const c of chunks) assert.ok(c.reduce((n, m) => n + m.key!.length + m.value.length + 64, 0) <= 400);
+  });
+
+  it('sends an oversized message alone rather than dropping it', () => {
+    const big = { key: 'big', value: Buffer.alloc(1000) };
+    assert.deepEqual(chunkByBytes([big], 400), [[big]]);
   });
 });
