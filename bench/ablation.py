@@ -81,6 +81,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto")
     p.add_argument("--a0", type=float, default=4.0)
+    p.add_argument("--record-limit", type=int, default=0, help="use the first N record images (0 = all)")
     a = p.parse_args()
     if not a.prepared and not a.toy:
         p.error("give --prepared DIR (or --toy)")
@@ -110,7 +111,7 @@ def main():
         for seed in seeds:
             info = run_training(TrainOptions(mode="distill", out=str(out / f"{method}-s{seed}"), seed=seed,
                                              epochs=a.student_epochs, teacher=str(teacher_ckpt), method=method,
-                                             a0=a.a0, version=f"ablation-{method}-s{seed}", **common))
+                                             a0=a.a0, record_limit=a.record_limit, version=f"ablation-{method}-s{seed}", **common))
             results["students"].setdefault(method, []).append(info["metrics"])
     results["seconds"] = time.time() - t0
     results["settings"] = {**vars(a), "prepared": prepared, "torch": torch.__version__, "device": str(device)}
