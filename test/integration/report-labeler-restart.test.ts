@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildOruMessage, FINDINGS } from '../support/hl7-builder.ts';
@@ -128,6 +130,40 @@ describe('report-labeler restarts and outages', () => {
     await labeler.stop();
     await assertExactlyOnceRows(h, 'PG', n);
   });
+
+  it('backs off while the schema registry is unavailable and catches up without loss or duplicates', async () => {
+    const proxy = await startSwitchableProxy(h.stack.schemaRegistryUrl);
+    try {
+      proxy.down = true;
+      const labeler = await h.startLabeler({ SCHEMA_REGISTRY_URL: proxy.url });
+      const n = 40;
+      await h.produce(stream('RG', n));
+      await waitFor('failed attempts', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${labeler.httpPort}/metrics`)).text();
+        return /harvester_report_labeler_errors_total\{stage="commit"\} [2-9]/.test(text);
+      });
+      const { rows } = await h.pool.query(
+        `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'RG-%'`,
+      );
+      assert.equal(rows[0].n, 0, 'nothing written while events cannot be encoded');
+      proxy.down = false;
+      await waitFor(`all ${n} messages`, async () => {
+        const { rows: r } = await h.pool.query(
+          `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'RG-%'`,
+        );
+        return r[0].n === n;
+      });
+      await labeler.stop();
+      await assertExactlyOnceRows(h, 'RG', n);
+      await waitFor('an event for every report', () =>
+        Array.from({ length: n / 2 }, (_, i) => `RG-ACC-${i}`).every((a) =>
+          h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
+        ),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 /** A pool stand-in that refuses connections while `down`, like a Postgres that is restarting. */
@@ -149,4 +185,49 @@ function withSearchPath(url: string, schema: string): string {
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema},public`);
   return u.toString();
+}
+
+/** An HTTP proxy to the registry that answers 503 while `down`, like a registry being redeployed. */
+async function startSwitchableProxy(target: string) {
+  const base = new URL(target);
+  const server = createServer((req, res) => {
+    if (state.down) {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end('{"error_code":503,"message":"simulated registry outage"}');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      fetch(new URL(req.url!, base.origin), {
+        method: req.method,
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/json',
+          accept: req.headers.accept ?? '*/*',
+        },
+        body,
+      }).then(
+        async (upstream) => {
+          res.writeHead(upstream.status, {
+            'content-type': upstream.headers.get('content-type') ?? 'application/json',
+          });
+          res.end(Buffer.from(await upstream.arrayBuffer()));
+        },
+        () => {
+          res.writeHead(502);
+          res.end();
+        },
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const state = {
+    down: false,
+    url: `http://127.0.0.1:${port}${base.pathname}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  return state;
 }

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { pseudonymisePatientId } from '../../services/shared/privacy/pseudonymise.ts';
 import { DLQ_HEADERS } from '../../services/shared/kafka/dlq.ts';
@@ -6,6 +11,7 @@ import { buildOruMessage, FINDINGS, NON_CHEST_PROCEDURE } from '../support/hl7-b
 import { ReportLabelerHarness, TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
 import type { RunningReportLabeler } from '../../services/report-labeler/service.ts';
 
+const execFileAsync = promisify(execFile);
 const keyOf = (facility: string, id: string) => `${facility}|${id}`;
 const msg = (id: string, accession: string, status: string, text: string, extra: object = {}) => ({
   key: keyOf('GENHOSP', id),
@@ -161,6 +167,44 @@ describe('report-labeler on the real stack', () => {
     assert.deepEqual(statuses('ACC-ORD-2'), ['F'], 'no event for the stale preliminary');
     assert.deepEqual(statuses('ACC-ORD-3'), ['P']);
     assert.equal(h.events.find((e) => e.accession === 'ACC-ORD-3')!.provisional, true);
+  });
+
+  it('takes messages published by `harvester produce hl7` from a file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'produce-hl7-'));
+    const file = join(dir, 'archive.hl7');
+    const a = buildOruMessage({
+      messageControlId: 'CLI-1',
+      accession: 'ACC-CLI-1',
+      status: 'F',
+      text: FINDINGS.normal,
+    });
+    const b = buildOruMessage({
+      messageControlId: 'CLI-2',
+      accession: 'ACC-CLI-2',
+      status: 'P',
+      text: FINDINGS.ribPositive,
+    });
+    // one message per line group (LF between segments, as archives are often saved) and one MLLP-framed
+    await writeFile(file, a.replace(/\r/g, '\n') + '\n' + `\x0b${b}\x1c\r`);
+    const { stdout } = await execFileAsync(process.execPath, [
+      'bin/harvester.js',
+      'produce',
+      'hl7',
+      '--input',
+      file,
+      '--topic',
+      h.input,
+      '--brokers',
+      h.stack.kafkaBrokers.join(','),
+    ]);
+    assert.match(stdout, /published 2 message\(s\)/);
+    await waitFor('both stored', async () => {
+      const { rows } = await h.pool.query(
+        `SELECT count(*)::int AS n FROM reports WHERE accession IN ('ACC-CLI-1', 'ACC-CLI-2')`,
+      );
+      return rows[0].n === 2;
+    });
+    await rm(dir, { recursive: true });
   });
 
   it('dead-letters poison messages with reason headers and goes on', async () => {
