@@ -80,6 +80,11 @@ function num(
 
 /** Largest produce request we build; brokers refuse record batches over 1 MiB by default. */
 const MAX_BATCH_BYTES = 512 * 1024;
+
+interface PreparedBatch {
+  steps: FeedStep[];
+  topicMessages: TopicMessages[];
+}
 /** Files read (and hashed) at once while building a batch. */
 const READ_CONCURRENCY = 16;
 
@@ -299,6 +304,31 @@ export async function feedCohort(
     return registry!.encode(schemaId, record);
   };
 
+  /** The plan steps from `from` that fit one request, as messages per topic in plan order. */
+  const prepare = async (from: number): Promise<PreparedBatch> => {
+    const steps: FeedStep[] = [];
+    let bytes = 0;
+    for (let i = from; i < plan.length && steps.length < batchSize; i++) {
+      const s = plan[i]!;
+      const size = s.kind === 'hl7' ? cohort.reports[s.index]!.raw.length : 1024;
+      if (steps.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      steps.push(s);
+      bytes += size;
+    }
+    const values = await mapLimited(steps, READ_CONCURRENCY, async (s): Promise<Message> => {
+      if (s.kind === 'hl7') {
+        const r = cohort.reports[s.index]!;
+        return { key: r.key, value: r.raw };
+      }
+      return { key: cohort.images[s.index]!.manifest.accession, value: await encodeImage(s.index) };
+    });
+    const topicMessages: TopicMessages[] = [
+      { topic: topics.hl7, messages: values.filter((_, k) => steps[k]!.kind === 'hl7') },
+      { topic: topics.dicom, messages: values.filter((_, k) => steps[k]!.kind === 'dicom') },
+    ].filter((t) => t.messages.length > 0);
+    return { steps, topicMessages };
+  };
+
   const sent = { hl7: 0, dicom: 0 };
   const duplicates = { hl7: 0, dicom: 0 };
   // Paced sends: about ten requests a second at the requested rate, one message at least.
@@ -306,35 +336,20 @@ export async function feedCohort(
   const started = performance.now();
   let position = startAt;
   try {
-    while (position < plan.length && !hooks.signal?.aborted) {
-      const steps: FeedStep[] = [];
-      let bytes = 0;
-      for (let i = position; i < plan.length && steps.length < batchSize; i++) {
-        const s = plan[i]!;
-        const size = s.kind === 'hl7' ? cohort.reports[s.index]!.raw.length : 1024;
-        if (steps.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
-        steps.push(s);
-        bytes += size;
-      }
-      const values = await mapLimited(steps, READ_CONCURRENCY, async (s): Promise<Message> => {
-        if (s.kind === 'hl7') {
-          const r = cohort.reports[s.index]!;
-          return { key: r.key, value: r.raw };
-        }
-        const value = await encodeImage(s.index);
-        return { key: cohort.images[s.index]!.manifest.accession, value };
-      });
-      const byTopic: TopicMessages[] = [
-        { topic: topics.hl7, messages: values.filter((_, k) => steps[k]!.kind === 'hl7') },
-        { topic: topics.dicom, messages: values.filter((_, k) => steps[k]!.kind === 'dicom') },
-      ].filter((t) => t.messages.length > 0);
+    // The next batch is read and encoded while the current one is in flight.
+    let next: Promise<PreparedBatch> | undefined = position < plan.length ? prepare(position) : undefined;
+    while (next && !hooks.signal?.aborted) {
+      const { steps, topicMessages } = await next;
+      const after = position + steps.length;
+      next = after < plan.length ? prepare(after) : undefined;
+      next?.catch(() => {}); // its error, if any, is raised when it is awaited
       if (rate > 0) {
         const due = started + ((position - startAt) / rate) * 1000;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       try {
-        await producer.sendBatch({ acks: -1, topicMessages: byTopic });
+        await producer.sendBatch({ acks: -1, topicMessages });
       } catch (err) {
         if (isKafkaConnectionError(err)) {
           throw new FeedUserError(
@@ -348,7 +363,7 @@ export async function feedCohort(
         sent[s.kind]++;
         if (s.duplicate) duplicates[s.kind]++;
       }
-      position += steps.length;
+      position = after;
       hooks.onProgress?.({ position, total: plan.length, sent: { ...sent } });
     }
   } finally {
@@ -412,7 +427,7 @@ export async function feedCommand(opts: FeedCliOptions): Promise<void> {
   if (summary.interrupted) {
     console.log(
       `stopped at plan position ${summary.position} of ${summary.total}; ` +
-        `continue with the same --seed and --duplicate-rate and --start-at ${summary.position}`,
+        `continue with the same --seed, --duplicate-rate and --late-image-rate and --start-at ${summary.position}`,
     );
     process.exitCode = 130;
   }
