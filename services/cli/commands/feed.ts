@@ -173,6 +173,7 @@ export async function feedCohort(
   hooks: {
     signal?: AbortSignal;
     onProgress?: (p: FeedProgress) => void;
+    /** Called once the cohort is read, the plan made and the producer connected. */
     onPlanned?: (total: number) => void;
   } = {},
 ): Promise<FeedSummary> {
@@ -248,7 +249,6 @@ export async function feedCohort(
   const planned = summarisePlan(plan);
   if (startAt > plan.length)
     throw new FeedUserError(`--start-at ${startAt} is past the plan's end (${plan.length} messages)`);
-  hooks.onPlanned?.(plan.length);
 
   let schemaId = 0;
   let registry: SchemaRegistry | undefined;
@@ -333,6 +333,7 @@ export async function feedCohort(
   const duplicates = { hl7: 0, dicom: 0 };
   // Paced sends: about ten requests a second at the requested rate, one message at least.
   const batchSize = rate > 0 ? Math.max(1, Math.min(maxBatch, Math.ceil(rate / 10))) : maxBatch;
+  hooks.onPlanned?.(plan.length);
   const started = performance.now();
   let position = startAt;
   try {
@@ -398,13 +399,15 @@ export async function feedCommand(opts: FeedCliOptions): Promise<void> {
     stop.abort();
   };
   process.on('SIGINT', onSigint);
-  const t0 = performance.now();
+  let t0 = performance.now();
   let summary: FeedSummary;
   try {
     summary = await feedCohort(opts, {
       signal: stop.signal,
-      onPlanned: (total) =>
-        show && bar.start(total, Number(opts.startAt ?? 0), { speed: '0', hl7: 0, dicom: 0 }),
+      onPlanned: (total) => {
+        t0 = performance.now(); // publishing starts now: reading and connecting are not in the rate
+        if (show) bar.start(total, Number(opts.startAt ?? 0), { speed: '0', hl7: 0, dicom: 0 });
+      },
       onProgress: (p) =>
         show &&
         bar.update(p.position, {
