@@ -126,9 +126,15 @@ export function ribNumbersAround(before: string, after: string): number[] {
     const tok = fwd[i]!;
     const n = numberOf(tok);
     if (n !== undefined) {
-      if (/^\d/.test(tok) && /^(mm|cm|m|x|percent)$/.test(fwd[i + 1] ?? '')) break;
+      if (
+        /^\d/.test(tok) &&
+        /^(mm|cm|m|x|percent|views?|images?|years?|months?|weeks?|days?|hours?)$/.test(fwd[i + 1] ?? '')
+      )
+        break;
       seqAfter.push(tok);
     } else if ((RANGE.has(tok) || LIST.has(tok)) && seqAfter.length > 0) seqAfter.push(tok);
+    // "ribs, 4 through 8", "ribs on the left, 5th-7th": a comma or position word may come first.
+    else if (seqAfter.length === 0 && (tok === ',' || POSITION.has(tok)) && i < 4) continue;
     else break;
   }
   const nums = new Set([...collect(seq), ...collect(seqAfter)]);

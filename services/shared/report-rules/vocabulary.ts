@@ -13,7 +13,7 @@ export interface Vocabulary<C> {
    */
   categoryOf(matched: string, text?: string, at?: number): C | undefined;
   /** Every category a phrase is listed under (e.g. "versus" is a pre- and a post-trigger). */
-  categoriesOf(matched: string, text?: string, at?: number): C[];
+  categoriesOf(matched: string, text?: string, at?: number): readonly C[];
 }
 
 const WORD_CHAR = 'A-Za-z0-9';
@@ -94,8 +94,11 @@ export function compileVocabulary<C>(
       for (const p of patterns) if (patternMatches(p, matched, text, at)) return p.category;
       return undefined;
     },
-    categoriesOf(matched: string, text?: string, at?: number): C[] {
-      const out = [...(literal.get(normaliseMatch(matched)) ?? [])];
+    categoriesOf(matched: string, text?: string, at?: number): readonly C[] {
+      // A listed phrase takes the categories it is listed under; patterns decide the rest.
+      const hit = literal.get(normaliseMatch(matched));
+      if (hit !== undefined) return hit;
+      const out: C[] = [];
       for (const p of patterns) {
         if (!out.includes(p.category) && patternMatches(p, matched, text, at)) out.push(p.category);
       }

@@ -317,6 +317,27 @@ describe('labelReport: rules 1.1 (generalisation from the challenge set)', () =>
     const m = labelReport('Right clavicle fracture and left rib fractures.');
     assert.deepEqual([m.rib.side, m.clavicle.side], ['left', 'right']);
   });
+  it('"difficult to exclude" hedges; general statements about radiographs assert nothing', () => {
+    assert.equal(
+      rib('No acute fracture, although a subtle right 9th rib fracture is difficult to exclude.').status,
+      'uncertain',
+    );
+    assert.equal(
+      rib('Nondisplaced rib fractures may not be visible on frontal radiographs.').status,
+      'negative',
+    );
+    assert.equal(
+      rib('No rib fractures are seen; however, rib fractures are often occult on radiographs.').status,
+      'negative',
+    );
+  });
+  it('XXXX before "a healing fracture" hides a hedge', () => {
+    assert.equal(rib('Opacity at the 7th rib. This is XXXX a healing fracture.').status, 'uncertain');
+  });
+  it('rib numbers may follow "ribs" after a comma', () => {
+    assert.deepEqual(rib('Fractures of multiple right ribs, 4 through 8.').ribs, [4, 5, 6, 7, 8]);
+    assert.deepEqual(ribNumbersAround('', ', 3 views'), []);
+  });
   it('"midclavicular" is the clavicle', () => {
     assert.deepEqual(
       [
