@@ -159,4 +159,36 @@ export function registerCommands(program: Command): void {
     .option('--start-at <n>', 'skip the first n messages of the plan (to continue an interrupted feed)', '0')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (opts) => (await import('./feed.ts')).feedCommand(opts));
+  program
+    .command('stats')
+    .description(
+      'Report-label counts and positive rates per month, facility or view position, by class ' +
+        '(from the de-identified analytics views, as harvester_analytics, read-only)',
+    )
+    .option('--since <month>', 'from this month on: YYYY-MM (the views count whole UTC months)')
+    .option('--by <dimension>', 'month | facility | view', 'month')
+    .option('--format <format>', 'table | csv | json', 'table')
+    .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
+    .option('--schema <name>', 'schema holding the analytics views (default: the search_path)')
+    .option('--role <name>', 'role to act as (SET ROLE); --no-role keeps the login user', 'harvester_analytics')
+    .option('--no-role', "use the login user's own rights instead of harvester_analytics")
+    .action(async (opts) => (await import('./stats.ts')).statsCommand(opts));
+  const serve = program.command('serve').description('Serve a web page');
+  serve
+    .command('dashboard')
+    .description(
+      'Label analytics page (prevalence over time, label volume against the retraining threshold, model metrics, ' +
+        'discordance list) from the de-identified views, read-only as harvester_analytics',
+    )
+    .option('--port <port>', 'TCP port', '8088')
+    .option('--host <address>', 'address to listen on (loopback by default; anything else is reachable by others)', '127.0.0.1')
+    .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
+    .option('--schema <name>', 'schema holding the analytics views (default: the search_path)')
+    .option('--role <name>', 'role to act as (SET ROLE); --no-role keeps the login user', 'harvester_analytics')
+    .option('--no-role', "use the login user's own rights instead of harvester_analytics")
+    .option(
+      '--retrain-threshold <labels>',
+      'new pseudo-labels per class that trigger a distillation (default: DISTILL_LABEL_THRESHOLD or 1000)',
+    )
+    .action(async (opts) => (await import('./serve-dashboard.ts')).serveDashboardCommand(opts));
 }
