@@ -1,9 +1,8 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type pg from 'pg';
-import { makeTarget, type TargetMethod } from '../shared/aals/index.ts';
+import type { TargetMethod } from '../shared/aals/index.ts';
 import { withTransaction } from '../shared/db/transaction.ts';
 import type { EventEncoder } from '../shared/events/encoder.ts';
-import { DicomImageError, dicomToModelInput } from '../shared/imaging/index.ts';
 import type { DeadLetter, DlqPublisher } from '../shared/kafka/dlq.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
@@ -15,14 +14,9 @@ import {
   type ImageArrival,
   type PseudoLabelCreatedEvent,
 } from './events.ts';
-import { StorageError, type ImageStorage } from './image-storage.ts';
-import {
-  DETECTOR_CLASSES,
-  decideImage,
-  type DetectorClass,
-  type JoinPolicy,
-  type LabelStatus,
-} from './join-decision.ts';
+import { computedLabels, inferJobs, planComputeJobs, type JobResult } from './compute-labels.ts';
+import type { ImageStorage } from './image-storage.ts';
+import type { JoinPolicy } from './join-decision.ts';
 import type { PseudoLabelerMetrics } from './metrics.ts';
 import type { MicroBatcher } from './micro-batcher.ts';
 import {
@@ -33,12 +27,9 @@ import {
   storeInputs,
   writePseudoLabels,
   type ComputedLabel,
-  type JoinRow,
   type StudyLabelRow,
   type UnpublishedLabel,
-  type Withdrawal,
 } from './store.ts';
-import { mapMax, quantiseTarget, targetStats } from './target-encoding.ts';
 import type { Teacher, TeacherMaps } from './teacher.ts';
 
 export const STAGE_DECODE = 'pseudo-labeler/decode-event';
@@ -92,15 +83,6 @@ export interface ProcessorDeps {
   metrics: PseudoLabelerMetrics;
   logger: Logger;
 }
-
-interface ComputeJob {
-  row: JoinRow;
-  classes: Array<{ cls: DetectorClass; recordStatus: LabelStatus; target: 'positive' | 'negative' }>;
-}
-
-type JobResult =
-  | { ok: true; job: ComputeJob; maps: TeacherMaps }
-  | { ok: false; job: ComputeJob; reason: string; detail: string };
 
 /**
  * The pseudo-labeler's work on one chunk of records from either input topic: decode (bad records
@@ -165,27 +147,19 @@ export class PseudoLabelProcessor {
     ];
     const rows = await loadJoinState(pool, accessions, version);
 
-    const jobs: ComputeJob[] = [];
-    const withdrawals: Withdrawal[] = [];
-    for (const row of rows) {
-      const actions = decideImage(row.study, row.existing, settings.policy);
-      const job: ComputeJob = { row, classes: [] };
-      for (const cls of DETECTOR_CLASSES) {
-        const action = actions[cls];
-        if (action.kind === 'compute') {
-          job.classes.push({ cls, recordStatus: action.recordStatus, target: action.target });
-        } else if (action.kind === 'withdraw') {
-          withdrawals.push({ sopInstanceUid: row.sopInstanceUid, cls, report: row.study! });
-        }
-      }
-      if (job.classes.length > 0) jobs.push(job);
-    }
-
-    const results = await this.infer(jobs);
+    const { jobs, withdrawals } = planComputeJobs(rows, settings.policy);
+    const { storage, batcher } = this.deps;
+    const results = await inferJobs(jobs, {
+      storage,
+      teacher,
+      batcher,
+      maxQueue: settings.maxQueue,
+      decodeConcurrency: settings.decodeConcurrency,
+    });
     const computed: ComputedLabel[] = [];
     const failures: Array<JobResult & { ok: false }> = [];
     for (const r of results) {
-      if (r.ok) computed.push(...this.toLabels(r.job, r.maps));
+      if (r.ok) computed.push(...computedLabels(r.job, r.maps, settings));
       else failures.push(r);
     }
 
@@ -242,72 +216,6 @@ export class PseudoLabelProcessor {
       written: written.written,
       eventsPublished: published,
     };
-  }
-
-  /** Reads, preprocesses and runs the teacher on every job; unreadable images become failures. */
-  private async infer(jobs: ComputeJob[]): Promise<JobResult[]> {
-    const { storage, teacher, batcher, settings } = this.deps;
-    const pending: Array<Promise<JobResult>> = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        await batcher.waitForRoom(settings.maxQueue);
-        let pixels: Float32Array;
-        try {
-          const bytes = await storage.read(job.row.uri);
-          const input = await dicomToModelInput(bytes, {
-            size: { width: teacher.inputWidth, height: teacher.inputHeight },
-          });
-          pixels = input.pixels;
-        } catch (err) {
-          if (err instanceof DicomImageError || err instanceof StorageError) {
-            pending.push(
-              Promise.resolve({ ok: false, job, reason: err.code, detail: err.message.slice(0, 300) }),
-            );
-            continue;
-          }
-          throw err;
-        }
-        const result = batcher.submit(pixels).then((maps): JobResult => ({ ok: true, job, maps }));
-        result.catch(() => {}); // observed below; keeps an early worker failure from leaving it unhandled
-        pending.push(result);
-      }
-    };
-    const workers = Array.from({ length: Math.min(settings.decodeConcurrency, jobs.length) }, worker);
-    const workerResults = await Promise.allSettled(workers);
-    const settled = await Promise.allSettled(pending);
-    for (const r of [...workerResults, ...settled]) if (r.status === 'rejected') throw r.reason;
-    return settled.map((r) => (r as PromiseFulfilledResult<JobResult>).value);
-  }
-
-  private toLabels(job: ComputeJob, maps: TeacherMaps): ComputedLabel[] {
-    const { settings } = this.deps;
-    const study = job.row.study!;
-    return job.classes.map(({ cls, recordStatus, target }) => {
-      const map = maps.maps[DETECTOR_CLASSES.indexOf(cls)]!;
-      const targetMap =
-        target === 'negative'
-          ? new Float32Array(map.length)
-          : makeTarget(settings.targetMethod, map, 'positive', settings.aals)!;
-      const stats = targetStats(targetMap);
-      return {
-        sopInstanceUid: job.row.sopInstanceUid,
-        cls,
-        accession: job.row.accession,
-        recordStatus,
-        targetMethod: target === 'negative' ? 'zero' : settings.targetMethod,
-        aals: settings.aals,
-        target: quantiseTarget(targetMap),
-        height: maps.height,
-        width: maps.width,
-        teacherScore: mapMax(map),
-        targetMax: stats.max,
-        targetMean: stats.mean,
-        positiveFraction: stats.positiveFraction,
-        report: study,
-      };
-    });
   }
 
   /** Publishes every not-yet-acknowledged label of these studies, then marks them published. */
