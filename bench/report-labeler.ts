@@ -230,10 +230,10 @@ try {
     `  produce to topic:           ${Math.round(total / produceSeconds).toLocaleString('en-US')} msg/s`,
   );
   console.log(
-    `  topic -> committed rows:    ${Math.round(steadyRate).toLocaleString('en-US')} reports/s (first to last batch commit)`,
+    `  topic -> committed rows:    ${Math.round(steadyRate).toLocaleString('en-US')} report messages/s (first to last batch commit)`,
   );
   console.log(
-    `  including start-up:         ${Math.round(total / wallSeconds).toLocaleString('en-US')} reports/s ` +
+    `  including start-up:         ${Math.round(total / wallSeconds).toLocaleString('en-US')} report messages/s ` +
       `(${wallSeconds.toFixed(1)} s from process start, group join included)`,
   );
   const perReport = (sec: number, n: number) => ((sec / n) * 1e6).toFixed(0);

@@ -56,6 +56,8 @@ export async function storeBatch(
   ledger: LedgerEntry[],
 ): Promise<VersionToPublish[]> {
   const latest = latestPerReport(versions);
+  // versions are passed once; the current-report upsert and the labels refer to them by position
+  const position = new Map(versions.map((v, i) => [v, i + 1]));
   const labelRows = latest.flatMap((v) => CLASSES.map((cls) => ({ v, cls, label: v.labels[cls] })));
   const { rows } = await db.query<{
     id: string;
@@ -66,8 +68,8 @@ export async function storeBatch(
     `WITH
      versions_in AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $45::bigint[])
-         AS t(f, m, o, a, s, t, p, pc, pt, hv, x, off)
+         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::smallint[], $14::bool[])
+         WITH ORDINALITY AS t(f, m, o, a, s, t, p, pc, pt, hv, x, off, rank, prov, n)
      ),
      history AS (
        INSERT INTO report_versions (sending_facility, message_control_id, obr_index, accession, result_status,
@@ -78,8 +80,9 @@ export async function storeBatch(
      upserted AS (
        INSERT INTO reports AS r (sending_facility, accession, result_status, status_rank, provisional, observed_at,
          message_control_id, obr_index, patient_pseudonym, procedure_code, procedure_text, hl7_version, report_text)
-       SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::smallint[], $16::bool[], $17::timestamptz[],
-         $18::text[], $19::int[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[])
+       SELECT v.f, v.a, v.s, v.rank, v.prov, v.t, v.m, v.o, v.p, v.pc, v.pt, v.hv, v.x
+       FROM unnest($15::bigint[]) WITH ORDINALITY AS l(n, ord) JOIN versions_in v USING (n)
+       ORDER BY l.ord
        ON CONFLICT (sending_facility, accession) DO UPDATE SET
          result_status = EXCLUDED.result_status, status_rank = EXCLUDED.status_rank,
          provisional = EXCLUDED.provisional, observed_at = EXCLUDED.observed_at,
@@ -95,11 +98,11 @@ export async function storeBatch(
        INSERT INTO report_labels AS l (report_id, class, status, acuity, side, ribs, evidence, rule_version,
          result_status, provisional)
        SELECT u.id, li.cls, li.status, li.acuity, li.side, li.ribs::int[], li.evidence::jsonb, li.rule_version,
-         li.result_status, li.provisional
-       FROM unnest($25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],
-           $32::text[], $33::text[], $34::text[], $35::bool[])
-           AS li(f, a, cls, status, acuity, side, ribs, evidence, rule_version, result_status, provisional)
-         JOIN upserted u ON u.sending_facility = li.f AND u.accession = li.a
+         v.s, v.prov
+       FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+           $23::text[]) AS li(n, cls, status, acuity, side, ribs, evidence, rule_version)
+         JOIN versions_in v USING (n)
+         JOIN upserted u ON u.sending_facility = v.f AND u.accession = v.a
        ON CONFLICT (report_id, class) DO UPDATE SET
          status = EXCLUDED.status, acuity = EXCLUDED.acuity, side = EXCLUDED.side, ribs = EXCLUDED.ribs,
          evidence = EXCLUDED.evidence, rule_version = EXCLUDED.rule_version,
@@ -108,8 +111,8 @@ export async function storeBatch(
      ledger AS (
        INSERT INTO hl7_message_ledger (topic, kafka_partition, kafka_offset, sending_facility, message_control_id,
          outcome, reason, report_count, message_bytes)
-       SELECT * FROM unnest($36::text[], $37::int[], $38::bigint[], $39::text[], $40::text[], $41::text[],
-         $42::text[], $43::int[], $44::int[])
+       SELECT * FROM unnest($24::text[], $25::int[], $26::bigint[], $27::text[], $28::text[], $29::text[],
+         $30::text[], $31::int[], $32::int[])
        ON CONFLICT DO NOTHING
        RETURNING kafka_offset
      ),
@@ -141,21 +144,11 @@ export async function storeBatch(
       versions.map((v) => v.procedureText),
       versions.map((v) => v.hl7Version),
       versions.map((v) => v.text),
-      latest.map((v) => v.sendingFacility),
-      latest.map((v) => v.accession),
-      latest.map((v) => v.status),
-      latest.map((v) => v.statusRank),
-      latest.map((v) => v.provisional),
-      latest.map((v) => v.observedAt.toISOString()),
-      latest.map((v) => v.messageControlId),
-      latest.map((v) => v.obrIndex),
-      latest.map((v) => v.patientPseudonym),
-      latest.map((v) => v.procedureCode),
-      latest.map((v) => v.procedureText),
-      latest.map((v) => v.hl7Version),
-      latest.map((v) => v.text),
-      labelRows.map((r) => r.v.sendingFacility),
-      labelRows.map((r) => r.v.accession),
+      versions.map((v) => v.sourceOffset),
+      versions.map((v) => v.statusRank),
+      versions.map((v) => v.provisional),
+      latest.map((v) => position.get(v)!),
+      labelRows.map((r) => position.get(r.v)!),
       labelRows.map((r) => r.cls),
       labelRows.map((r) => r.label.status),
       labelRows.map((r) => r.label.acuity ?? null),
@@ -164,8 +157,6 @@ export async function storeBatch(
       labelRows.map((r) => `{${(r.label.ribs ?? []).join(',')}}`),
       labelRows.map((r) => JSON.stringify(r.label.evidence ?? [])),
       labelRows.map((r) => r.v.labels.ruleVersion),
-      labelRows.map((r) => r.v.status),
-      labelRows.map((r) => r.v.provisional),
       ledger.map((e) => e.topic),
       ledger.map((e) => e.partition),
       ledger.map((e) => e.offset),
@@ -175,7 +166,6 @@ export async function storeBatch(
       ledger.map((e) => e.reason),
       ledger.map((e) => e.reportCount),
       ledger.map((e) => e.messageBytes),
-      versions.map((v) => v.sourceOffset),
     ],
   );
   const idByVersion = new Map(
