@@ -64,7 +64,9 @@ const ACUITY_NEGATORS = new Set(['no', 'not', 'without', 'nor']);
 /** Words that attach an anatomy phrase after a finding to it ("fracture of the right clavicle"). */
 const ATTACHING = new Set(['of', 'in', 'involving', 'through', 'at', 'along', 'about', 'to', 'within']);
 /** An appositive after a comma ("rib fracture, likely acute") is read for acuity if this short. */
-const APPOSITIVE_WORDS = 4;
+const APPOSITIVE_WORDS = 6;
+/** Words after the acuity window still read as the finding's predicate. */
+const PREDICATE_WORDS = 8;
 
 function negativeLabel(): ClassLabel {
   return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [] };
@@ -199,7 +201,8 @@ class ReportLabeller {
         const to = this.windowEnd(sent, aEnd, w.acuityWordsAfter);
         acuity =
           this.bestAcuity(this.windowStart(sent, aStart, w.acuityWordsBefore), to, sent) ??
-          this.appositiveAcuity(sent, to, nextFindingStart);
+          this.appositiveAcuity(sent, to, nextFindingStart) ??
+          this.predicateAcuity(sent, to, nextFindingStart);
       }
     }
     const seen = new Set<BoneClass>();
@@ -221,7 +224,21 @@ class ReportLabeller {
           if (o.start >= sideTo && o.start < hi) hi = this.premodifiersStart(o.start, sideTo);
         }
       }
-      const side = this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
+      // Coordinated bones with sides of their own ("left clavicle and right rib fractures") keep
+      // them; a bone without one takes the side of the whole phrase ("left clavicle and rib").
+      let side: Side | null = null;
+      if (sameSentence && anchor.length > 1) {
+        // Bounded by the conjuncts of other bones only: "right 5th and left 6th ribs" is one rib.
+        let ownLo = lo;
+        let ownHi = hi;
+        for (const o of anchor) {
+          if (o.cls === a.cls || o.cls === 'none') continue;
+          if (o.end <= a.start && o.end > ownLo) ownLo = o.end;
+          if (o.start >= a.end && o.start < ownHi) ownHi = this.premodifiersStart(o.start, a.end);
+        }
+        if (ownLo !== lo || ownHi !== hi) side = this.sideIn(anchorSentence, sideFrom, sideTo, ownLo, ownHi);
+      }
+      side ??= this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
       const ribs =
         a.cls === 'rib'
           ? this.ribsOf(
@@ -309,8 +326,10 @@ class ReportLabeller {
       }
     }
     if (lastComma < 0) return true;
-    const first = wordsIn(text, lastComma + 1, fs)[0];
-    return first !== undefined && CONNECTORS.has(first);
+    // A list goes on after the comma when an and/or joins its last item, with or without a serial
+    // comma: "no effusion, pneumothorax, or fracture", "no pneumothorax, effusion or fracture".
+    for (const w of wordsIn(text, lastComma + 1, fs)) if (CONNECTORS.has(w)) return true;
+    return false;
   }
 
   private postScopeOpen(fe: number, t: Hit<TriggerKind>): boolean {
@@ -368,6 +387,19 @@ class ReportLabeller {
     for (const a of this.anatomyOf(sent)) if (a.start >= from && a.start < end) return null;
     if (nextFindingStart < end) return null;
     return this.bestAcuity(from + 1, end, sent);
+  }
+
+  /**
+   * Acuity stated by the predicate of the finding's own clause ("fracture of the right 9th rib
+   * is again seen and appears to be healing"): up to the next comma, finding or bone.
+   */
+  private predicateAcuity(sent: Sentence, from: number, nextFindingStart: number): Acuity | null {
+    const { text } = this;
+    let end = Math.min(sent.end, nextFindingStart);
+    for (let i = from; i < end; i++) if (text.charCodeAt(i) === 44) end = i;
+    for (const a of this.anatomyOf(sent)) if (a.start >= from && a.start < end) end = a.start;
+    if (wordsBetween(text, from, end) > PREDICATE_WORDS) return null;
+    return this.bestAcuity(from, end, sent);
   }
 
   /** Start of a window of up to `words` words before pos, not crossing a clause comma. */

@@ -338,6 +338,36 @@ describe('labelReport: rules 1.1 (generalisation from the challenge set)', () =>
     assert.deepEqual(rib('Fractures of multiple right ribs, 4 through 8.').ribs, [4, 5, 6, 7, 8]);
     assert.deepEqual(ribNumbersAround('', ', 3 views'), []);
   });
+  it('a list without a serial comma keeps the negation ("no effusion, pneumothorax or fracture")', () => {
+    assert.equal(
+      other('There is no evidence of pneumothorax, pleural effusion or displaced fracture.').status,
+      'negative',
+    );
+    assert.equal(rib('No pneumothorax, left rib fractures.').status, 'positive');
+  });
+  it('"is likely" before the finding hedges it', () => {
+    assert.equal(
+      rib('Nodular opacity in the left midlung is likely a healing rib fracture.').status,
+      'uncertain',
+    );
+  });
+  it("coordinated bones keep their own sides, or share the phrase's", () => {
+    const l = labelReport('Old healed left clavicle and right rib fractures.');
+    assert.deepEqual([l.clavicle.side, l.rib.side], ['left', 'right']);
+    const m = labelReport('Old healed left clavicle and rib fractures.');
+    assert.deepEqual([m.clavicle.side, m.rib.side], ['left', 'left']);
+    assert.equal(rib('Old fractures of the right 5th through 8th ribs and left 6th rib.').side, 'bilateral');
+  });
+  it("acuity from the predicate of the finding's clause", () => {
+    assert.equal(
+      rib('Fracture of the right 9th rib is again visualized and appears to be healing.').acuity,
+      'healing',
+    );
+    assert.equal(
+      rib('Fractures of the left 9th through 11th ribs, new from the prior exam.').acuity,
+      'acute',
+    );
+  });
   it('"midclavicular" is the clavicle', () => {
     assert.deepEqual(
       [
