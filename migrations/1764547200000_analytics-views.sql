@@ -35,7 +35,7 @@ CREATE INDEX distill_jobs_watermark_idx ON distill_jobs (label_watermark DESC) W
 
 -- Indexes the analytics queries need at scale (bench/analytics-views.ts): labels newer than a
 -- watermark, and images grouped by accession for the view position of a study.
-CREATE INDEX pseudo_labels_created_at_idx ON pseudo_labels (class, created_at);
+CREATE INDEX pseudo_labels_created_at_idx ON pseudo_labels (class, created_at) INCLUDE (record_status);
 CREATE INDEX report_labels_updated_at_idx ON report_labels (class, updated_at) WHERE NOT provisional;
 CREATE INDEX images_accession_view_idx ON images (accession, view_position);
 
@@ -129,19 +129,23 @@ SELECT
   j.requested_at AS last_job_requested_at,
   j.finished_at AS last_job_finished_at,
   j.label_watermark,
-  (SELECT count(*) FROM pseudo_labels p
-    WHERE p.class = c.class AND (j.label_watermark IS NULL OR p.created_at > j.label_watermark))::bigint
-    AS new_pseudo_labels,
-  (SELECT count(*) FROM pseudo_labels p
-    WHERE p.class = c.class AND p.record_status = 'positive'
-      AND (j.label_watermark IS NULL OR p.created_at > j.label_watermark))::bigint
-    AS new_record_positive_pseudo_labels,
-  (SELECT count(*) FROM report_labels l
-    WHERE l.class = c.class AND NOT l.provisional
-      AND (j.label_watermark IS NULL OR l.updated_at > j.label_watermark))::bigint
-    AS new_report_labels
+  p.new_pseudo_labels,
+  p.new_record_positive_pseudo_labels,
+  r.new_report_labels
 FROM (VALUES ('rib'), ('clavicle')) AS c (class)
-LEFT JOIN last_job j ON true;
+LEFT JOIN last_job j ON true
+-- coalesce rather than "IS NULL OR": the comparison stays an index condition
+CROSS JOIN LATERAL (
+  SELECT count(*)::bigint AS new_pseudo_labels,
+         (count(*) FILTER (WHERE pl.record_status = 'positive'))::bigint AS new_record_positive_pseudo_labels
+  FROM pseudo_labels pl
+  WHERE pl.class = c.class AND pl.created_at > coalesce(j.label_watermark, '-infinity')
+) p
+CROSS JOIN LATERAL (
+  SELECT count(*)::bigint AS new_report_labels
+  FROM report_labels l
+  WHERE l.class = c.class AND NOT l.provisional AND l.updated_at > coalesce(j.label_watermark, '-infinity')
+) r;
 
 -- Pseudo-label counts and teacher-score distribution per teacher version, class and record status.
 CREATE VIEW analytics_pseudo_label_scores AS
