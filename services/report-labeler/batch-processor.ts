@@ -24,6 +24,57 @@ export interface BatchOutcome {
   eventsPublished: number;
 }
 
+/**
+ * The pure step of a batch: each record extracted and labelled (stored, skipped or dead-lettered)
+ * with its ledger entry. Shared by the Kafka consumer and the archive backfill (services/backfill).
+ */
+export function prepareRecords(records: RawRecord[], extraction: ExtractionDeps): PreparedBatch {
+  const batch: PreparedBatch = { versions: [], ledger: [], deadLetters: [] };
+  for (const record of records) {
+    let result: ReturnType<typeof extractRecord>;
+    try {
+      result = extractRecord(record, extraction);
+    } catch (err) {
+      // a bug on one odd message must not stop the stream: dead-letter it, visible in metrics
+      result = {
+        outcome: 'dlq',
+        reason: 'label-error',
+        detail: `internal: ${(err as Error).message}`.slice(0, 300),
+      };
+    }
+    const bytes = record.value?.length ?? 0;
+    const header = result.header;
+    const base = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      sendingFacility: header?.sendingFacility ?? null,
+      messageControlId: header?.messageControlId ?? null,
+      messageBytes: bytes,
+    };
+    if (result.outcome === 'stored') {
+      batch.versions.push(...result.versions);
+      batch.ledger.push({ ...base, outcome: 'stored', reason: null, reportCount: result.versions.length });
+    } else if (result.outcome === 'skipped') {
+      batch.ledger.push({ ...base, outcome: 'skipped', reason: result.reason, reportCount: 0 });
+    } else {
+      batch.ledger.push({ ...base, outcome: 'dlq', reason: result.reason, reportCount: 0 });
+      batch.deadLetters.push({
+        reason: result.reason,
+        detail: result.detail,
+        stage: STAGE,
+        sourceTopic: record.topic,
+        sourcePartition: record.partition,
+        sourceOffset: record.offset,
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+      });
+    }
+  }
+  return batch;
+}
+
 export interface BatchProcessorDeps {
   extraction: ExtractionDeps;
   pool: pg.Pool;
@@ -50,50 +101,7 @@ export class BatchProcessor {
   }
 
   prepare(records: RawRecord[]): PreparedBatch {
-    const batch: PreparedBatch = { versions: [], ledger: [], deadLetters: [] };
-    for (const record of records) {
-      let result: ReturnType<typeof extractRecord>;
-      try {
-        result = extractRecord(record, this.deps.extraction);
-      } catch (err) {
-        // a bug on one odd message must not stop the stream: dead-letter it, visible in metrics
-        result = {
-          outcome: 'dlq',
-          reason: 'label-error',
-          detail: `internal: ${(err as Error).message}`.slice(0, 300),
-        };
-      }
-      const bytes = record.value?.length ?? 0;
-      const header = result.header;
-      const base = {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        sendingFacility: header?.sendingFacility ?? null,
-        messageControlId: header?.messageControlId ?? null,
-        messageBytes: bytes,
-      };
-      if (result.outcome === 'stored') {
-        batch.versions.push(...result.versions);
-        batch.ledger.push({ ...base, outcome: 'stored', reason: null, reportCount: result.versions.length });
-      } else if (result.outcome === 'skipped') {
-        batch.ledger.push({ ...base, outcome: 'skipped', reason: result.reason, reportCount: 0 });
-      } else {
-        batch.ledger.push({ ...base, outcome: 'dlq', reason: result.reason, reportCount: 0 });
-        batch.deadLetters.push({
-          reason: result.reason,
-          detail: result.detail,
-          stage: STAGE,
-          sourceTopic: record.topic,
-          sourcePartition: record.partition,
-          sourceOffset: record.offset,
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-        });
-      }
-    }
-    return batch;
+    return prepareRecords(records, this.deps.extraction);
   }
 
   /** Writes, dead-letters and publishes one prepared batch. Throws on any dependency failure. */
