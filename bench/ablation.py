@@ -24,7 +24,7 @@ import torch  # noqa: E402
 
 from distiller import CLASSES  # noqa: E402
 from distiller.data import has_class, load_prepared  # noqa: E402
-from distiller.evaluate import predict  # noqa: E402
+from distiller.evaluate import evaluate_model, predict  # noqa: E402
 from distiller.model import load_checkpoint  # noqa: E402
 from distiller.targets import METHODS  # noqa: E402
 from distiller.train import TrainOptions, pick_device, run_training  # noqa: E402
@@ -81,6 +81,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto")
     p.add_argument("--a0", type=float, default=4.0)
+    p.add_argument("--init-from-teacher", action="store_true", help="students start from the teacher's weights")
     p.add_argument("--record-limit", type=int, default=0, help="use the first N record images (0 = all)")
     a = p.parse_args()
     if not a.prepared and not a.toy:
@@ -99,8 +100,10 @@ def main():
                   device=a.device)
     t0 = time.time()
     if a.teacher:
+        # A teacher trained elsewhere: score it on this cohort's held-out set, like the students.
         teacher_ckpt = Path(a.teacher)
-        teacher_info = json.loads((teacher_ckpt.parent / "train.json").read_text())
+        t_model, _ = load_checkpoint(teacher_ckpt, map_location=device)
+        teacher_info = {"metrics": evaluate_model(t_model.to(device), load_prepared(prepared), device)}
     else:
         teacher_info = run_training(TrainOptions(mode="supervised", out=str(out / "teacher"), seed=0,
                                                  epochs=a.teacher_epochs, version="ablation-teacher", **common))
@@ -111,7 +114,8 @@ def main():
         for seed in seeds:
             info = run_training(TrainOptions(mode="distill", out=str(out / f"{method}-s{seed}"), seed=seed,
                                              epochs=a.student_epochs, teacher=str(teacher_ckpt), method=method,
-                                             a0=a.a0, record_limit=a.record_limit, version=f"ablation-{method}-s{seed}", **common))
+                                             a0=a.a0, record_limit=a.record_limit,
+                                             init_from_teacher=a.init_from_teacher, version=f"ablation-{method}-s{seed}", **common))
             results["students"].setdefault(method, []).append(info["metrics"])
     results["seconds"] = time.time() - t0
     results["settings"] = {**vars(a), "prepared": prepared, "torch": torch.__version__, "device": str(device)}

@@ -57,6 +57,7 @@ class TrainOptions:
     parent_version: str | None = None
     # distill
     teacher: str | None = None  # checkpoint (.pt) of the teacher, run offline on the cohort
+    init_from_teacher: bool = False  # start the student from the teacher's weights (short CPU runs)
     method: str = "aals"
     a0: float = 4.0
     a: float | None = None
@@ -333,6 +334,11 @@ def run_training(opts: TrainOptions) -> dict:
                 raise FileNotFoundError(f"teacher checkpoint {opts.teacher} does not exist")
             teacher, ckpt = _load_teacher(opts.teacher, device)
             parent = parent or ckpt.get("version")
+            if opts.init_from_teacher:
+                if teacher.config != model.config:
+                    raise ValueError(f"--init-from-teacher needs the teacher's configuration "
+                                     f"({teacher.config.name}), not --model {model.config.name}")
+                model.load_state_dict({k: v.detach().cpu() for k, v in teacher.state_dict().items()})
         data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo, opts.record_limit))
     log("start", mode=opts.mode, version=version, device=str(device), model=opts.model,
         parameters=count_parameters(model), images=len(data.indices), counts=data.counts,

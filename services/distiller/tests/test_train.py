@@ -84,3 +84,14 @@ def test_distill_trains_a_student_from_the_teacher(toy, teacher_run, tmp_path):
 def test_distill_without_a_teacher_says_what_to_give(toy, tmp_path):
     with pytest.raises(ValueError, match="--teacher"):
         run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny", epochs=1))
+
+
+def test_a_student_can_start_from_the_teachers_weights(toy, teacher_run, tmp_path):
+    info = run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny",
+                                     epochs=1, batch_size=10, lr=1e-9, seed=1, threads=1, jitter=False, shift=0,
+                                     teacher=str(teacher_run[0] / "model.pt"), init_from_teacher=True))
+    # With a vanishing learning rate the student keeps the teacher's ranking of the test images.
+    assert info["metrics"]["rib"]["auroc"] == pytest.approx(teacher_run[1]["metrics"]["rib"]["auroc"], abs=0.05)
+    with pytest.raises(ValueError, match="--init-from-teacher"):
+        run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="cpu", epochs=1,
+                                  teacher=str(teacher_run[0] / "model.pt"), init_from_teacher=True))
