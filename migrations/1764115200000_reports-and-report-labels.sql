@@ -23,8 +23,9 @@ CREATE TABLE report_versions (
 CREATE INDEX report_versions_accession_idx ON report_versions (sending_facility, accession);
 
 -- The current version of each report (one row per facility + accession). It is replaced only by a
--- version of higher precedence: status rank (P=1 < F=2 < C=3), then observation time, then MSH-10
--- and OBR index as a deterministic tie-break, so every arrival order converges on the same row.
+-- version of higher precedence: status rank (P=1 < F=2 < C=3), then the time the version was sent
+-- (reported_at, added by 1764633600000), then MSH-10 and OBR index as a deterministic tie-break, so
+-- every arrival order converges on the same row.
 CREATE TABLE reports (
   id bigserial PRIMARY KEY,
   sending_facility text NOT NULL,

@@ -1,3 +1,4 @@
+import { hl7TimestampToIso } from '../shared/hl7/index.ts';
 import { decodeHl7, UnknownEncodingError } from '../shared/hl7-transport/charset.ts';
 import { NotHl7Error, readMshHeader, type MshHeader } from '../shared/hl7-transport/msh-header.ts';
 import { pseudonymisePatientId } from '../shared/privacy/pseudonymise.ts';
@@ -66,7 +67,10 @@ export interface ReportVersion {
   status: ReportStatus;
   statusRank: number;
   provisional: boolean;
+  /** OBR-7, the exam's observation time (else the record time). */
   observedAt: Date;
+  /** When this version was sent: MSH-7 (else OBR-7, else the record time); orders same-status versions. */
+  reportedAt: Date;
   patientPseudonym: string;
   procedureCode: string;
   procedureText: string;
@@ -189,6 +193,7 @@ export function extractRecord(record: RawRecord, deps: ExtractionDeps): Extracti
       statusRank: statusRank(status),
       provisional: isProvisional(status),
       observedAt: toDate(r.observedAt, record.timestamp),
+      reportedAt: toDate(hl7TimestampToIso(header.messageDateTime) ?? r.observedAt, record.timestamp),
       patientPseudonym: pseudonymisePatientId(r.patientId, deps.hmacKey),
       procedureCode: r.procedureCode ?? '',
       procedureText: r.procedureText ?? '',

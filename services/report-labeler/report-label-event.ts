@@ -17,6 +17,8 @@ export interface ReportLabelEvent {
   clavicle: ClassLabelEvent;
   other: ClassLabelEvent;
   labelledAt: number;
+  /** MSH-7 of the version (epoch ms); optional in the schema (added after the first version). */
+  reportedAt?: number | null;
 }
 
 export interface ClassLabelEvent {
@@ -52,5 +54,6 @@ export function reportLabelEvent(version: ReportVersion, labelledAt: Date): Repo
     clavicle: classLabel(version.labels.clavicle),
     other: classLabel(version.labels.other),
     labelledAt: labelledAt.getTime(),
+    reportedAt: version.reportedAt.getTime(),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Which version of a report wins. OBR-25 result status ranks P (preliminary) < F (final) <
- * C (corrected); between versions of the same status the later observation wins; MSH-10 and the
- * OBR's index break remaining ties deterministically. The order is total, so whatever order
+ * C (corrected); between versions of the same status the one sent later (MSH-7) wins, so a second
+ * correction supersedes the first; MSH-10 and the OBR's index break remaining ties deterministically. The order is total, so whatever order
  * versions arrive in, the stored report converges on the same version. Postgres applies the same
- * order in the upsert (reports.status_rank, observed_at, message_control_id, obr_index).
+ * order in the upsert (reports.status_rank, reported_at, message_control_id, obr_index).
  */
 export type ReportStatus = 'P' | 'F' | 'C';
 
@@ -24,7 +24,8 @@ export function isProvisional(status: ReportStatus): boolean {
 
 export interface VersionOrder {
   status: ReportStatus;
-  observedAt: Date;
+  /** When the version was sent: MSH-7, else OBR-7, else the Kafka record time. */
+  reportedAt: Date;
   messageControlId: string;
   obrIndex: number;
 }
@@ -33,7 +34,7 @@ export interface VersionOrder {
 export function compareVersions(a: VersionOrder, b: VersionOrder): number {
   const byRank = statusRank(a.status) - statusRank(b.status);
   if (byRank !== 0) return byRank;
-  const byTime = a.observedAt.getTime() - b.observedAt.getTime();
+  const byTime = a.reportedAt.getTime() - b.reportedAt.getTime();
   if (byTime !== 0) return byTime;
   // Postgres compares text with the database collation; use code-point order there too (COLLATE "C")
   if (a.messageControlId !== b.messageControlId) return a.messageControlId < b.messageControlId ? -1 : 1;

@@ -68,19 +68,21 @@ export async function storeBatch(
     `WITH
      versions_in AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::smallint[], $14::bool[])
-         WITH ORDINALITY AS t(f, m, o, a, s, t, p, pc, pt, hv, x, off, rank, prov, n)
+         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::smallint[], $14::bool[],
+         $33::timestamptz[])
+         WITH ORDINALITY AS t(f, m, o, a, s, t, p, pc, pt, hv, x, off, rank, prov, rt, n)
      ),
      history AS (
        INSERT INTO report_versions (sending_facility, message_control_id, obr_index, accession, result_status,
-         observed_at, patient_pseudonym, procedure_code, procedure_text, hl7_version, report_text)
-       SELECT f, m, o, a, s, t, p, pc, pt, hv, x FROM versions_in
+         observed_at, patient_pseudonym, procedure_code, procedure_text, hl7_version, report_text, reported_at)
+       SELECT f, m, o, a, s, t, p, pc, pt, hv, x, rt FROM versions_in
        ON CONFLICT DO NOTHING
      ),
      upserted AS (
        INSERT INTO reports AS r (sending_facility, accession, result_status, status_rank, provisional, observed_at,
-         message_control_id, obr_index, patient_pseudonym, procedure_code, procedure_text, hl7_version, report_text)
-       SELECT v.f, v.a, v.s, v.rank, v.prov, v.t, v.m, v.o, v.p, v.pc, v.pt, v.hv, v.x
+         message_control_id, obr_index, patient_pseudonym, procedure_code, procedure_text, hl7_version, report_text,
+         reported_at)
+       SELECT v.f, v.a, v.s, v.rank, v.prov, v.t, v.m, v.o, v.p, v.pc, v.pt, v.hv, v.x, v.rt
        FROM unnest($15::bigint[]) WITH ORDINALITY AS l(n, ord) JOIN versions_in v USING (n)
        ORDER BY l.ord
        ON CONFLICT (sending_facility, accession) DO UPDATE SET
@@ -89,9 +91,9 @@ export async function storeBatch(
          message_control_id = EXCLUDED.message_control_id, obr_index = EXCLUDED.obr_index,
          patient_pseudonym = EXCLUDED.patient_pseudonym, procedure_code = EXCLUDED.procedure_code,
          procedure_text = EXCLUDED.procedure_text, hl7_version = EXCLUDED.hl7_version,
-         report_text = EXCLUDED.report_text, updated_at = now()
-       WHERE (r.status_rank, r.observed_at, r.message_control_id, r.obr_index)
-           < (EXCLUDED.status_rank, EXCLUDED.observed_at, EXCLUDED.message_control_id, EXCLUDED.obr_index)
+         report_text = EXCLUDED.report_text, reported_at = EXCLUDED.reported_at, updated_at = now()
+       WHERE (r.status_rank, r.reported_at, r.message_control_id, r.obr_index)
+           < (EXCLUDED.status_rank, EXCLUDED.reported_at, EXCLUDED.message_control_id, EXCLUDED.obr_index)
        RETURNING r.id, r.sending_facility, r.accession, r.message_control_id, r.obr_index
      ),
      labels AS (
@@ -166,6 +168,7 @@ export async function storeBatch(
       ledger.map((e) => e.reason),
       ledger.map((e) => e.reportCount),
       ledger.map((e) => e.messageBytes),
+      versions.map((v) => v.reportedAt.toISOString()),
     ],
   );
   const idByVersion = new Map(

@@ -25,6 +25,7 @@ function version(
     statusRank: statusRank(status),
     provisional: status === 'P',
     observedAt: new Date(observed),
+    reportedAt: new Date(observed),
     patientPseudonym: 'f'.repeat(64),
     procedureCode: '71046',
     procedureText: 'XR CHEST 2 VIEWS',

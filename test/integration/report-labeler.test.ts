@@ -127,11 +127,16 @@ describe('report-labeler on the real stack', () => {
       msg('ORD2-P', 'ACC-ORD-2', 'P', FINDINGS.ribPositive, { observedAt: '20240105080000+0000' }),
     ]);
     await h.produce([msg('ORD3-P', 'ACC-ORD-3', 'P', FINDINGS.ribPositive)]);
-    await waitFor('all five in the ledger', async () => {
+    // two corrections of one exam (same OBR-7): the one sent later wins, whatever the MSH-10s say
+    await h.produce([
+      msg('ORD4-A-SECOND', 'ACC-ORD-4', 'C', FINDINGS.clavicleOld, { messageTime: '20240108090000+0000' }),
+      msg('ORD4-Z-FIRST', 'ACC-ORD-4', 'C', FINDINGS.ribPositive, { messageTime: '20240107090000+0000' }),
+    ]);
+    await waitFor('all seven in the ledger', async () => {
       const { rows } = await h.pool.query(
         `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'ORD%'`,
       );
-      return rows[0].n === 5;
+      return rows[0].n === 7;
     });
 
     const { rows } = await h.pool.query(
@@ -152,21 +157,31 @@ describe('report-labeler on the real stack', () => {
         ['ACC-ORD-1', 'C', false, 'ORD-C', 'positive', 'C'], // the final arriving after the correction does not win
         ['ACC-ORD-2', 'F', false, 'ORD2-F', 'uncertain', 'F'], // the preliminary arriving after the final does not win
         ['ACC-ORD-3', 'P', true, 'ORD3-P', 'positive', 'P'], // a lone preliminary is kept, marked provisional
+        ['ACC-ORD-4', 'C', false, 'ORD4-A-SECOND', 'negative', 'C'], // the later correction
       ],
     );
     const { rows: history } = await h.pool.query(
       `SELECT accession, result_status FROM report_versions WHERE accession LIKE 'ACC-ORD-%' ORDER BY accession, result_status`,
     );
-    assert.equal(history.length, 5, 'every version is kept in the history');
+    assert.equal(history.length, 7, 'every version is kept in the history');
 
     await waitFor('events for the winners', () =>
-      ['ACC-ORD-1', 'ACC-ORD-2', 'ACC-ORD-3'].every((a) => h.events.some((e) => e.accession === a)),
+      ['ACC-ORD-1', 'ACC-ORD-2', 'ACC-ORD-3', 'ACC-ORD-4'].every((a) =>
+        h.events.some((e) => e.accession === a),
+      ),
     );
     const statuses = (a: string) => h.events.filter((e) => e.accession === a).map((e) => e.reportStatus);
     assert.deepEqual(statuses('ACC-ORD-1'), ['C'], 'no event for the stale final');
     assert.deepEqual(statuses('ACC-ORD-2'), ['F'], 'no event for the stale preliminary');
     assert.deepEqual(statuses('ACC-ORD-3'), ['P']);
     assert.equal(h.events.find((e) => e.accession === 'ACC-ORD-3')!.provisional, true);
+    const corrections = h.events.filter((e) => e.accession === 'ACC-ORD-4');
+    assert.deepEqual(
+      corrections.map((e) => e.messageControlId),
+      ['ORD4-A-SECOND'],
+      'no event for the earlier correction arriving late',
+    );
+    assert.equal(corrections[0]!.reportedAt, Date.UTC(2024, 0, 8, 9));
   });
 
   it('takes messages published by `harvester produce hl7` from a file', async () => {

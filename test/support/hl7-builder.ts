@@ -16,6 +16,8 @@ export interface OruSpec {
   procedureText?: string;
   /** OBR-7 as an HL7 timestamp, e.g. 20240105103000+0000. */
   observedAt?: string;
+  /** MSH-7 (when the message was sent); defaults to observedAt. */
+  messageTime?: string;
   text: string;
   /** MSH-18 character set, e.g. 8859/1 or UNICODE UTF-8. */
   characterSet?: string;
@@ -39,7 +41,7 @@ export function buildOruMessage(spec: OruSpec): string {
   const code = spec.procedureCode ?? CHEST_PROCEDURE.code;
   const procText = spec.procedureText ?? CHEST_PROCEDURE.text;
   const segments = [
-    `MSH|^~\\&|RIS|${facility}|HARVESTER|RESEARCH|${observedAt}||ORU^R01^ORU_R01|${spec.messageControlId}|P|2.5.1||||||${spec.characterSet ?? ''}`,
+    `MSH|^~\\&|RIS|${facility}|HARVESTER|RESEARCH|${spec.messageTime ?? observedAt}||ORU^R01^ORU_R01|${spec.messageControlId}|P|2.5.1||||||${spec.characterSet ?? ''}`,
     `PID|1||${spec.patientId ?? 'MRN0001'}^^^${facility}^MR||DOE^JANE||19700101|F`,
     `OBR|1|${spec.accession}|${spec.accession}|${code}^${escapeHl7(procText)}^CPT|||${observedAt}|||||||||||||||${observedAt}|CR|${spec.status}`,
     ...spec.text

@@ -8,6 +8,8 @@ export interface MshHeader {
   componentSeparator: string;
   /** MSH-4, all components as sent. */
   sendingFacility: string;
+  /** MSH-7 as sent (an HL7 timestamp), '' when absent. */
+  messageDateTime: string;
   /** MSH-10. */
   messageControlId: string;
   /** MSH-18 (first repetition), '' when absent. */
@@ -53,6 +55,7 @@ export function readMshHeader(raw: Buffer): MshHeader {
     fieldSeparator,
     componentSeparator: encodingChars[0]!,
     sendingFacility: field(4),
+    messageDateTime: field(7).split(encodingChars[0]!)[0]!.trim(),
     messageControlId: field(10),
     characterSet: field(18).split(repetition)[0]!.trim(),
   };

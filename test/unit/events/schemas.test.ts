@@ -74,8 +74,36 @@ describe('event schemas', () => {
       clavicle: { status: 'negative', acuity: null, side: null, ribs: [] },
       other: { status: 'negative', acuity: null, side: null, ribs: [] },
       labelledAt: Date.UTC(2024, 0, 6),
+      reportedAt: Date.UTC(2024, 0, 5, 12),
     };
     assert.deepEqual(JSON.parse(JSON.stringify(type.fromBuffer(type.toBuffer(event)))), event);
+  });
+
+  it('ReportLabel stays BACKWARD compatible: it reads events written before reportedAt existed', () => {
+    const current = loadEventSchema('ReportLabel');
+    const before = { ...current, fields: current.fields.filter((f) => f.name !== 'reportedAt') };
+    const reader = avro.Type.forSchema(current as avro.Schema);
+    const writer = avro.Type.forSchema(before as avro.Schema);
+    const label = { status: 'negative', acuity: null, side: null, ribs: [] };
+    const old = {
+      accession: 'ACC1',
+      sendingFacility: 'GENHOSP',
+      messageControlId: 'M1',
+      obrIndex: 0,
+      reportStatus: 'C',
+      provisional: false,
+      observedAt: 1,
+      patientPseudonym: 'p',
+      procedureCode: null,
+      ruleVersion: 'r',
+      rib: label,
+      clavicle: label,
+      other: label,
+      labelledAt: 2,
+    };
+    const read = reader.fromBuffer(writer.toBuffer(old), reader.createResolver(writer));
+    assert.equal(read.reportedAt, null);
+    assert.equal(read.reportStatus, 'C');
   });
 
   it('uses <topic>-value subjects', () => {

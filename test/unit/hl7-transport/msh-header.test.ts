@@ -16,6 +16,7 @@ describe('readMshHeader', () => {
     const h = readMshHeader(Buffer.from(msh('8859/1')));
     assert.equal(h.sendingFacility, 'GENHOSP^1.2.3^ISO');
     assert.equal(h.messageControlId, 'CTRL-42');
+    assert.equal(h.messageDateTime, '20240105');
     assert.equal(h.characterSet, '8859/1');
   });
 

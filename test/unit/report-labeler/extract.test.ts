@@ -57,6 +57,13 @@ describe('extractRecord', () => {
     assert.ok(!JSON.stringify(result).includes('MRN77'), 'the raw patient id must not leave extraction');
   });
 
+  it('orders versions by when they were sent (MSH-7), keeping OBR-7 as the observation time', () => {
+    const result = extractRecord(record(oru({ status: 'C', messageTime: '20240107120000+0000' })), deps);
+    assert.ok(result.outcome === 'stored');
+    assert.equal(result.versions[0]!.reportedAt.toISOString(), '2024-01-07T12:00:00.000Z');
+    assert.equal(result.versions[0]!.observedAt.toISOString(), '2024-01-05T10:30:00.000Z');
+  });
+
   it('marks preliminary reports provisional', () => {
     const result = extractRecord(record(oru({ status: 'P' })), deps);
     assert.ok(result.outcome === 'stored' && result.versions[0]!.provisional);

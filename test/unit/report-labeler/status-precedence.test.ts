@@ -12,7 +12,7 @@ import {
 const at = (iso: string) => new Date(iso);
 const v = (status: 'P' | 'F' | 'C', iso = '2024-01-05T10:00:00Z', id = 'M1', obr = 0): VersionOrder => ({
   status,
-  observedAt: at(iso),
+  reportedAt: at(iso),
   messageControlId: id,
   obrIndex: obr,
 });
@@ -25,7 +25,7 @@ describe('report status precedence', () => {
     assert.ok(!supersedes(v('F'), v('C')));
   });
 
-  it('lets the later observation win between versions of the same status', () => {
+  it('lets the version sent later (MSH-7) win between versions of the same status', () => {
     assert.ok(supersedes(v('C', '2024-01-06T00:00:00Z', 'M2'), v('C', '2024-01-05T00:00:00Z', 'M9')));
     assert.ok(!supersedes(v('C', '2024-01-05T00:00:00Z', 'M9'), v('C', '2024-01-06T00:00:00Z', 'M2')));
   });
@@ -44,7 +44,7 @@ describe('report status precedence', () => {
   it('converges on the same winner in any arrival order', () => {
     const arb = fc.record({
       status: fc.constantFrom('P' as const, 'F' as const, 'C' as const),
-      observedAt: fc.date({
+      reportedAt: fc.date({
         min: at('2024-01-01T00:00:00Z'),
         max: at('2024-01-03T00:00:00Z'),
         noInvalidDate: true,

@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { migrateDatabase } from './migrate.ts';
+
+/** Where `harvester backfill` and `harvester demo` keep their embedded database by default. */
+export const DEFAULT_EMBEDDED_DATA_DIR = 'var/pglite';
+
+export interface EmbeddedPostgres {
+  /** postgres:// URL of the loopback socket: pg, node-pg-migrate and psycopg2 connect unchanged. */
+  url: string;
+  dataDir: string;
+  /** Migrations applied by this start (empty when the database was up to date). */
+  applied: string[];
+  close(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir?: string;
+  /** Connections the socket accepts at once (queries run one at a time; a transaction keeps its connection). */
+  maxConnections?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * PostgreSQL without a server: PGlite (Postgres compiled to WebAssembly, data in a folder) behind
+ * a PGlite socket on 127.0.0.1, with the repository's migrations applied through node-pg-migrate,
+ * the same path a server database takes. Everything that takes a DATABASE_URL works against it,
+ * including the Python distiller. Open one process per data folder at a time.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+  const dataDir = options.dataDir ?? DEFAULT_EMBEDDED_DATA_DIR;
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create({ dataDir });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: options.maxConnections ?? 8,
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.stop();
+    await db.close();
+  };
+  try {
+    const applied = await migrateDatabase({ database: url, log: options.log });
+    return { url, dataDir, applied, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
