@@ -43,13 +43,17 @@ export interface TestCohort {
 }
 
 /** Writes a small record-only cohort with many positives and hedges (so every kind of label occurs). */
-export async function writeTestCohort(studies: number, seed = 'pseudo-labeler-test'): Promise<TestCohort> {
+export async function writeTestCohort(
+  studies: number,
+  seed = 'pseudo-labeler-test',
+  size = 128,
+): Promise<TestCohort> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fh-pl-cohort-'));
   await writeCohort(dir, {
     ...DEFAULT_COHORT_OPTIONS,
     studies,
     seed,
-    size: 128,
+    size,
     regionTrain: 0,
     regionTest: 0,
     ribPrevalence: 0.5,
