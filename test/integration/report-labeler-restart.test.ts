@@ -68,24 +68,7 @@ describe('report-labeler restarts and outages', () => {
     const n = 400;
     const before = await h.ledgerCount();
     await h.produce(stream('KL', n));
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: h.stack.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: h.stack.schemaRegistryUrl,
-      DATABASE_URL: withSearchPath(h.stack.databaseUrl, h.db.schema),
-      PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
-      REPORT_LABELER_GROUP_ID: h.groupId,
-      REPORT_LABELER_INPUT_TOPIC: h.input,
-      REPORT_LABELER_OUTPUT_TOPIC: h.output,
-      REPORT_LABELER_HTTP_PORT: '0',
-      REPORT_LABELER_MAX_BATCH_MESSAGES: '25',
-      REPORT_LABELER_SESSION_TIMEOUT_MS: '8000',
-      LOG_LEVEL: 'warn',
-    };
-    const child = spawn(process.execPath, ['bin/harvester.js', 'run', 'report-labeler'], {
-      env,
-      stdio: 'ignore',
-    });
+    const child = spawnLabeler(h);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await waitFor('the child to make progress', async () => (await h.ledgerCount()) - before >= 50, 120_000);
     child.kill('SIGKILL');
@@ -99,6 +82,31 @@ describe('report-labeler restarts and outages', () => {
         h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
       ),
     );
+  });
+
+  it('on SIGTERM finishes the batch, commits and exits 0; the next instance repeats nothing', async () => {
+    const n = 400;
+    const before = await h.ledgerCount();
+    await h.produce(stream('TM', n));
+    const child = spawnLabeler(h);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor('the child to make progress', async () => (await h.ledgerCount()) - before >= 50, 120_000);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'a clean exit after SIGTERM');
+    const atExit = (await h.ledgerCount()) - before;
+    assert.ok(atExit < n, 'stopped mid-stream');
+    const second = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
+    await waitFor(`all ${n} messages`, async () => (await h.ledgerCount()) - before >= n);
+    await second.stop();
+    await assertExactlyOnceRows(h, 'TM', n);
+    await waitFor('every final event', () =>
+      Array.from({ length: n / 2 }, (_, i) => `TM-ACC-${i}`).every((a) =>
+        h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
+      ),
+    );
+    // offsets were committed for everything written: nothing was redelivered, no event repeated
+    const ids = h.events.filter((e) => e.accession.startsWith('TM-')).map((e) => e.messageControlId);
+    assert.equal(new Set(ids).size, ids.length);
   });
 
   it('backs off while Postgres is unavailable and catches up without loss or duplicates', async () => {
@@ -165,6 +173,27 @@ describe('report-labeler restarts and outages', () => {
     }
   });
 });
+
+/** `harvester run report-labeler` as a child process on the harness's topics and schema. */
+function spawnLabeler(h: ReportLabelerHarness) {
+  return spawn(process.execPath, ['bin/harvester.js', 'run', 'report-labeler'], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: h.stack.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: h.stack.schemaRegistryUrl,
+      DATABASE_URL: withSearchPath(h.stack.databaseUrl, h.db.schema),
+      PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
+      REPORT_LABELER_GROUP_ID: h.groupId,
+      REPORT_LABELER_INPUT_TOPIC: h.input,
+      REPORT_LABELER_OUTPUT_TOPIC: h.output,
+      REPORT_LABELER_HTTP_PORT: '0',
+      REPORT_LABELER_MAX_BATCH_MESSAGES: '25',
+      REPORT_LABELER_SESSION_TIMEOUT_MS: '8000',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+}
 
 /** A pool stand-in that refuses connections while `down`, like a Postgres that is restarting. */
 class FlakyPool {
