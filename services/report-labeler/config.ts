@@ -47,6 +47,9 @@ export const reportLabelerEnvSchema = z.object({
   REPORT_LABELER_FETCH_MAX_BYTES: int('REPORT_LABELER_FETCH_MAX_BYTES', 65_536, 8_388_608),
   REPORT_LABELER_PARTITIONS_CONCURRENCY: int('REPORT_LABELER_PARTITIONS_CONCURRENCY', 1, 1),
   REPORT_LABELER_FROM_BEGINNING: bool('REPORT_LABELER_FROM_BEGINNING', true),
+  // create the input, output and DLQ topics at start when missing (brokers here do not auto-create)
+  REPORT_LABELER_ENSURE_TOPICS: bool('REPORT_LABELER_ENSURE_TOPICS', true),
+  REPORT_LABELER_TOPIC_PARTITIONS: int('REPORT_LABELER_TOPIC_PARTITIONS', 1, 6),
   // how long the group waits for a member that vanished (crash) before giving its partitions away
   REPORT_LABELER_SESSION_TIMEOUT_MS: int('REPORT_LABELER_SESSION_TIMEOUT_MS', 6000, 30_000),
   REPORT_LABELER_RETRY_INITIAL_MS: int('REPORT_LABELER_RETRY_INITIAL_MS', 10, 500),

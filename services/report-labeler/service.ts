@@ -6,7 +6,8 @@ import { createSchemaRegistry } from '../shared/events/registry.ts';
 import { parseOruMessage } from '../shared/hl7/index.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
-import { DlqPublisher } from '../shared/kafka/dlq.ts';
+import { DlqPublisher, dlqTopicFor } from '../shared/kafka/dlq.ts';
+import { ensureTopics } from '../shared/kafka/topics.ts';
 import { createMessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
@@ -56,6 +57,23 @@ export async function startReportLabeler(
     username: config.SCHEMA_REGISTRY_USERNAME,
     password: config.SCHEMA_REGISTRY_PASSWORD,
   });
+  if (config.REPORT_LABELER_ENSURE_TOPICS) {
+    const topics = [
+      config.REPORT_LABELER_INPUT_TOPIC,
+      config.REPORT_LABELER_OUTPUT_TOPIC,
+      dlqTopicFor(config.REPORT_LABELER_INPUT_TOPIC),
+    ];
+    try {
+      const created = await ensureTopics(
+        kafka,
+        topics.map((topic) => ({ topic, numPartitions: config.REPORT_LABELER_TOPIC_PARTITIONS })),
+      );
+      if (created.length > 0) logger.info({ created }, 'created missing topics');
+    } catch (err) {
+      // e.g. no CREATE permission where operators provision topics: they may well exist already
+      logger.warn({ err: (err as Error).message, topics }, 'could not ensure topics; continuing');
+    }
+  }
   const producer = await createMessageProducer(kafka);
   const processor = new BatchProcessor({
     extraction: {
