@@ -67,6 +67,11 @@ export const pseudoLabelerEnvSchema = z.object({
         .min(1, 'TEACHER_EXECUTION_PROVIDERS must name at least one provider, e.g. cuda,cpu'),
     ),
   TEACHER_INTRA_OP_THREADS: int('TEACHER_INTRA_OP_THREADS', 0, 0),
+  /** Follow models.released and hot-swap the teacher (teacher-swap.ts); off: the file above only. */
+  TEACHER_HOT_SWAP: bool('TEACHER_HOT_SWAP', false),
+  TEACHER_RELEASES_TOPIC: z.string().min(1).default('models.released'),
+  /** Where verified released models are cached (default: the system temp folder). */
+  MODEL_CACHE_DIR: z.string().min(1).optional(),
   /** Input side when the model's input shape is symbolic. */
   TEACHER_INPUT_SIZE: int('TEACHER_INPUT_SIZE', 16, 256),
   TEACHER_TARGET_METHOD: z

@@ -19,6 +19,7 @@ import { PseudoLabelerConsumer } from './kafka-consumer.ts';
 import { createPseudoLabelerMetrics, type PseudoLabelerMetrics } from './metrics.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import { OnnxTeacher, type Teacher, type TeacherMaps } from './teacher.ts';
+import { ModelReleaseListener, SwappableTeacher, VersionPinnedProcessor } from './teacher-swap.ts';
 
 export interface RunningPseudoLabeler {
   httpPort: number;
@@ -55,6 +56,8 @@ export async function startPseudoLabeler(
       fallbackInputSize: config.TEACHER_INPUT_SIZE,
       logger,
     }));
+  // every chunk holds one teacher version; models.released swaps it between chunks (teacher-swap.ts)
+  const swappable = new SwappableTeacher(teacher);
   const ownPool = !overrides.pool;
   const pool =
     overrides.pool ??
@@ -77,7 +80,7 @@ export async function startPseudoLabeler(
   // the batcher's back-pressure hook needs the consumer, which needs the processor built below
   const consumerRef: { current?: PseudoLabelerConsumer } = {};
   const pressure = new BackPressure(config.PSEUDO_LABELER_MAX_QUEUE);
-  const batcher = new MicroBatcher<Float32Array, TeacherMaps>((images) => teacher.run(images), {
+  const batcher = new MicroBatcher<Float32Array, TeacherMaps>((images) => swappable.run(images), {
     maxBatchSize: config.PSEUDO_LABELER_INFERENCE_BATCH_SIZE,
     maxWaitMs: config.PSEUDO_LABELER_INFERENCE_MAX_WAIT_MS,
     onDepth: (depth) => {
@@ -91,7 +94,7 @@ export async function startPseudoLabeler(
       metrics.inferenceSeconds.observe(seconds);
     },
   });
-  const processor = new PseudoLabelProcessor({
+  const processor = new VersionPinnedProcessor(swappable, {
     settings: {
       dicomTopic: config.PSEUDO_LABELER_DICOM_TOPIC,
       labelsTopic: config.PSEUDO_LABELER_LABELS_TOPIC,
@@ -115,7 +118,7 @@ export async function startPseudoLabeler(
     producer,
     dlq: new DlqPublisher(producer),
     storage: overrides.storage ?? createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
-    teacher,
+    teacher: swappable,
     batcher,
     metrics,
     logger,
@@ -139,6 +142,7 @@ export async function startPseudoLabeler(
   );
   consumerRef.current = running;
   let server: Server | undefined;
+  let releases: ModelReleaseListener | undefined;
   try {
     server = await startHttpServer(
       config.PSEUDO_LABELER_HTTP_PORT,
@@ -147,7 +151,25 @@ export async function startPseudoLabeler(
       metrics.registry,
     );
     await running.start();
+    if (config.TEACHER_HOT_SWAP) {
+      releases = new ModelReleaseListener(kafka, registry, swappable, {
+        topic: config.TEACHER_RELEASES_TOPIC,
+        cacheDir: config.MODEL_CACHE_DIR,
+        loadTeacher: (modelPath, version) =>
+          OnnxTeacher.load({
+            modelPath,
+            version,
+            providers: config.TEACHER_EXECUTION_PROVIDERS,
+            intraOpThreads: config.TEACHER_INTRA_OP_THREADS,
+            fallbackInputSize: config.TEACHER_INPUT_SIZE,
+            logger,
+          }),
+        logger,
+      });
+      await releases.start();
+    }
   } catch (err) {
+    await releases?.stop().catch(() => {});
     server?.close();
     await producer.disconnect().catch(() => {});
     if (!overrides.teacher) await teacher.release().catch(() => {});
@@ -170,14 +192,16 @@ export async function startPseudoLabeler(
   return {
     httpPort,
     metrics,
-    teacher,
+    teacher: swappable,
     stopped: running.stopped,
     stop() {
       stopping ??= (async () => {
+        await releases?.stop();
         await running.stop();
         await producer.disconnect();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
-        if (!overrides.teacher) await teacher.release();
+        // the teacher serving now: the configured one, or a hot-swapped one (always ours)
+        if (!overrides.teacher || swappable.version !== teacher.version) await swappable.release();
         if (ownPool) await pool.end();
         logger.info('pseudo-labeler stopped');
       })();

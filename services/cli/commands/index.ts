@@ -68,6 +68,15 @@ export function registerCommands(program: Command): void {
     .option('--down', 'revert instead of apply (one migration unless --count)')
     .option('--count <n>', 'how many migrations to apply or revert')
     .action(async (opts) => (await import('./migrate.ts')).migrateCommand(opts));
+  program
+    .command('relabel')
+    .description(
+      'Re-derive earlier pseudo-labels with another teacher from model_versions (pseudo-labeler environment)',
+    )
+    .requiredOption('--model <version>', 'model_versions.version of the teacher to label with')
+    .option('--since <date>', 'only studies with images arrived since this date (ISO 8601)')
+    .option('--batch-studies <n>', 'studies per processing batch', '50')
+    .action(async (opts) => (await import('./relabel.ts')).relabelCommand(opts));
   const schemas = program.command('schemas').description('Avro event schemas (schemas/*.avsc)');
   schemas
     .command('register')
@@ -90,6 +99,18 @@ export function registerCommands(program: Command): void {
         'KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, TEACHER_MODEL_PATH, TEACHER_EXECUTION_PROVIDERS, ...)',
     )
     .action(async () => (await import('./run-pseudo-labeler.ts')).runPseudoLabelerCommand());
+  run
+    .command('distill-scheduler')
+    .description(
+      'Request a distillation (distill_jobs row + distill.jobs event) when new pseudo-labels per class pass DISTILL_MIN_NEW_LABELS; single-flight across replicas; retries or fails jobs whose lease expired',
+    )
+    .action(async () => (await import('./run-distill-loop.ts')).runDistillSchedulerCommand());
+  run
+    .command('distill-worker')
+    .description(
+      'Run requested distillations (DISTILL_RUNNER local: the Python distiller as a child; kubernetes: a Job), then gate the model on the held-out set and publish models.released on promotion',
+    )
+    .action(async () => (await import('./run-distill-loop.ts')).runDistillWorkerCommand());
   program
     .command('synth')
     .description(

@@ -1,0 +1,90 @@
+import { createPool } from '../../shared/db/pool.ts';
+import { createSchemaRegistry } from '../../shared/events/registry.ts';
+import { createKafka } from '../../shared/kafka/client.ts';
+import { kafkaConnectionFromEnv } from '../../shared/kafka/config.ts';
+import { createMessageProducer } from '../../shared/kafka/producer.ts';
+import { createLogger } from '../../shared/observability/logger.ts';
+import { loadPseudoLabelerConfig } from '../../pseudo-labeler/config.ts';
+import { createImageStorage } from '../../pseudo-labeler/image-storage.ts';
+import { fetchVerifiedModel } from '../../pseudo-labeler/model-artefact.ts';
+import { relabel } from '../../pseudo-labeler/relabel.ts';
+import { OnnxTeacher } from '../../pseudo-labeler/teacher.ts';
+
+export interface RelabelCliOptions {
+  model: string;
+  since?: string;
+  batchStudies?: string;
+}
+
+function userError(message: string): Error {
+  return Object.assign(new Error(message), { expected: true });
+}
+
+/** `harvester relabel --model VERSION [--since DATE]` with the pseudo-labeler's environment. */
+export async function relabelCommand(opts: RelabelCliOptions): Promise<void> {
+  const since = opts.since ? new Date(opts.since) : null;
+  if (since && Number.isNaN(since.getTime()))
+    throw userError(`--since ${opts.since} is not a date (e.g. 2025-01-31)`);
+  const batchStudies = Number(opts.batchStudies ?? '50');
+  if (!(Number.isInteger(batchStudies) && batchStudies >= 1))
+    throw userError('--batch-studies must be an integer >= 1');
+  const config = loadPseudoLabelerConfig();
+  const logger = createLogger('relabel');
+  const pool = createPool({ url: config.DATABASE_URL, maxConnections: 2, applicationName: 'relabel' });
+  try {
+    const { rows } = await pool.query<{ artefact_uri: string | null; checksum_sha256: string | null }>(
+      'SELECT artefact_uri, checksum_sha256 FROM model_versions WHERE version = $1',
+      [opts.model],
+    );
+    const row = rows[0];
+    if (!row) throw userError(`model ${opts.model} is not in model_versions`);
+    if (!row.artefact_uri || !row.checksum_sha256)
+      throw userError(`model ${opts.model} has no artefact uri or checksum`);
+    const file = await fetchVerifiedModel(row.artefact_uri, row.checksum_sha256, config.MODEL_CACHE_DIR);
+    const teacher = await OnnxTeacher.load({
+      modelPath: file,
+      version: opts.model,
+      providers: config.TEACHER_EXECUTION_PROVIDERS,
+      intraOpThreads: config.TEACHER_INTRA_OP_THREADS,
+      fallbackInputSize: config.TEACHER_INPUT_SIZE,
+      logger,
+    });
+    const producer = await createMessageProducer(createKafka(kafkaConnectionFromEnv(config), logger));
+    try {
+      const summary = await relabel({
+        pool,
+        registry: createSchemaRegistry({
+          url: config.SCHEMA_REGISTRY_URL,
+          username: config.SCHEMA_REGISTRY_USERNAME,
+          password: config.SCHEMA_REGISTRY_PASSWORD,
+        }),
+        producer,
+        teacher,
+        storage: createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
+        settings: {
+          dicomTopic: config.PSEUDO_LABELER_DICOM_TOPIC,
+          labelsTopic: config.PSEUDO_LABELER_LABELS_TOPIC,
+          outputTopic: config.PSEUDO_LABELER_OUTPUT_TOPIC,
+          policy: {
+            uncertain: config.PSEUDO_LABELER_UNCERTAIN,
+            acceptProvisional: config.PSEUDO_LABELER_ACCEPT_PROVISIONAL,
+          },
+          targetMethod: config.TEACHER_TARGET_METHOD,
+          aals: { t: config.AALS_T, a0: config.AALS_A0, eps: config.AALS_EPS },
+          maxQueue: config.PSEUDO_LABELER_MAX_QUEUE,
+          decodeConcurrency: config.PSEUDO_LABELER_DECODE_CONCURRENCY,
+        },
+        since,
+        batchStudies,
+        inferenceBatchSize: config.PSEUDO_LABELER_INFERENCE_BATCH_SIZE,
+        logger,
+      });
+      process.stdout.write(`${JSON.stringify({ model: opts.model, ...summary })}\n`);
+    } finally {
+      await producer.disconnect();
+      await teacher.release();
+    }
+  } finally {
+    await pool.end();
+  }
+}
