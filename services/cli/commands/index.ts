@@ -212,4 +212,21 @@ export function registerCommands(program: Command): void {
       'new pseudo-labels per class that trigger a distillation (default: DISTILL_LABEL_THRESHOLD or 1000)',
     )
     .action(async (opts) => (await import('./serve-dashboard.ts')).serveDashboardCommand(opts));
+  program
+    .command('backfill')
+    .description(
+      'Historical archive without Kafka: HL7 reports and DICOM files through the same labelling, imaging, teacher ' +
+        'and AALS code as the services, into PostgreSQL (--database) or the embedded PGlite database; resumable ' +
+        '(skips what is done), progress bar, summary (needs PATIENT_ID_HMAC_KEY; teacher settings as the pseudo-labeler)',
+    )
+    .requiredOption('--reports <path>', 'an HL7 file, or a folder searched recursively for *.hl7')
+    .requiredOption('--dicom <dir>', 'a folder searched recursively for DICOM files (*.dcm or no extension)')
+    .option(
+      '--database <url>',
+      'postgres:// server to write to (migrated first); default: the embedded database',
+    )
+    .option('--data-dir <dir>', 'embedded database folder', 'var/pglite')
+    .option('--model <file>', 'teacher ONNX (default: TEACHER_MODEL_PATH or models/teacher/teacher.onnx)')
+    .option('--no-progress', 'no progress bars on stderr')
+    .action(async (opts) => (await import('./backfill.ts')).backfillCommand(opts));
 }

@@ -28,7 +28,9 @@ export interface EmbeddedPostgresOptions {
  * the same path a server database takes. Everything that takes a DATABASE_URL works against it,
  * including the Python distiller. Open one process per data folder at a time.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgres> {
   const dataDir = options.dataDir ?? DEFAULT_EMBEDDED_DATA_DIR;
   mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir });
