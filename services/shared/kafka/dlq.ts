@@ -26,7 +26,12 @@ export const DLQ_HEADERS = {
   sourcePartition: 'dlq.source.partition',
   sourceOffset: 'dlq.source.offset',
   timestamp: 'dlq.timestamp',
+  /** Set (to the original size in bytes) when the value was too large to copy: read it at the source offset. */
+  valueOmitted: 'dlq.value.omitted-bytes',
 } as const;
+
+/** Below the broker default message.max.bytes (1 MiB) with room for key and headers. */
+export const MAX_DLQ_VALUE_BYTES = 1_000_000;
 
 /** The DLQ topic of a source topic. */
 export function dlqTopicFor(topic: string): string {
@@ -59,6 +64,11 @@ export class DlqPublisher {
   constructor(
     private readonly producer: MessageProducer,
     private readonly now: () => Date = () => new Date(),
+    /**
+     * Values larger than this are not copied into the DLQ (the broker would refuse the record and
+     * the consumer would stall on it); the headers then say where the original is.
+     */
+    private readonly maxValueBytes: number = MAX_DLQ_VALUE_BYTES,
   ) {}
 
   async publish(letters: DeadLetter[]): Promise<void> {
@@ -70,11 +80,12 @@ export class DlqPublisher {
     for (const [topic, group] of byTopic) {
       await this.producer.send(
         topic,
-        group.map((l) => ({
-          key: l.key,
-          value: l.value ?? Buffer.alloc(0),
-          headers: buildDlqHeaders(l, this.now()),
-        })),
+        group.map((l) => {
+          const headers = buildDlqHeaders(l, this.now());
+          const tooBig = (l.value?.length ?? 0) > this.maxValueBytes;
+          if (tooBig) headers[DLQ_HEADERS.valueOmitted] = String(l.value!.length);
+          return { key: l.key, value: tooBig ? Buffer.alloc(0) : (l.value ?? Buffer.alloc(0)), headers };
+        }),
       );
     }
   }

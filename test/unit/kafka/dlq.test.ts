@@ -77,6 +77,20 @@ describe('DlqPublisher', () => {
   });
 });
 
+describe('DlqPublisher with a value too large for the broker', () => {
+  it('sends the headers without the value, saying how large it was', async () => {
+    const sent: OutgoingMessage[] = [];
+    const producer: MessageProducer = {
+      send: async (_topic, messages) => void sent.push(...messages),
+      disconnect: async () => {},
+    };
+    await new DlqPublisher(producer, () => now, 100).publish([{ ...letter, value: Buffer.alloc(101) }]);
+    assert.equal(sent[0]!.value.length, 0);
+    assert.equal(sent[0]!.headers![DLQ_HEADERS.valueOmitted], '101');
+    assert.equal(sent[0]!.headers![DLQ_HEADERS.sourceOffset], '12345');
+  });
+});
+
 describe('chunkByBytes', () => {
   it('splits a send into requests under the byte limit, keeping order', () => {
     const messages = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(100) }));
