@@ -45,14 +45,16 @@ CREATE INDEX images_accession_view_idx ON images (accession, view_position);
 CREATE VIEW study_view_positions AS
 SELECT
   accession,
-  CASE WHEN count(DISTINCT view_position) > 1 THEN 'mixed' ELSE min(view_position) END AS view_position
+  -- min <> max rather than count(DISTINCT ...) > 1: the same answer, and a hash aggregate can do it
+  CASE WHEN min(view_position) <> max(view_position) THEN 'mixed' ELSE min(view_position) END AS view_position
 FROM images
 GROUP BY accession;
 
--- Label counts by month, facility, view position, class, status, acuity and side: final and
--- corrected reports only (provisional ones are replaced). One report counts once per class;
--- view_position is 'unknown' until an image of the study has arrived.
-CREATE VIEW analytics_label_prevalence AS
+-- One row per report label, de-identified: month, facility, view position, class, status, acuity,
+-- side; final and corrected reports only (provisional ones are replaced). view_position is
+-- 'unknown' until an image of the study has arrived. A query that does not use view_position skips
+-- the images entirely (the left join on a unique key is removed by the planner).
+CREATE VIEW analytics_report_labels AS
 SELECT
   date_trunc('month', r.observed_at AT TIME ZONE 'UTC')::date AS month,
   r.sending_facility AS facility,
@@ -61,11 +63,18 @@ SELECT
   l.status,
   l.acuity,
   l.side,
-  count(*)::bigint AS labels
+  l.rule_version,
+  l.result_status
 FROM report_labels l
 JOIN reports r ON r.id = l.report_id
 LEFT JOIN study_view_positions v ON v.accession = r.accession
-WHERE NOT l.provisional
+WHERE NOT l.provisional;
+
+-- Label counts by month, facility, view position, class, status, acuity and side. One report
+-- counts once per class.
+CREATE VIEW analytics_label_prevalence AS
+SELECT month, facility, view_position, class, status, acuity, side, count(*)::bigint AS labels
+FROM analytics_report_labels
 GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 -- Prevalence per month and class: reports (one per report and class) and how many say positive,
@@ -247,28 +256,31 @@ CROSS JOIN analytics_review_key k;
 -- The same selection as discordant_images (record-negative, teacher score above the
 -- discordance_settings threshold), written on the tables: discordant_images goes through a
 -- SECURITY INVOKER function, which would need the analytics role to read pseudo_labels itself.
+-- Unordered, so a count is cheap: ORDER BY teacher_score DESC, review_ref for the review order.
 CREATE VIEW analytics_discordant_images AS
 SELECT
   left(encode(sha256(convert_to(k.key || ':' || p.sop_instance_uid, 'UTF8')), 'hex'), 16) AS review_ref,
   s.sending_facility AS facility,
   p.class,
   p.model_version,
-  p.teacher_score::double precision AS teacher_score,
+  -- real, as stored: a cast would keep ORDER BY teacher_score off the score index
+  p.teacher_score,
   p.report_status,
   i.view_position,
   date_trunc('month', i.arrived_at AT TIME ZONE 'UTC')::date AS arrived_month
 FROM pseudo_labels p
-JOIN images i ON i.sop_instance_uid = p.sop_instance_uid
+-- left joins on unique keys (every pseudo-label has its image): a count(*) skips them
+LEFT JOIN images i ON i.sop_instance_uid = p.sop_instance_uid
+LEFT JOIN study_record_labels s ON s.accession = p.accession
 CROSS JOIN discordance_settings t
 CROSS JOIN analytics_review_key k
-LEFT JOIN study_record_labels s ON s.accession = p.accession
-WHERE p.record_status = 'negative' AND p.teacher_score > t.teacher_score_threshold
-ORDER BY p.teacher_score DESC, review_ref;
+WHERE p.record_status = 'negative' AND p.teacher_score > t.teacher_score_threshold;
 
 GRANT SELECT, INSERT, UPDATE ON distill_jobs TO harvester_service;
 GRANT USAGE, SELECT ON SEQUENCE distill_jobs_id_seq TO harvester_service;
 GRANT SELECT ON discordant_images_review TO harvester_service;
 GRANT SELECT ON
+  analytics_report_labels,
   analytics_label_prevalence,
   analytics_prevalence_monthly,
   analytics_record_vs_teacher,
@@ -293,6 +305,7 @@ DROP VIEW IF EXISTS analytics_label_volume_since_distill;
 DROP VIEW IF EXISTS analytics_record_vs_teacher;
 DROP VIEW IF EXISTS analytics_prevalence_monthly;
 DROP VIEW IF EXISTS analytics_label_prevalence;
+DROP VIEW IF EXISTS analytics_report_labels;
 DROP VIEW IF EXISTS study_view_positions;
 DROP INDEX IF EXISTS images_accession_view_idx;
 DROP INDEX IF EXISTS report_labels_updated_at_idx;

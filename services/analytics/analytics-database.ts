@@ -17,6 +17,12 @@ export interface AnalyticsDatabaseOptions {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
 /**
+ * Session settings of every analytics connection: read-only, and enough memory for the views'
+ * hash aggregates and sorts over a million labels not to spill to disk (bench/analytics-views.ts).
+ */
+export const ANALYTICS_SESSION_SETTINGS = ['-c default_transaction_read_only=on', '-c work_mem=64MB'];
+
+/**
  * A pool whose every session is read-only (default_transaction_read_only) and, by default, acts
  * as harvester_analytics, so stats and the dashboard can only read the de-identified views even
  * when the login user could read more.
@@ -27,7 +33,7 @@ export function openAnalyticsDatabase(options: AnalyticsDatabaseOptions): pg.Poo
   if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
     throw userError(`--schema "${options.schema}" is not a schema name`);
   }
-  const settings = ['-c default_transaction_read_only=on'];
+  const settings = [...ANALYTICS_SESSION_SETTINGS];
   if (role !== null) settings.push(`-c role=${role}`);
   if (options.schema !== undefined) settings.push(`-c search_path=${options.schema}`);
   let connectionString: string;

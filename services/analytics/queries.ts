@@ -33,13 +33,14 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
  */
 export async function labelCounts(db: Queryable, by: LabelGrouping, since?: string): Promise<LabelCounts[]> {
   const group = GROUP_EXPRESSION[by];
+  // from the row-level view: grouping by month or facility then never touches the images
   const { rows } = await db.query(
     `SELECT ${group} AS grp, class,
-            sum(labels) AS reports,
-            coalesce(sum(labels) FILTER (WHERE status = 'positive'), 0) AS positive,
-            coalesce(sum(labels) FILTER (WHERE status = 'uncertain'), 0) AS uncertain,
-            coalesce(sum(labels) FILTER (WHERE status = 'negative'), 0) AS negative
-     FROM analytics_label_prevalence
+            count(*) AS reports,
+            count(*) FILTER (WHERE status = 'positive') AS positive,
+            count(*) FILTER (WHERE status = 'uncertain') AS uncertain,
+            count(*) FILTER (WHERE status = 'negative') AS negative
+     FROM analytics_report_labels
      WHERE $1::date IS NULL OR month >= $1::date
      GROUP BY 1, 2
      ORDER BY 1, 2`,
@@ -228,16 +229,18 @@ export async function discordantImages(
   db: Queryable,
   limit: number,
 ): Promise<{ total: number; images: DiscordantImage[] }> {
+  // two queries: the top rows come off the score index, the count skips the joins
   const { rows } = await db.query(
     `SELECT review_ref, facility, class, model_version, teacher_score, report_status, view_position,
-            to_char(arrived_month, 'YYYY-MM') AS arrived_month, count(*) OVER () AS total
+            to_char(arrived_month, 'YYYY-MM') AS arrived_month
      FROM analytics_discordant_images
      ORDER BY teacher_score DESC, review_ref
      LIMIT $1`,
     [limit],
   );
+  const { rows: counted } = await db.query(`SELECT count(*) AS total FROM analytics_discordant_images`);
   return {
-    total: rows.length > 0 ? num(rows[0].total) : 0,
+    total: num(counted[0].total),
     images: rows.map((r) => ({
       reviewRef: r.review_ref,
       facility: r.facility,

@@ -18,6 +18,7 @@ const ANALYTICS_VIEWS = [
   'analytics_pseudo_label_score_histogram',
   'analytics_pseudo_label_scores',
   'analytics_record_vs_teacher',
+  'analytics_report_labels',
 ];
 
 /** Columns that identify a patient or a study, or hold report text. */
@@ -72,6 +73,25 @@ describe('analytics views on a known data set', () => {
         ['2024-03', 'rib', 1, 0, 0, 1, 0],
       ],
     );
+  });
+
+  it('analytics_report_labels: one de-identified row per final report label', async () => {
+    const { rows } = await pool.query(
+      `SELECT to_char(month, 'YYYY-MM') AS month, facility, view_position, status, result_status
+       FROM analytics_report_labels WHERE class = 'rib' ORDER BY month, facility, view_position`,
+    );
+    assert.deepEqual(
+      rows.map((r) => Object.values(r)),
+      [
+        ['2024-01', 'GENHOSP', 'PA', 'positive', 'F'],
+        ['2024-01', 'GENHOSP', 'mixed', 'negative', 'F'],
+        ['2024-02', 'NORTH', 'AP', 'uncertain', 'F'],
+        ['2024-02', 'NORTH', 'PA', 'positive', 'C'],
+        ['2024-03', 'GENHOSP', 'unknown', 'negative', 'F'],
+      ],
+    );
+    const { rows: total } = await pool.query(`SELECT count(*)::int AS n FROM analytics_report_labels`);
+    assert.equal(total[0].n, 15, 'five final reports, three classes each; the provisional one left out');
   });
 
   it('analytics_label_prevalence: every dimension, with the view position of each study', async () => {
@@ -345,7 +365,7 @@ describe('analytics views on a known data set', () => {
     const { rows } = await pool.query(
       `SELECT review_ref, facility, class, model_version, teacher_score, report_status, view_position,
               to_char(arrived_month, 'YYYY-MM') AS arrived_month
-       FROM analytics_discordant_images`,
+       FROM analytics_discordant_images ORDER BY teacher_score DESC, review_ref`,
     );
     assert.deepEqual(
       rows.map((r) => [

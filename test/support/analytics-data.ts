@@ -131,11 +131,17 @@ export async function insertAnalyticsData(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // reports.reported_at (when the version was sent) comes with a later migration; fill it when present
+    const { rowCount: hasReportedAt } = await client.query(
+      `SELECT 1 FROM information_schema.columns
+       WHERE table_schema = current_schema() AND table_name = 'reports' AND column_name = 'reported_at'`,
+    );
+    const reportedAt = hasReportedAt ? ', reported_at' : '';
     for (const r of REPORTS) {
       const { rows } = await client.query(
         `INSERT INTO reports (sending_facility, accession, result_status, status_rank, provisional, observed_at,
-           message_control_id, obr_index, patient_pseudonym, procedure_code, report_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 'XR CHEST', $9) RETURNING id`,
+           message_control_id, obr_index, patient_pseudonym, procedure_code, report_text${reportedAt})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 'XR CHEST', $9${hasReportedAt ? ', $6' : ''}) RETURNING id`,
         [
           r.facility,
           r.accession,
