@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { z } from 'zod';
+import { loadConfig } from '../../services/shared/config/env.ts';
+import { migrateDatabase } from '../../services/shared/db/migrate.ts';
+import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
+import { createKafka } from '../../services/shared/kafka/client.ts';
+import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../services/shared/kafka/config.ts';
+import { Cleanup } from '../support/cleanup.ts';
+import { FaultStack } from '../support/fault-stack.ts';
+import { buildOruMessage, FINDINGS, NON_CHEST_PROCEDURE } from '../support/hl7-builder.ts';
+import { createTopics } from '../support/kafka.ts';
+import { auditLabeler, formatAudit, waitForDrain, type LabelerAudit } from '../support/labeler-audit.ts';
+import { uniqueTopicName } from '../support/names.ts';
+import { createTestSchema, type TestSchema } from '../support/postgres.ts';
+import { TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
+import { ServiceProcess } from '../support/service-process.ts';
+import { SteadyLoad, type LoadMessage } from '../support/steady-load.ts';
+
+// Faults under load on a stack of its own (the shared one stays undisturbed): the report-labeler
+// runs as `node bin/harvester.js run report-labeler`, a steady HL7 stream (with dead letters and
+// skips mixed in) flows while a fault hits, and an audit accounts for every message afterwards.
+
+const RATE = 150; // messages per second
+const TEXTS = [FINDINGS.ribPositive, FINDINGS.normal, FINDINGS.clavicleOld, FINDINGS.uncertain];
+
+/** The i-th message of a run: P then F per accession; every 20th has no accession (DLQ), every 25th is not a chest study (skipped). */
+function hl7Message(prefix: string, i: number): LoadMessage {
+  const id = `${prefix}-${i}`;
+  const poison = i % 20 === 19;
+  const other = i % 25 === 24;
+  return {
+    id,
+    key: `GENHOSP|${id}`,
+    value: buildOruMessage({
+      messageControlId: id,
+      accession: poison ? '' : `${prefix}-ACC-${Math.floor(i / 2)}`,
+      status: i % 2 === 0 ? 'P' : 'F',
+      patientId: `MRN${100000 + i}`,
+      text: TEXTS[i % TEXTS.length]!,
+      ...(other ? { procedureCode: NON_CHEST_PROCEDURE.code, procedureText: NON_CHEST_PROCEDURE.text } : {}),
+    }),
+  };
+}
+
+function withSearchPath(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema},public`);
+  return u.toString();
+}
+
+const stack = new FaultStack();
+const cleanup = new Cleanup();
+let kafka: Kafka;
+let logDir: string;
+const audits: string[] = [];
+
+/** One scenario's topics, schema and labeler process. */
+class Scenario {
+  readonly input = uniqueTopicName('hl7.oru.raw');
+  readonly output = uniqueTopicName('labels.report');
+  readonly groupId = uniqueTopicName('report-labeler');
+  db!: TestSchema;
+  labeler!: ServiceProcess;
+
+  constructor(readonly name: string) {}
+
+  async setUp(): Promise<void> {
+    this.db = await createTestSchema(stack.stack, this.name);
+    // the test's own idle connections die when Postgres stops; the pool reconnects on next use
+    this.db.pool.on('error', () => {});
+    cleanup.add(() => this.db.drop());
+    await migrateDatabase({ database: stack.stack.databaseUrl, schema: this.db.schema });
+    await registerEventSchemas(createSchemaRegistry({ url: stack.stack.schemaRegistryUrl }), {
+      ReportLabel: this.output,
+    });
+    cleanup.add(
+      await createTopics(kafka, [
+        { topic: this.input, numPartitions: 2 },
+        { topic: this.output },
+        { topic: `${this.input}.dlq` },
+      ]),
+    );
+    this.labeler = new ServiceProcess(
+      'report-labeler',
+      {
+        KAFKA_BROKERS: stack.stack.kafkaBrokers.join(','),
+        SCHEMA_REGISTRY_URL: stack.stack.schemaRegistryUrl,
+        DATABASE_URL: withSearchPath(stack.stack.databaseUrl, this.db.schema),
+        PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
+        REPORT_LABELER_GROUP_ID: this.groupId,
+        REPORT_LABELER_INPUT_TOPIC: this.input,
+        REPORT_LABELER_OUTPUT_TOPIC: this.output,
+        REPORT_LABELER_HTTP_PORT: '0',
+        REPORT_LABELER_HTTP_HOST: '127.0.0.1',
+        REPORT_LABELER_MAX_BATCH_MESSAGES: '100',
+        REPORT_LABELER_SESSION_TIMEOUT_MS: '6000',
+        REPORT_LABELER_RETRY_INITIAL_MS: '200',
+        REPORT_LABELER_RETRY_MAX_MS: '2000',
+        LOG_LEVEL: 'info',
+      },
+      path.join(logDir, `${this.name}.log`),
+    );
+    cleanup.add(() => this.labeler.close());
+  }
+
+  load(durationMs: number): SteadyLoad {
+    return new SteadyLoad({
+      kafka,
+      topic: this.input,
+      ratePerSecond: RATE,
+      durationMs,
+      message: (i) => hl7Message(this.name, i),
+    });
+  }
+
+  async ledgerRows(): Promise<number> {
+    const { rows } = await this.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM hl7_message_ledger',
+    );
+    return rows[0]!.n;
+  }
+
+  /** Waits for the load to end and the labeler to catch up, then audits and checks exactly-once. */
+  async finish(load: SteadyLoad): Promise<LabelerAudit> {
+    await load.done;
+    await waitForDrain(kafka, this.db.pool, this.input);
+    const audit = await auditLabeler(kafka, this.db.pool, this.input, load.acked);
+    const line = `${formatAudit(this.name, audit)}, producer retries ${load.failedSends}`;
+    audits.push(line);
+    console.log(line);
+    assert.ok(audit.sent >= RATE * 5, 'the load ran');
+    assert.deepEqual(audit.lost, [], 'no acknowledged message is lost');
+    assert.equal(
+      audit.ledgerRows,
+      audit.topicRecords,
+      'every record of the topic has exactly one ledger row',
+    );
+    assert.equal(audit.dlqOffsets, audit.dlq, 'every dead-lettered record is in the DLQ');
+    assert.ok(audit.dlq >= Math.floor(audit.sent / 20), 'the poison messages went to the DLQ');
+    assert.ok(audit.skipped > 0, 'the non-chest studies were skipped');
+    assert.equal(audit.reportVersions, audit.storedIds, 'one report version per stored message');
+    assert.equal(audit.duplicates, 0, 'no duplicate rows');
+    return audit;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('reliability: faults under load (report-labeler, dedicated stack)', { timeout: 900_000 }, () => {
+  before(async () => {
+    logDir = await mkdtemp(path.join(tmpdir(), 'fh-fault-logs-'));
+    await stack.up();
+    // quiet: the broker restart makes every client log connection errors, which say nothing here
+    kafka = new Kafka({
+      clientId: 'reliability-faults',
+      brokers: stack.stack.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+  });
+  after(async () => {
+    try {
+      await cleanup.run();
+    } finally {
+      await stack.down();
+      await rm(logDir, { recursive: true, force: true });
+      console.log(audits.join('\n'));
+    }
+  });
+
+  it('kill -9 of the consumer mid-stream, then a restart: nothing lost, no duplicate rows', async () => {
+    const s = new Scenario('kill9');
+    await s.setUp();
+    s.labeler.start();
+    const load = s.load(12_000);
+    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 300, 120_000);
+    await s.labeler.kill9();
+    const atKill = await s.ledgerRows();
+    s.labeler.start();
+    await s.finish(load);
+    assert.ok(atKill < load.sent, 'killed while messages were still arriving');
+    assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a labeler');
+  });
+
+  it('a Kafka broker restart under load: the consumer and producers carry on, nothing lost', async () => {
+    const s = new Scenario('broker');
+    await s.setUp();
+    s.labeler.start();
+    const load = s.load(25_000);
+    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
+    await stack.restart('kafka');
+    await s.finish(load);
+    assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the restart');
+  });
+
+  it('PostgreSQL stopped for 30 s under load: back-off, then catch-up, nothing lost', async () => {
+    const s = new Scenario('postgres');
+    await s.setUp();
+    s.labeler.start();
+    const load = s.load(40_000);
+    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
+    await stack.stop('postgres');
+    await sleep(30_000);
+    await stack.start('postgres');
+    await s.finish(load);
+    assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the outage');
+    assert.match(readFileSync(s.labeler.logFile, 'utf8'), /offsets not committed, retrying/);
+  });
+
+  it('the registry stopped for 30 s, with a consumer restarted (kill -9) during the outage: nothing lost', async () => {
+    const s = new Scenario('registry');
+    await s.setUp();
+    s.labeler.start();
+    const load = s.load(40_000);
+    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
+    await stack.stop('registry');
+    // a fresh process has no cached schema id: it must wait for the registry, not write or skip
+    await s.labeler.kill9();
+    const atKill = await s.ledgerRows();
+    s.labeler.start();
+    await sleep(30_000);
+    assert.equal(await s.ledgerRows(), atKill, 'nothing written while events could not be encoded');
+    await stack.start('registry');
+    await s.finish(load);
+    assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a labeler');
+  });
+
+  it('Kafka SASL/SCRAM from the environment: the right password authenticates, a wrong one is refused', async () => {
+    const connect = async (mechanism: string, password: string) => {
+      const env = loadConfig(z.object(kafkaEnvShape), {
+        KAFKA_BROKERS: stack.scramBrokers.join(','),
+        KAFKA_SASL_MECHANISM: mechanism,
+        KAFKA_SASL_USERNAME: stack.scramUser,
+        KAFKA_SASL_PASSWORD: password,
+      });
+      const client = createKafka(kafkaConnectionFromEnv(env));
+      const admin = client.admin();
+      try {
+        await admin.connect();
+        return await admin.listTopics();
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    for (const mechanism of ['scram-sha-256', 'scram-sha-512']) {
+      const topics = await connect(mechanism, stack.scramPassword);
+      assert.ok(Array.isArray(topics), `${mechanism} with the right password lists topics`);
+      await assert.rejects(connect(mechanism, 'not-the-password'), (err: Error) => {
+        assert.equal(err.name, 'KafkaJSSASLAuthenticationError');
+        return true;
+      });
+    }
+  });
+});

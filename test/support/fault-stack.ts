@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseStackEnv, stackFromEnvironment, type TestStack } from './stack.ts';
+
+const execFileAsync = promisify(execFile);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const stackScript = path.join(repoRoot, 'deploy/local/stack');
+
+export type StackService = 'kafka' | 'registry' | 'postgres';
+
+/**
+ * A stack of its own for tests that break things (stop Postgres, restart the broker): started by
+ * deploy/local/stack in a temporary FH_STACK_DIR on free ports, so the shared stack other tests use
+ * is never disturbed. Kafka also has a SCRAM listener, and the registry keeps its schemas in a file
+ * so a registry restart behaves like a production one (schema ids survive).
+ * FH_FAULT_STACK_DIR reuses a stack already started there (and leaves it running), for iterating.
+ */
+export class FaultStack {
+  stack!: TestStack;
+  /** host:port of the SASL_PLAINTEXT (SCRAM) listener. */
+  scramBrokers!: string[];
+  readonly scramUser = 'harvester';
+  readonly scramPassword = 'harvester-secret';
+  private dir = process.env.FH_FAULT_STACK_DIR ?? '';
+  private readonly owned = !process.env.FH_FAULT_STACK_DIR;
+  private env: NodeJS.ProcessEnv = {};
+
+  async up(): Promise<TestStack> {
+    if (this.owned) {
+      this.dir = await mkdtemp(path.join(tmpdir(), 'fh-fault-stack-'));
+      const [kafka, controller, registry, postgres, scram] = await freePorts(5);
+      this.env = {
+        FH_KAFKA_PORT: String(kafka),
+        FH_KAFKA_CONTROLLER_PORT: String(controller),
+        FH_REGISTRY_PORT: String(registry),
+        FH_POSTGRES_PORT: String(postgres),
+        FH_KAFKA_SCRAM_PORT: String(scram),
+        FH_KAFKA_SCRAM: '1',
+        FH_REGISTRY_PERSIST: '1',
+        FH_KAFKA_HEAP: '384m',
+        FH_REGISTRY_HEAP: '256m',
+      };
+    }
+    await this.run('up');
+    const out = parseStackEnv(await this.run('env')) as Record<string, string | undefined>;
+    const stack = stackFromEnvironment(out);
+    if (!stack || !out.KAFKA_SCRAM_BROKERS) throw new Error('fault stack printed no endpoints');
+    this.stack = { ...stack, source: 'local-stack' };
+    this.scramBrokers = [out.KAFKA_SCRAM_BROKERS];
+    return this.stack;
+  }
+
+  stop(service: StackService): Promise<string> {
+    return this.run('down', service);
+  }
+
+  start(service: StackService): Promise<string> {
+    return this.run('up', service);
+  }
+
+  restart(service: StackService): Promise<string> {
+    return this.run('restart', service);
+  }
+
+  /** Stops every process of this stack and removes its folder (unless reused from FH_FAULT_STACK_DIR). */
+  async down(): Promise<void> {
+    if (this.owned && this.dir) await this.run('reset');
+  }
+
+  private async run(...args: string[]): Promise<string> {
+    // DATABASE_URL must not leak in: the script would use that (shared) server instead of its own
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, FH_STACK_DIR: this.dir };
+    delete env.DATABASE_URL;
+    try {
+      const { stdout } = await execFileAsync(stackScript, args, {
+        cwd: repoRoot,
+        env,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      throw new Error(`stack ${args.join(' ')} failed:\n${stderr.split('\n').slice(-15).join('\n')}`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}

@@ -1,0 +1,100 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+
+export interface LoadMessage {
+  /** What the audit looks the message up by (the HL7 MSH-10, a SOP Instance UID). */
+  id: string;
+  key: string | null;
+  value: Buffer | string;
+}
+
+export interface SteadyLoadOptions {
+  kafka: Kafka;
+  topic: string;
+  ratePerSecond: number;
+  durationMs: number;
+  /** The i-th message of the run. */
+  message: (i: number) => LoadMessage;
+  /** How long to keep retrying unacknowledged sends after `durationMs` (a broker down). */
+  drainMs?: number;
+  tickMs?: number;
+}
+
+/**
+ * Publishes messages at a steady rate for a fixed time, like an interface engine: it keeps the
+ * schedule through broker outages by retrying the unacknowledged messages (which may then land
+ * twice in the topic, as with any at-least-once producer) and catching up afterwards. Bounded: it
+ * stops by itself after durationMs (+ drainMs at most for the retries).
+ */
+export class SteadyLoad {
+  /** Ids of messages the broker acknowledged. */
+  readonly acked: string[] = [];
+  /** Failed send attempts (each retried). */
+  failedSends = 0;
+  private producer: Producer;
+  private stopped = false;
+  private next = 0;
+  private pending: LoadMessage[] = [];
+  readonly done: Promise<void>;
+
+  constructor(private readonly options: SteadyLoadOptions) {
+    this.producer = options.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 2, initialRetryTime: 200 },
+    });
+    this.done = this.run();
+    // awaited by the caller later; until then a failure must not be an unhandled rejection
+    this.done.catch(() => {});
+  }
+
+  /** Ends the run early (the messages already scheduled are still sent). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async run(): Promise<void> {
+    const { ratePerSecond, durationMs, topic } = this.options;
+    const tickMs = this.options.tickMs ?? 100;
+    const start = Date.now();
+    const deadline = start + durationMs + (this.options.drainMs ?? 120_000);
+    await this.producer.connect();
+    try {
+      for (;;) {
+        const elapsed = Math.min(Date.now() - start, durationMs);
+        const due = this.stopped ? this.next : Math.floor((elapsed * ratePerSecond) / 1000);
+        while (this.next < due) this.pending.push(this.options.message(this.next++));
+        if (this.pending.length > 0) {
+          const batch = this.pending.slice(0, 500);
+          try {
+            await this.producer.send({
+              topic,
+              acks: -1,
+              messages: batch.map((m) => ({ key: m.key, value: m.value })),
+            });
+            this.pending.splice(0, batch.length);
+            for (const m of batch) this.acked.push(m.id);
+          } catch {
+            this.failedSends++;
+            if (Date.now() > deadline) {
+              throw new Error(`load: ${this.pending.length} messages still unacknowledged at the deadline`);
+            }
+            await sleep(500);
+            continue;
+          }
+        }
+        if ((this.stopped || Date.now() - start >= durationMs) && this.pending.length === 0) break;
+        await sleep(tickMs);
+      }
+    } finally {
+      await this.producer.disconnect().catch(() => {});
+    }
+  }
+
+  get sent(): number {
+    return this.next;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
