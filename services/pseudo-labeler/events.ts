@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { ReportLabelEvent } from '../report-labeler/report-label-event.ts';
-import type { DetectorClass, LabelStatus, ReportStatus, StudyLabel } from './join-decision.ts';
+import { isReportStatus, reportStatusRank } from '../shared/events/report-version-order.ts';
+import type { DetectorClass, LabelStatus, StudyLabel } from './join-decision.ts';
 
 export type { ReportLabelEvent };
 
@@ -124,7 +125,6 @@ export function checkDicomArrived(event: unknown): DicomArrivedEvent {
   return e as DicomArrivedEvent;
 }
 
-const RANKS: Record<ReportStatus, number> = { P: 1, F: 2, C: 3 };
 const STATUSES = new Set(['positive', 'negative', 'uncertain']);
 
 /** A ReportLabel event as the join's StudyLabel; throws UnusableEventError when it cannot be used. */
@@ -134,22 +134,25 @@ export function studyLabelFromEvent(
   const e = event as Partial<ReportLabelEvent> | null;
   if (!e || typeof e !== 'object') throw new UnusableEventError('invalid-event', 'not a ReportLabel record');
   if (!nonEmpty(e.accession)) throw new UnusableEventError('invalid-event', 'ReportLabel.accession is empty');
-  const status = e.reportStatus as ReportStatus;
-  if (!(status in RANKS))
+  const status = e.reportStatus ?? '';
+  if (!isReportStatus(status))
     throw new UnusableEventError('invalid-event', 'ReportLabel.reportStatus is not P, F or C');
   for (const cls of ['rib', 'clavicle'] as const) {
     if (!STATUSES.has(e[cls]?.status ?? '')) {
       throw new UnusableEventError('invalid-event', `ReportLabel.${cls}.status is missing`);
     }
   }
+  const observedAt = new Date(Number(e.observedAt));
   return {
     accession: e.accession,
     sendingFacility: e.sendingFacility ?? '',
     ruleVersion: e.ruleVersion ?? '',
     status,
-    statusRank: RANKS[status],
+    statusRank: reportStatusRank(status),
     provisional: Boolean(e.provisional),
-    observedAt: new Date(Number(e.observedAt)),
+    observedAt,
+    // events written before ReportLabel carried reportedAt: OBR-7, as the report-labeler's own fallback
+    reportedAt: e.reportedAt == null ? observedAt : new Date(Number(e.reportedAt)),
     messageControlId: e.messageControlId ?? '',
     obrIndex: Number(e.obrIndex ?? 0),
     labels: { rib: e.rib!.status as LabelStatus, clavicle: e.clavicle!.status as LabelStatus },

@@ -3,18 +3,22 @@
  * order (image first, report first, duplicates, a correction) is decided by one tested function.
  * The inputs are what Postgres holds now; the output says what to do for each class.
  */
+import { compareReportVersions, type ReportStatus } from '../shared/events/report-version-order.ts';
 import type { UncertainPolicy } from './config.ts';
 
 export const DETECTOR_CLASSES = ['rib', 'clavicle'] as const;
 export type DetectorClass = (typeof DETECTOR_CLASSES)[number];
 export type LabelStatus = 'positive' | 'negative' | 'uncertain';
-export type ReportStatus = 'P' | 'F' | 'C';
+export type { ReportStatus };
 
-/** A report version's identity and precedence (the report-labeler's order). */
+/** A report version's identity and precedence (the system-wide order, shared with the report-labeler). */
 export interface ReportRef {
   status: ReportStatus;
   statusRank: number;
+  /** OBR-7, the exam time: the same for every version of one exam, so it does not order them. */
   observedAt: Date;
+  /** When the version was sent (MSH-7): orders versions of the same status. */
+  reportedAt: Date;
   messageControlId: string;
   obrIndex: number;
 }
@@ -51,12 +55,7 @@ export type ClassAction =
 
 /** Negative when a precedes b, positive when a supersedes b, 0 for the same report version. */
 export function compareReportRefs(a: ReportRef, b: ReportRef): number {
-  if (a.statusRank !== b.statusRank) return a.statusRank - b.statusRank;
-  const byTime = a.observedAt.getTime() - b.observedAt.getTime();
-  if (byTime !== 0) return byTime;
-  // code-point order, as Postgres compares message_control_id (COLLATE "C")
-  if (a.messageControlId !== b.messageControlId) return a.messageControlId < b.messageControlId ? -1 : 1;
-  return a.obrIndex - b.obrIndex;
+  return compareReportVersions(a, b);
 }
 
 /** The target a record status gets under the policy, or null when the class is skipped. */

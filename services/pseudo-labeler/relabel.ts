@@ -50,6 +50,7 @@ interface RawStudy {
   status_rank: number;
   provisional: boolean;
   observed_at: Date;
+  reported_at: Date;
   message_control_id: string;
   obr_index: number;
   rule_version: string;
@@ -80,6 +81,7 @@ export async function studiesToRelabel(
     statusRank: r.status_rank,
     provisional: r.provisional,
     observedAt: r.observed_at,
+    reportedAt: r.reported_at,
     messageControlId: r.message_control_id,
     obrIndex: r.obr_index,
     labels: { rib: r.rib_status, clavicle: r.clavicle_status } as Record<DetectorClass, LabelStatus>,

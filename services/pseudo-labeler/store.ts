@@ -62,7 +62,8 @@ export async function storeInputs(
     );
   }
   if (labels.length > 0) {
-    // the best version per accession among the batch, then one guarded upsert each
+    // the best version per accession among the batch (the system-wide order), then one guarded upsert
+    // each whose WHERE is the same order in SQL
     const best = new Map<string, StudyLabelRow>();
     for (const l of labels) {
       const cur = best.get(l.accession);
@@ -72,17 +73,18 @@ export async function storeInputs(
     const col = (f: (l: StudyLabelRow) => unknown) => rows.map(f);
     await client.query(
       `INSERT INTO study_record_labels AS s (accession, sending_facility, report_status, status_rank, provisional,
-         observed_at, message_control_id, obr_index, rule_version, rib_status, clavicle_status)
+         observed_at, message_control_id, obr_index, rule_version, rib_status, clavicle_status, reported_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bool[], $6::timestamptz[],
-         $7::text[], $8::int[], $9::text[], $10::text[], $11::text[])
+         $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
        ON CONFLICT (accession) DO UPDATE SET
          sending_facility = EXCLUDED.sending_facility, report_status = EXCLUDED.report_status,
          status_rank = EXCLUDED.status_rank, provisional = EXCLUDED.provisional,
          observed_at = EXCLUDED.observed_at, message_control_id = EXCLUDED.message_control_id,
          obr_index = EXCLUDED.obr_index, rule_version = EXCLUDED.rule_version,
-         rib_status = EXCLUDED.rib_status, clavicle_status = EXCLUDED.clavicle_status, updated_at = now()
-       WHERE (s.status_rank, s.observed_at, s.message_control_id, s.obr_index)
-           < (EXCLUDED.status_rank, EXCLUDED.observed_at, EXCLUDED.message_control_id, EXCLUDED.obr_index)`,
+         rib_status = EXCLUDED.rib_status, clavicle_status = EXCLUDED.clavicle_status,
+         reported_at = EXCLUDED.reported_at, updated_at = now()
+       WHERE (s.status_rank, s.reported_at, s.message_control_id, s.obr_index)
+           < (EXCLUDED.status_rank, EXCLUDED.reported_at, EXCLUDED.message_control_id, EXCLUDED.obr_index)`,
       [
         col((l) => l.accession),
         col((l) => l.sendingFacility),
@@ -95,6 +97,7 @@ export async function storeInputs(
         col((l) => l.ruleVersion),
         col((l) => l.labels.rib),
         col((l) => l.labels.clavicle),
+        col((l) => l.reportedAt.toISOString()),
       ],
     );
   }
@@ -127,6 +130,7 @@ interface RawJoinRow {
   status_rank: number | null;
   provisional: boolean | null;
   observed_at: Date | null;
+  reported_at: Date | null;
   message_control_id: string | null;
   obr_index: number | null;
   rib_status: LabelStatus | null;
@@ -136,6 +140,7 @@ interface RawJoinRow {
     status: 'P' | 'F' | 'C';
     rank: number;
     observed_at: string;
+    reported_at: string;
     mcid: string;
     obr: number;
     published: boolean;
@@ -152,11 +157,11 @@ export async function loadJoinState(
   const { rows } = await db.query<RawJoinRow>(
     `SELECT i.sop_instance_uid, i.accession, i.uri, i.arrived_at, i.event_topic, i.event_partition,
        i.event_offset::text AS event_offset, i.event_value,
-       s.report_status, s.status_rank, s.provisional, s.observed_at, s.message_control_id, s.obr_index,
-       s.rib_status, s.clavicle_status,
+       s.report_status, s.status_rank, s.provisional, s.observed_at, s.reported_at, s.message_control_id,
+       s.obr_index, s.rib_status, s.clavicle_status,
        (SELECT json_agg(json_build_object('class', p.class, 'status', p.report_status, 'rank', p.report_status_rank,
-           'observed_at', p.report_observed_at, 'mcid', p.report_message_control_id, 'obr', p.report_obr_index,
-           'published', p.event_published))
+           'observed_at', p.report_observed_at, 'reported_at', p.report_reported_at,
+           'mcid', p.report_message_control_id, 'obr', p.report_obr_index, 'published', p.event_published))
         FROM pseudo_labels p WHERE p.sop_instance_uid = i.sop_instance_uid AND p.model_version = $2) AS existing
      FROM images i
      LEFT JOIN study_record_labels s ON s.accession = i.accession
@@ -173,6 +178,7 @@ export async function loadJoinState(
           status: e.status,
           statusRank: e.rank,
           observedAt: new Date(e.observed_at),
+          reportedAt: new Date(e.reported_at),
           messageControlId: e.mcid,
           obrIndex: e.obr,
         },
@@ -196,6 +202,7 @@ export async function loadJoinState(
               statusRank: r.status_rank!,
               provisional: r.provisional!,
               observedAt: r.observed_at!,
+              reportedAt: r.reported_at!,
               messageControlId: r.message_control_id!,
               obrIndex: r.obr_index!,
               labels: { rib: r.rib_status!, clavicle: r.clavicle_status! },
@@ -238,6 +245,34 @@ export interface WriteOutcome {
   stale: number;
 }
 
+/** Every column of pseudo_labels, as pseudo_labels_superseded repeats them. */
+const PSEUDO_LABEL_COLUMNS = [
+  'sop_instance_uid',
+  'class',
+  'model_version',
+  'accession',
+  'record_status',
+  'target_method',
+  'aals_t',
+  'aals_a0',
+  'aals_eps',
+  'target',
+  'target_height',
+  'target_width',
+  'teacher_score',
+  'target_max',
+  'target_mean',
+  'positive_fraction',
+  'report_status',
+  'report_status_rank',
+  'report_observed_at',
+  'report_message_control_id',
+  'report_obr_index',
+  'report_reported_at',
+  'event_published',
+  'created_at',
+];
+
 /**
  * Writes computed labels in the caller's transaction. A stored label from an older report version
  * is copied to pseudo_labels_superseded, then replaced; one from the same or a newer version stays
@@ -261,11 +296,12 @@ export async function writePseudoLabels(
     report_status: 'P' | 'F' | 'C';
     report_status_rank: number;
     report_observed_at: Date;
+    report_reported_at: Date;
     report_message_control_id: string;
     report_obr_index: number;
   }>(
     `SELECT p.sop_instance_uid, p.class, p.report_status, p.report_status_rank, p.report_observed_at,
-       p.report_message_control_id, p.report_obr_index
+       p.report_reported_at, p.report_message_control_id, p.report_obr_index
      FROM pseudo_labels p JOIN unnest($1::text[], $2::text[]) AS k(sop, cls)
        ON p.sop_instance_uid = k.sop AND p.class = k.cls
      WHERE p.model_version = $3
@@ -280,6 +316,7 @@ export async function writePseudoLabels(
         status: r.report_status,
         statusRank: r.report_status_rank,
         observedAt: r.report_observed_at,
+        reportedAt: r.report_reported_at,
         messageControlId: r.report_message_control_id,
         obrIndex: r.report_obr_index,
       },
@@ -305,8 +342,10 @@ export async function writePseudoLabels(
   }
   if (toMove.length > 0) {
     await client.query(
-      `INSERT INTO pseudo_labels_superseded
-       SELECT p.*, now(), k.status, k.mcid, k.obr
+      // named columns: report_reported_at came later and sits at a different position in each table
+      `INSERT INTO pseudo_labels_superseded (${PSEUDO_LABEL_COLUMNS.join(', ')}, superseded_at,
+         superseded_by_report_status, superseded_by_message_control_id, superseded_by_obr_index)
+       SELECT ${PSEUDO_LABEL_COLUMNS.map((c) => `p.${c}`).join(', ')}, now(), k.status, k.mcid, k.obr
        FROM pseudo_labels p JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[])
          AS k(sop, cls, status, mcid, obr) ON p.sop_instance_uid = k.sop AND p.class = k.cls
        WHERE p.model_version = $6
@@ -333,12 +372,12 @@ export async function writePseudoLabels(
       `INSERT INTO pseudo_labels (sop_instance_uid, class, model_version, accession, record_status, target_method,
          aals_t, aals_a0, aals_eps, target, target_height, target_width, teacher_score, target_max, target_mean,
          positive_fraction, report_status, report_status_rank, report_observed_at, report_message_control_id,
-         report_obr_index)
-       SELECT sop, cls, $1, acc, rs, tm, t, a0, eps, tgt, h, w, score, tmax, tmean, pf, st, rk, obs, mcid, obr
+         report_obr_index, report_reported_at)
+       SELECT sop, cls, $1, acc, rs, tm, t, a0, eps, tgt, h, w, score, tmax, tmean, pf, st, rk, obs, mcid, obr, rep
        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[],
          $9::float8[], $10::bytea[], $11::int[], $12::int[], $13::real[], $14::real[], $15::real[], $16::real[],
-         $17::text[], $18::smallint[], $19::timestamptz[], $20::text[], $21::int[])
-         AS t(sop, cls, acc, rs, tm, t, a0, eps, tgt, h, w, score, tmax, tmean, pf, st, rk, obs, mcid, obr)`,
+         $17::text[], $18::smallint[], $19::timestamptz[], $20::text[], $21::int[], $22::timestamptz[])
+         AS t(sop, cls, acc, rs, tm, t, a0, eps, tgt, h, w, score, tmax, tmean, pf, st, rk, obs, mcid, obr, rep)`,
       [
         modelVersion,
         col((l) => l.sopInstanceUid),
@@ -361,6 +400,7 @@ export async function writePseudoLabels(
         col((l) => l.report.observedAt.toISOString()),
         col((l) => l.report.messageControlId),
         col((l) => l.report.obrIndex),
+        col((l) => l.report.reportedAt.toISOString()),
       ],
     );
     outcome.written = toWrite.length;

@@ -19,6 +19,7 @@ const F1: StudyLabel = {
   statusRank: 2,
   provisional: false,
   observedAt: new Date('2024-01-01T10:00:00Z'),
+  reportedAt: new Date('2024-01-01T10:00:00Z'),
   messageControlId: 'M1',
   obrIndex: 0,
   labels: { rib: 'positive', clavicle: 'negative' },

@@ -9,10 +9,12 @@ import {
   type StudyLabel,
 } from '../../../services/pseudo-labeler/join-decision.ts';
 
+// at: when the version was sent (MSH-7); OBR-7 is the exam time, the same for every version
 const ref = (status: 'P' | 'F' | 'C', at: string, mcid = 'M1', obr = 0): ReportRef => ({
   status,
   statusRank: { P: 1, F: 2, C: 3 }[status],
-  observedAt: new Date(at),
+  observedAt: new Date('2024-01-01T00:00:00Z'),
+  reportedAt: new Date(at),
   messageControlId: mcid,
   obrIndex: obr,
 });
@@ -103,7 +105,7 @@ describe('join decision', () => {
     });
   });
 
-  it('orders report versions by status, then observation time, then MSH-10 and OBR index', () => {
+  it('orders report versions by status, then when they were sent (MSH-7), then MSH-10 and OBR index', () => {
     assert.ok(compareReportRefs(ref('C', '2024-01-01T00:00:00Z'), ref('F', '2024-02-01T00:00:00Z')) > 0);
     assert.ok(compareReportRefs(ref('F', '2024-01-02T00:00:00Z'), ref('F', '2024-01-01T00:00:00Z')) > 0);
     assert.ok(
