@@ -54,7 +54,16 @@ export interface ExtractionDeps {
   labelReport(text: string): ReportLabelsLike;
   hmacKey: string;
   maxMessageBytes: number;
+  /** Longest report text labelled (default DEFAULT_MAX_REPORT_CHARS); longer ones are dead-lettered. */
+  maxReportChars?: number;
 }
+
+/**
+ * The rule engine's time grows with (findings in a sentence) x (sentence length): a corrupt or
+ * hostile report of 1 MB of "fracture fracture ..." would hold the consumer for an hour (the fuzz
+ * tests found it). Real radiograph reports are a few kB; 16 kB keeps the worst case near a second.
+ */
+export const DEFAULT_MAX_REPORT_CHARS = 16_384;
 
 /** A report version ready to store: pseudonymised, labelled, with its precedence fields. */
 export interface ReportVersion {
@@ -87,6 +96,7 @@ export type DlqReason =
   | 'parse-error'
   | 'no-accession'
   | 'no-patient-id'
+  | 'report-too-long'
   | 'label-error';
 
 export type Extraction =
@@ -174,6 +184,16 @@ export function extractRecord(record: RawRecord, deps: ExtractionDeps): Extracti
     return { outcome: 'skipped', header, reason: `result-status-${chest[0]!.resultStatus || 'empty'}` };
   }
 
+  const maxReportChars = deps.maxReportChars ?? DEFAULT_MAX_REPORT_CHARS;
+  const tooLong = kept.find((r) => r.text.length > maxReportChars);
+  if (tooLong) {
+    return {
+      outcome: 'dlq',
+      header,
+      reason: 'report-too-long',
+      detail: `report text of ${tooLong.text.length} characters exceeds the limit of ${maxReportChars}`,
+    };
+  }
   const versions: ReportVersion[] = [];
   for (const r of kept) {
     let labels: ReportLabelsLike;

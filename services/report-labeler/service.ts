@@ -9,11 +9,11 @@ import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { DlqPublisher, dlqTopicFor } from '../shared/kafka/dlq.ts';
 import { ensureTopics } from '../shared/kafka/topics.ts';
 import { createMessageProducer } from '../shared/kafka/producer.ts';
+import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import type { ReportLabelerConfig } from './config.ts';
-import { startHttpServer } from './http-server.ts';
 import { ReportLabelerConsumer } from './kafka-consumer.ts';
 import { createReportLabelerMetrics, type ReportLabelerMetrics } from './metrics.ts';
 import type { ReportLabelEvent } from './report-label-event.ts';
@@ -82,6 +82,7 @@ export async function startReportLabeler(
       labelReport,
       hmacKey: config.PATIENT_ID_HMAC_KEY,
       maxMessageBytes: config.REPORT_LABELER_MAX_MESSAGE_BYTES,
+      maxReportChars: config.REPORT_LABELER_MAX_REPORT_CHARS,
     },
     pool,
     encoder: new EventEncoder<ReportLabelEvent>(registry, 'ReportLabel', config.REPORT_LABELER_OUTPUT_TOPIC),
