@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { HealthState } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
-import type { HealthState } from '../report-labeler/http-server.ts';
-import { backoffDelay, sleepWithTicks } from '../report-labeler/retry.ts';
+import { backoffDelay, sleepWithTicks } from '../shared/runtime/retry.ts';
 import type { PseudoLabelProcessor } from './batch-processor.ts';
 import type { PseudoLabelerMetrics } from './metrics.ts';
 

@@ -1,10 +1,10 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { HealthState } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { backoffDelay, sleepWithTicks } from '../shared/runtime/retry.ts';
 import type { BatchProcessor, PreparedBatch } from './batch-processor.ts';
 import type { RawRecord } from './extract.ts';
-import type { HealthState } from './http-server.ts';
 import type { ReportLabelerMetrics } from './metrics.ts';
-import { backoffDelay, sleepWithTicks } from './retry.ts';
 
 export interface ConsumerSettings {
   groupId: string;
