@@ -2,6 +2,13 @@ import { Command } from 'commander';
 import { ConfigError } from '../shared/config/env.ts';
 import { registerCommands } from './commands/index.ts';
 
+// A closed pipe (`harvester ... | head`) ends the output quietly, for every command: the reader has
+// what it asked for. Other stdout errors stay fatal.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('harvester')

@@ -149,11 +149,6 @@ async function write(chunk: string): Promise<void> {
  */
 export async function labelReportsCommand(opts: LabelReportsOptions): Promise<void> {
   const format = formatOf(opts);
-  // A closed pipe (| head) ends the output quietly instead of crashing.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
   const rules = loadRules(opts.rules);
   let bytes: Buffer;
   try {
