@@ -229,4 +229,16 @@ export function registerCommands(program: Command): void {
     .option('--model <file>', 'teacher ONNX (default: TEACHER_MODEL_PATH or models/teacher/teacher.onnx)')
     .option('--no-progress', 'no progress bars on stderr')
     .action(async (opts) => (await import('./backfill.ts')).backfillCommand(opts));
+  program
+    .command('demo')
+    .description(
+      'The whole method on a synthetic hospital, with no servers: cohort -> embedded PostgreSQL (PGlite) backfill ' +
+        'with the default teacher and AALS pseudo-labels -> one distillation (when PyTorch is installed) -> ' +
+        'a self-contained HTML report (prevalence, label counts, sample maps and targets, teacher and student metrics, SQL)',
+    )
+    .option('--studies <n>', 'studies in the synthetic hospital', '400')
+    .option('--out <dir>', 'output folder (replaced on each run)', 'var/demo')
+    .option('--epochs <n>', 'distillation epochs (0: no distillation)', '2')
+    .option('--no-progress', 'no progress bars on stderr')
+    .action(async (opts) => (await import('./demo.ts')).demoCommand(opts));
 }

@@ -293,6 +293,14 @@ def _load_teacher(path: str, device: torch.device):
     return _teachers[key]
 
 
+def _init_from(model: Detector, teacher: Detector) -> None:
+    """Copies the teacher's weights into the student (--init-from-teacher)."""
+    if teacher.config != model.config:
+        raise ValueError(f"--init-from-teacher needs the teacher's configuration "
+                         f"({teacher.config.name}), not --model {model.config.name}")
+    model.load_state_dict({k: v.detach().cpu() for k, v in teacher.state_dict().items()})
+
+
 def run_training(opts: TrainOptions) -> dict:
     """Builds the training set for the mode, trains, evaluates on the held-out split and writes
     model.pt, metrics.json and train.json into opts.out. Returns the summary."""
@@ -327,6 +335,11 @@ def run_training(opts: TrainOptions) -> dict:
             pseudo = load_pseudo_labels(opts.database, opts.teacher_version, uids)
             log("pseudo_labels", version=opts.teacher_version, maps=len(pseudo))
             parent = parent or opts.teacher_version
+            if opts.init_from_teacher:
+                # the stored targets stay the labels; the checkpoint only gives the starting weights
+                if not opts.teacher or not Path(opts.teacher).is_file():
+                    raise ValueError("--init-from-teacher needs --teacher CHECKPOINT (the weights to start from)")
+                _init_from(model, _load_teacher(opts.teacher, device)[0])
         else:
             if not opts.teacher:
                 raise ValueError("distill needs --teacher CHECKPOINT (or --database with --teacher-version)")
@@ -335,10 +348,7 @@ def run_training(opts: TrainOptions) -> dict:
             teacher, ckpt = _load_teacher(opts.teacher, device)
             parent = parent or ckpt.get("version")
             if opts.init_from_teacher:
-                if teacher.config != model.config:
-                    raise ValueError(f"--init-from-teacher needs the teacher's configuration "
-                                     f"({teacher.config.name}), not --model {model.config.name}")
-                model.load_state_dict({k: v.detach().cpu() for k, v in teacher.state_dict().items()})
+                _init_from(model, teacher)
         data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo, opts.record_limit))
     log("start", mode=opts.mode, version=version, device=str(device), model=opts.model,
         parameters=count_parameters(model), images=len(data.indices), counts=data.counts,

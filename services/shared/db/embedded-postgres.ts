@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { migrateDatabase } from './migrate.ts';
@@ -33,7 +34,14 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedPostgres> {
   const dataDir = options.dataDir ?? DEFAULT_EMBEDDED_DATA_DIR;
   mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir });
+  const releaseLock = lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create({ dataDir });
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
   const server = new PGLiteSocketServer({
     db,
     host: '127.0.0.1',
@@ -44,6 +52,7 @@ export async function startEmbeddedPostgres(
     await server.start();
   } catch (err) {
     await db.close();
+    releaseLock();
     throw err;
   }
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
@@ -51,8 +60,12 @@ export async function startEmbeddedPostgres(
   const close = async () => {
     if (closed) return;
     closed = true;
-    await server.stop();
-    await db.close();
+    try {
+      await server.stop();
+      await db.close();
+    } finally {
+      releaseLock();
+    }
   };
   try {
     const applied = await migrateDatabase({ database: url, log: options.log });
@@ -61,4 +74,42 @@ export async function startEmbeddedPostgres(
     await close();
     throw err;
   }
+}
+
+const LOCK_FILE = '.harvester.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One process per data folder: PGlite is a single-process database, two writers would corrupt it.
+ * A lock left by a process that died is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+        throw Object.assign(
+          new Error(
+            `the embedded database ${dataDir} is in use by process ${holder}; wait for it or use another folder`,
+          ),
+          { expected: true },
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${path}`);
 }
