@@ -81,6 +81,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto")
     p.add_argument("--a0", type=float, default=4.0)
+    p.add_argument("--t", type=float, help="sharpening centre for asymmetric and AALS (default 0.4)")
     p.add_argument("--init-from-teacher", action="store_true", help="students start from the teacher's weights")
     p.add_argument("--record-limit", type=int, default=0, help="use the first N record images (0 = all)")
     a = p.parse_args()
@@ -115,7 +116,8 @@ def main():
             info = run_training(TrainOptions(mode="distill", out=str(out / f"{method}-s{seed}"), seed=seed,
                                              epochs=a.student_epochs, teacher=str(teacher_ckpt), method=method,
                                              a0=a.a0, record_limit=a.record_limit,
-                                             init_from_teacher=a.init_from_teacher, version=f"ablation-{method}-s{seed}", **common))
+                                             init_from_teacher=a.init_from_teacher,
+                                             t=a.t if method in ("asymmetric", "aals") else None, version=f"ablation-{method}-s{seed}", **common))
             results["students"].setdefault(method, []).append(info["metrics"])
     results["seconds"] = time.time() - t0
     results["settings"] = {**vars(a), "prepared": prepared, "torch": torch.__version__, "device": str(device)}
