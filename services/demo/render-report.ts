@@ -255,8 +255,9 @@ ${
     ? 'It beats the teacher on both classes (AUROC and FROC).'
     : `It beats the teacher on AUROC and FROC for ${better.length === 0 ? 'neither class' : `${e(better[0])} only`}:
 a few hundred images and ${e(d.student.epochs)} CPU epoch(s) are a demonstration of the loop, not the volume the
-method needs (PAPER.md); the quality gate of the closing-the-loop service keeps such a student from replacing the
-teacher.`
+method needs (PAPER.md); at this scale students sit at or below the teacher whatever the target method
+(BENCHMARKS.md, Ablation), and the quality gate of the closing-the-loop service keeps such a student from
+replacing the teacher.`
 }</p>`
     : `<p class="warning">No student was trained: ${e(d.student.reason)}</p>`;
   return `<section id="metrics"><h2>Teacher and student on the held-out region-labelled set</h2>
