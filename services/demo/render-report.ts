@@ -129,7 +129,7 @@ function labelSection(d: DemoReportData): string {
       values: kinds.map((k) => countOf(t.pseudoLabels, `${cls}/${k}`)),
     })),
   });
-  const bins = [...new Set(d.scoreHistogram.map((b) => b.bin))].sort((a, b) => a - b);
+  const bins = Array.from({ length: 10 }, (_, i) => i + 1);
   const histSeries = ['rib', 'clavicle'].flatMap((cls) =>
     ['positive', 'negative'].map((status) => ({
       name: `${cls}, record ${status}`,
@@ -153,7 +153,8 @@ pseudo-label (excluded, as in the paper); images wait while their report is prel
 <figure>${pseudoChart}<figcaption>Stored pseudo-labels of ${e(d.teacher.version)} (pseudo_labels).</figcaption></figure></div>
 <figure>${groupedBars({
     title: 'Teacher score distribution',
-    categories: bins.map((b) => `${(b / 10).toFixed(1)}-${((b + 1) / 10).toFixed(1)}`),
+    // bins are 1-based tenths of the score (the view's width_bucket)
+    categories: bins.map((b) => `${((b - 1) / 10).toFixed(1)}-${(b / 10).toFixed(1)}`),
     series: histSeries,
     width: 820,
   })}<figcaption>Teacher image scores (map maximum) by record label (analytics_pseudo_label_score_histogram).</figcaption></figure>
@@ -335,6 +336,7 @@ figure { margin: 12px 0; } figcaption { font-size: 13px; color: #475569; }
 .triple { display: flex; gap: 6px; } .triple figure { margin: 0; text-align: center; }
 .triple img { image-rendering: pixelated; display: block; }
 pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: 8px; overflow-x: auto; font-size: 12px; }
+pre.cmd { white-space: pre-wrap; word-break: break-all; }
 .warning { background: #fef3c7; padding: 8px; border-radius: 4px; }
 .meta { color: #475569; font-size: 14px; }
 </style></head>
