@@ -11,7 +11,6 @@ import { createMessageProducer } from '../shared/kafka/producer.ts';
 import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { BackPressure } from './back-pressure.ts';
-import { PseudoLabelProcessor } from './batch-processor.ts';
 import type { PseudoLabelerConfig } from './config.ts';
 import type { PseudoLabelCreatedEvent } from './events.ts';
 import { createImageStorage, type ImageStorage } from './image-storage.ts';
