@@ -8,16 +8,32 @@ import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { loadConfig } from '../../services/shared/config/env.ts';
 import { migrateDatabase } from '../../services/shared/db/migrate.ts';
+import { EventEncoder } from '../../services/shared/events/encoder.ts';
 import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
+import type { DicomArrivedEvent, ReportLabelEvent } from '../../services/pseudo-labeler/events.ts';
 import { createKafka } from '../../services/shared/kafka/client.ts';
 import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../services/shared/kafka/config.ts';
 import { Cleanup } from '../support/cleanup.ts';
 import { FaultStack } from '../support/fault-stack.ts';
 import { buildOruMessage, FINDINGS, NON_CHEST_PROCEDURE } from '../support/hl7-builder.ts';
 import { createTopics } from '../support/kafka.ts';
-import { auditLabeler, formatAudit, waitForDrain, type LabelerAudit } from '../support/labeler-audit.ts';
+import {
+  auditLabeler,
+  formatAudit,
+  topicRecordCount,
+  waitForDrain,
+  type LabelerAudit,
+} from '../support/labeler-audit.ts';
 import { uniqueTopicName } from '../support/names.ts';
 import { createTestSchema, type TestSchema } from '../support/postgres.ts';
+import {
+  dicomArrivedFor,
+  PARITY_MODEL,
+  removeCohort,
+  reportLabelFor,
+  writeTestCohort,
+  type TestCohort,
+} from '../support/pseudo-labeler.ts';
 import { TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
 import { ServiceProcess } from '../support/service-process.ts';
 import { SteadyLoad, type LoadMessage } from '../support/steady-load.ts';
@@ -150,112 +166,281 @@ class Scenario {
   }
 }
 
+/** The pseudo-labeler's scenario: DicomArrived and ReportLabel streams for the same accessions. */
+class PseudoScenario {
+  readonly dicom = uniqueTopicName('dicom.arrived');
+  readonly labels = uniqueTopicName('labels.report');
+  readonly output = uniqueTopicName('labels.pseudo');
+  db!: TestSchema;
+  labeler!: ServiceProcess;
+  private imageEncoder!: EventEncoder<DicomArrivedEvent>;
+  private labelEncoder!: EventEncoder<ReportLabelEvent>;
+
+  constructor(
+    readonly name: string,
+    private readonly cohort: TestCohort,
+  ) {}
+
+  async setUp(): Promise<void> {
+    this.db = await createTestSchema(stack.stack, this.name);
+    this.db.pool.on('error', () => {});
+    cleanup.add(() => this.db.drop());
+    await migrateDatabase({ database: stack.stack.databaseUrl, schema: this.db.schema });
+    const registry = createSchemaRegistry({ url: stack.stack.schemaRegistryUrl });
+    await registerEventSchemas(registry, {
+      DicomArrived: this.dicom,
+      ReportLabel: this.labels,
+      PseudoLabelCreated: this.output,
+    });
+    this.imageEncoder = new EventEncoder(registry, 'DicomArrived', this.dicom);
+    this.labelEncoder = new EventEncoder(registry, 'ReportLabel', this.labels);
+    await this.imageEncoder.ready();
+    await this.labelEncoder.ready();
+    cleanup.add(
+      await createTopics(kafka, [
+        { topic: this.dicom, numPartitions: 2 },
+        { topic: this.labels, numPartitions: 2 },
+        { topic: this.output },
+        { topic: `${this.dicom}.dlq` },
+        { topic: `${this.labels}.dlq` },
+      ]),
+    );
+    this.labeler = new ServiceProcess(
+      'pseudo-labeler',
+      {
+        KAFKA_BROKERS: stack.stack.kafkaBrokers.join(','),
+        SCHEMA_REGISTRY_URL: stack.stack.schemaRegistryUrl,
+        DATABASE_URL: withSearchPath(stack.stack.databaseUrl, this.db.schema),
+        TEACHER_MODEL_PATH: PARITY_MODEL,
+        TEACHER_MODEL_VERSION: 'parity-teacher-1',
+        TEACHER_EXECUTION_PROVIDERS: 'cpu',
+        PSEUDO_LABELER_GROUP_ID: uniqueTopicName('pseudo-labeler'),
+        PSEUDO_LABELER_DICOM_TOPIC: this.dicom,
+        PSEUDO_LABELER_LABELS_TOPIC: this.labels,
+        PSEUDO_LABELER_OUTPUT_TOPIC: this.output,
+        PSEUDO_LABELER_HTTP_PORT: '0',
+        PSEUDO_LABELER_SESSION_TIMEOUT_MS: '6000',
+        PSEUDO_LABELER_RETRY_INITIAL_MS: '200',
+        PSEUDO_LABELER_RETRY_MAX_MS: '2000',
+        LOG_LEVEL: 'info',
+      },
+      path.join(logDir, `${this.name}.log`),
+    );
+    cleanup.add(() => this.labeler.close());
+  }
+
+  /** Image i of accession PL-ACC-i; every 20th points at a file that is not there (DLQ not-found). */
+  loads(rate: number, durationMs: number): SteadyLoad[] {
+    const accession = (i: number) => `${this.name}-ACC-${i}`;
+    const images = new SteadyLoad({
+      kafka,
+      topic: this.dicom,
+      ratePerSecond: rate,
+      durationMs,
+      message: (i) => {
+        const t = dicomArrivedFor(this.cohort.dir, this.cohort.images[i % this.cohort.images.length]!);
+        const event = {
+          ...t,
+          sopInstanceUid: `2.25.6${i}`,
+          accession: accession(i),
+          uri: i % 20 === 19 ? `${t.uri}.missing` : t.uri,
+        };
+        return { id: event.sopInstanceUid, key: event.accession, value: this.imageEncoder.encode(event) };
+      },
+    });
+    const labels = new SteadyLoad({
+      kafka,
+      topic: this.labels,
+      ratePerSecond: rate,
+      durationMs,
+      message: (i) => ({
+        id: accession(i),
+        key: accession(i),
+        value: this.labelEncoder.encode(
+          reportLabelFor(accession(i), { rib: 'positive', clavicle: 'negative' }),
+        ),
+      }),
+    });
+    return [images, labels];
+  }
+
+  async counts(): Promise<{
+    images: number;
+    failed: number;
+    labelled: number;
+    labels: number;
+    keys: number;
+  }> {
+    const { rows } = await this.db.pool.query(
+      `SELECT (SELECT count(*)::int FROM images) AS images,
+              (SELECT count(*)::int FROM images WHERE failed_reason IS NOT NULL) AS failed,
+              (SELECT count(DISTINCT sop_instance_uid)::int FROM pseudo_labels) AS labelled,
+              (SELECT count(*)::int FROM pseudo_labels) AS labels,
+              (SELECT count(DISTINCT (sop_instance_uid, class, model_version))::int FROM pseudo_labels) AS keys`,
+    );
+    return rows[0];
+  }
+
+  /** Every acknowledged image is recorded once; good ones have both class targets, bad ones a DLQ record. */
+  async finish(loads: SteadyLoad[]): Promise<void> {
+    await Promise.all(loads.map((l) => l.done));
+    const [images] = loads;
+    const sops = [...new Set(images!.acked)];
+    const bad = sops.filter((s) => Number(s.slice('2.25.6'.length)) % 20 === 19).length;
+    await waitFor(
+      'every image recorded, labelled or failed',
+      async () => {
+        const c = await this.counts();
+        return c.images === sops.length && c.failed === bad && c.labelled === sops.length - bad;
+      },
+      180_000,
+    );
+    const c = await this.counts();
+    const dlqRecords = await topicRecordCount(kafka, `${this.dicom}.dlq`);
+    const { rows } = await this.db.pool.query<{ sop: string }>(
+      'SELECT sop_instance_uid AS sop FROM images WHERE NOT (sop_instance_uid = ANY ($1))',
+      [sops],
+    );
+    const line =
+      `${this.name}: images sent ${sops.length}, recorded ${c.images} (labelled ${c.labelled}, failed ${c.failed}), ` +
+      `pseudo_labels ${c.labels} (keys ${c.keys}), DLQ records ${dlqRecords}, lost 0, duplicates ${c.labels - c.keys}`;
+    audits.push(line);
+    console.log(line);
+    assert.equal(rows.length, 0, 'no image that was not sent');
+    assert.equal(c.labels, c.keys, 'no duplicate pseudo-label rows');
+    assert.equal(c.labels, 2 * c.labelled, 'both classes for every labelled image');
+    assert.ok(dlqRecords >= bad, 'every missing file dead-lettered');
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-describe('reliability: faults under load (report-labeler, dedicated stack)', { timeout: 900_000 }, () => {
-  before(async () => {
-    logDir = await mkdtemp(path.join(tmpdir(), 'fh-fault-logs-'));
-    await stack.up();
-    // quiet: the broker restart makes every client log connection errors, which say nothing here
-    kafka = new Kafka({
-      clientId: 'reliability-faults',
-      brokers: stack.stack.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
+describe(
+  'reliability: faults under load (report-labeler, pseudo-labeler; dedicated stack)',
+  { timeout: 900_000 },
+  () => {
+    before(async () => {
+      logDir = await mkdtemp(path.join(tmpdir(), 'fh-fault-logs-'));
+      await stack.up();
+      // quiet: the broker restart makes every client log connection errors, which say nothing here
+      kafka = new Kafka({
+        clientId: 'reliability-faults',
+        brokers: stack.stack.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      });
     });
-  });
-  after(async () => {
-    try {
-      await cleanup.run();
-    } finally {
-      await stack.down();
-      await rm(logDir, { recursive: true, force: true });
-      console.log(audits.join('\n'));
-    }
-  });
-
-  it('kill -9 of the consumer mid-stream, then a restart: nothing lost, no duplicate rows', async () => {
-    const s = new Scenario('kill9');
-    await s.setUp();
-    s.labeler.start();
-    const load = s.load(12_000);
-    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 300, 120_000);
-    await s.labeler.kill9();
-    const atKill = await s.ledgerRows();
-    s.labeler.start();
-    await s.finish(load);
-    assert.ok(atKill < load.sent, 'killed while messages were still arriving');
-    assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a labeler');
-  });
-
-  it('a Kafka broker restart under load: the consumer and producers carry on, nothing lost', async () => {
-    const s = new Scenario('broker');
-    await s.setUp();
-    s.labeler.start();
-    const load = s.load(25_000);
-    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
-    await stack.restart('kafka');
-    await s.finish(load);
-    assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the restart');
-  });
-
-  it('PostgreSQL stopped for 30 s under load: back-off, then catch-up, nothing lost', async () => {
-    const s = new Scenario('postgres');
-    await s.setUp();
-    s.labeler.start();
-    const load = s.load(40_000);
-    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
-    await stack.stop('postgres');
-    await sleep(30_000);
-    await stack.start('postgres');
-    await s.finish(load);
-    assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the outage');
-    assert.match(readFileSync(s.labeler.logFile, 'utf8'), /offsets not committed, retrying/);
-  });
-
-  it('the registry stopped for 30 s, with a consumer restarted (kill -9) during the outage: nothing lost', async () => {
-    const s = new Scenario('registry');
-    await s.setUp();
-    s.labeler.start();
-    const load = s.load(40_000);
-    await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
-    await stack.stop('registry');
-    // a fresh process has no cached schema id: it must wait for the registry, not write or skip
-    await s.labeler.kill9();
-    const atKill = await s.ledgerRows();
-    s.labeler.start();
-    await sleep(30_000);
-    assert.equal(await s.ledgerRows(), atKill, 'nothing written while events could not be encoded');
-    await stack.start('registry');
-    await s.finish(load);
-    assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a labeler');
-  });
-
-  it('Kafka SASL/SCRAM from the environment: the right password authenticates, a wrong one is refused', async () => {
-    const connect = async (mechanism: string, password: string) => {
-      const env = loadConfig(z.object(kafkaEnvShape), {
-        KAFKA_BROKERS: stack.scramBrokers.join(','),
-        KAFKA_SASL_MECHANISM: mechanism,
-        KAFKA_SASL_USERNAME: stack.scramUser,
-        KAFKA_SASL_PASSWORD: password,
-      });
-      const client = createKafka(kafkaConnectionFromEnv(env));
-      const admin = client.admin();
+    after(async () => {
       try {
-        await admin.connect();
-        return await admin.listTopics();
+        await cleanup.run();
       } finally {
-        await admin.disconnect();
+        await stack.down();
+        await rm(logDir, { recursive: true, force: true });
+        console.log(audits.join('\n'));
       }
-    };
-    for (const mechanism of ['scram-sha-256', 'scram-sha-512']) {
-      const topics = await connect(mechanism, stack.scramPassword);
-      assert.ok(Array.isArray(topics), `${mechanism} with the right password lists topics`);
-      await assert.rejects(connect(mechanism, 'not-the-password'), (err: Error) => {
-        assert.equal(err.name, 'KafkaJSSASLAuthenticationError');
-        return true;
-      });
-    }
-  });
-});
+    });
+
+    it('kill -9 of the consumer mid-stream, then a restart: nothing lost, no duplicate rows', async () => {
+      const s = new Scenario('kill9');
+      await s.setUp();
+      s.labeler.start();
+      const load = s.load(12_000);
+      await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 300, 120_000);
+      await s.labeler.kill9();
+      const atKill = await s.ledgerRows();
+      s.labeler.start();
+      await s.finish(load);
+      assert.ok(atKill < load.sent, 'killed while messages were still arriving');
+      assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a labeler');
+    });
+
+    it('a Kafka broker restart under load: the consumer and producers carry on, nothing lost', async () => {
+      const s = new Scenario('broker');
+      await s.setUp();
+      s.labeler.start();
+      const load = s.load(25_000);
+      await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
+      await stack.restart('kafka');
+      await s.finish(load);
+      assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the restart');
+    });
+
+    it('PostgreSQL stopped for 30 s under load: back-off, then catch-up, nothing lost', async () => {
+      const s = new Scenario('postgres');
+      await s.setUp();
+      s.labeler.start();
+      const load = s.load(40_000);
+      await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
+      await stack.stop('postgres');
+      await sleep(30_000);
+      await stack.start('postgres');
+      await s.finish(load);
+      assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the outage');
+      assert.match(readFileSync(s.labeler.logFile, 'utf8'), /offsets not committed, retrying/);
+    });
+
+    it('the registry stopped for 30 s, with a consumer restarted (kill -9) during the outage: nothing lost', async () => {
+      const s = new Scenario('registry');
+      await s.setUp();
+      s.labeler.start();
+      const load = s.load(40_000);
+      await waitFor('the labeler to store some messages', async () => (await s.ledgerRows()) >= 150, 120_000);
+      await stack.stop('registry');
+      // a fresh process has no cached schema id: it must wait for the registry, not write or skip
+      await s.labeler.kill9();
+      const atKill = await s.ledgerRows();
+      s.labeler.start();
+      await sleep(30_000);
+      assert.equal(await s.ledgerRows(), atKill, 'nothing written while events could not be encoded');
+      await stack.start('registry');
+      await s.finish(load);
+      assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a labeler');
+    });
+
+    it('pseudo-labeler: kill -9 mid-stream, then PostgreSQL stopped for 30 s, under load: every image once', async () => {
+      const cohort = await writeTestCohort(4, 'reliability-faults');
+      cleanup.add(() => removeCohort(cohort));
+      const s = new PseudoScenario('pseudo', cohort);
+      await s.setUp();
+      s.labeler.start();
+      const loads = s.loads(15, 45_000);
+      await waitFor('some images labelled', async () => (await s.counts()).labelled >= 30, 120_000);
+      await s.labeler.kill9();
+      s.labeler.start();
+      await sleep(5_000);
+      await stack.stop('postgres');
+      await sleep(30_000);
+      await stack.start('postgres');
+      await s.finish(loads);
+      assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a pseudo-labeler');
+    });
+
+    it('Kafka SASL/SCRAM from the environment: the right password authenticates, a wrong one is refused', async () => {
+      const connect = async (mechanism: string, password: string) => {
+        const env = loadConfig(z.object(kafkaEnvShape), {
+          KAFKA_BROKERS: stack.scramBrokers.join(','),
+          KAFKA_SASL_MECHANISM: mechanism,
+          KAFKA_SASL_USERNAME: stack.scramUser,
+          KAFKA_SASL_PASSWORD: password,
+        });
+        const client = createKafka(kafkaConnectionFromEnv(env));
+        const admin = client.admin();
+        try {
+          await admin.connect();
+          return await admin.listTopics();
+        } finally {
+          await admin.disconnect();
+        }
+      };
+      for (const mechanism of ['scram-sha-256', 'scram-sha-512']) {
+        const topics = await connect(mechanism, stack.scramPassword);
+        assert.ok(Array.isArray(topics), `${mechanism} with the right password lists topics`);
+        await assert.rejects(connect(mechanism, 'not-the-password'), (err: Error) => {
+          assert.equal(err.name, 'KafkaJSSASLAuthenticationError');
+          return true;
+        });
+      }
+    });
+  },
+);
