@@ -241,4 +241,30 @@ export function registerCommands(program: Command): void {
     .option('--epochs <n>', 'distillation epochs (0: no distillation)', '2')
     .option('--no-progress', 'no progress bars on stderr')
     .action(async (opts) => (await import('./demo.ts')).demoCommand(opts));
+  const annotations = program
+    .command('annotations')
+    .description('Expert boxes (the region-labelled set D_R)');
+  annotations
+    .command('import')
+    .description(
+      'Load expert boxes into region_annotations (PostgreSQL via --database, or the embedded database): each row ' +
+        'checked (image known, box inside it, class rib|clavicle, split); bad rows on stderr with their place in ' +
+        'the file, good rows kept in one transaction; importing again adds nothing. Exit status 2 when rows were rejected',
+    )
+    .requiredOption('--input <file>', 'annotations.json or annotations.coco.json (docs/data-contracts.md)')
+    .option('--format <format>', 'coco | json (default: from the file: an array is json, an object coco)')
+    .option(
+      '--split <split>',
+      'region-train | region-test for rows that do not state one (default: from the file; a row stating the other is rejected)',
+    )
+    .option(
+      '--database <url>',
+      'postgres:// server to write to (migrated first); default: the embedded database',
+    )
+    .option('--data-dir <dir>', 'embedded database folder', 'var/pglite')
+    .option(
+      '--images-from <dir>',
+      'cohort directory (or its manifest.jsonl) for the size of images not yet in the images table',
+    )
+    .action(async (opts) => (await import('./annotations-import.ts')).annotationsImportCommand(opts));
 }
