@@ -50,6 +50,8 @@ def _train_args(p: argparse.ArgumentParser, distill: bool) -> None:
         p.add_argument("--t", type=float, help="sharpening centre (default 0.5 symmetric, else 0.4)")
         p.add_argument("--eps", type=float, default=1e-6)
         p.add_argument("--record-limit", type=int, default=0, help="use at most N record images")
+        p.add_argument("--record-negatives", type=int, default=-1,
+                       help="keep every record-positive image and at most N others (default all)")
         p.add_argument("--init-from-teacher", action="store_true",
                        help="start from the teacher's weights instead of from scratch")
 
@@ -114,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 opts.teacher, opts.teacher_version, opts.method = args.teacher, args.teacher_version, args.method
                 opts.a0, opts.a, opts.t, opts.eps = args.a0, args.a, args.t, args.eps
                 opts.record_limit, opts.init_from_teacher = args.record_limit, args.init_from_teacher
+                opts.record_negatives = args.record_negatives
                 opts.database = args.database if args.teacher_version else None
             run_training(opts)
             _export_and_register(Path(args.out) / "model.pt", args.export, args.database)

@@ -66,6 +66,7 @@ class TrainOptions:
     database: str | None = None  # read targets from pseudo_labels instead of running a teacher
     teacher_version: str | None = None
     record_limit: int = 0  # use at most this many record images (0 = all)
+    record_negatives: int = -1  # keep every image with a record positive, at most this many others (-1 = all)
     eval_split: str = "region-test"
     log_every: int = 0  # steps between progress lines (0 = per epoch only)
 
@@ -117,12 +118,19 @@ reuse them instead of running the teacher again."""
 
 
 def record_set(prepared: Prepared, stride: int, params: SharpenParams, teacher: Detector | None,
-               device: torch.device, pseudo: dict | None, limit: int = 0) -> TrainingSet:
+               device: torch.device, pseudo: dict | None, limit: int = 0,
+               negatives: int = -1) -> TrainingSet:
     """Record-labelled images: negatives all-zero; positives the teacher's map sharpened by
-    `params` (or the stored pseudo-label); uncertain or missing labels get zero loss weight."""
+    `params` (or the stored pseudo-label); uncertain or missing labels get zero loss weight.
+    `limit` keeps the first N record images; `negatives` >= 0 then keeps every image with a record
+    positive and only the first N without one (a CPU-sized ablation with more positives)."""
     entries = prepared.split("record")
     if limit:
         entries = entries[:limit]
+    if negatives >= 0:
+        others = [e for e in entries if "positive" not in e.record.values()][:negatives]
+        keep_ids = {id(e) for e in others}
+        entries = [e for e in entries if "positive" in e.record.values() or id(e) in keep_ids]
     h = w = prepared.size // stride
     maps = None
     if pseudo is None:
@@ -349,7 +357,8 @@ def run_training(opts: TrainOptions) -> dict:
             parent = parent or ckpt.get("version")
             if opts.init_from_teacher:
                 _init_from(model, teacher)
-        data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo, opts.record_limit))
+        data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo,
+                                          opts.record_limit, opts.record_negatives))
     log("start", mode=opts.mode, version=version, device=str(device), model=opts.model,
         parameters=count_parameters(model), images=len(data.indices), counts=data.counts,
         method=params.method if params else None, torch=torch.__version__, threads=torch.get_num_threads())

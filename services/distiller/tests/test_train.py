@@ -72,6 +72,19 @@ def test_record_targets_follow_the_report(toy, teacher_run):
     assert ts.targets[pos, 0].max(axis=(1, 2)).mean() > none.targets[pos, 0].max(axis=(1, 2)).mean()
 
 
+def test_record_negatives_keeps_every_positive_and_caps_the_others(toy, teacher_run):
+    prepared = load_prepared(toy)
+    teacher, _ = load_checkpoint(teacher_run[0] / "model.pt")
+    records = prepared.split("record")
+    positives = {e.i for e in records if "positive" in e.record.values()}
+    others = [e.i for e in records if "positive" not in e.record.values()]
+    assert positives and len(others) > 2
+    ts = record_set(prepared, 4, params_for("aals"), teacher, torch.device("cpu"), None, negatives=2)
+    assert set(ts.indices.tolist()) == positives | set(others[:2])
+    everything = record_set(prepared, 4, params_for("aals"), teacher, torch.device("cpu"), None)
+    assert len(everything.indices) == len(records)
+
+
 def test_distill_trains_a_student_from_the_teacher(toy, teacher_run, tmp_path):
     info = run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny",
                                      epochs=3, batch_size=10, lr=1e-2, seed=1, threads=1,
