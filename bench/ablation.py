@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from distiller import CLASSES  # noqa: E402
-from distiller.data import has_class, load_prepared  # noqa: E402
+from distiller.data import box_mask, has_class, load_prepared  # noqa: E402
 from distiller.evaluate import evaluate_model, predict  # noqa: E402
 from distiller.metrics import auroc  # noqa: E402
 from distiller.model import load_checkpoint  # noqa: E402
@@ -97,6 +97,10 @@ def target_signal(teacher_ckpt: Path, prepared_dir: str, device, methods, a) -> 
             bce_r, grad_r = parts(p_region, region.targets, region.weights)
             bce_i, grad_i = parts(p_rec, rec.targets, rec.weights)
             raised = (rec.targets[:, c] > y[:, c] + 1e-7) & (rec.weights[:, c][:, None, None] > 0)
+            # The synthetic cohort knows where the fractures really are (truthBoxes): are the raised
+            # pixels real fracture pixels?
+            truth = np.stack([box_mask([b for b in prepared.entries[i].truth_boxes if b[0] == CLASSES[c]],
+                                       prepared.size, stride)[c] > 0 for i in rec.indices])
             n_pos = int(sum(1 for i in rec.indices if prepared.entries[i].record.get(CLASSES[c]) == "positive"))
             pixels = float(region.weights[:, c].sum() + rec.weights[:, c].sum()) * raised[0].size
             out[method][cls] = {
@@ -104,6 +108,7 @@ def target_signal(teacher_ckpt: Path, prepared_dir: str, device, methods, a) -> 
                 "shareOfTrainingPixels": float(raised.sum() / pixels),
                 "shareOfStep0Loss": float(bce_i[raised].sum() / (bce_r.sum() + bce_i.sum())),
                 "shareOfStep0AbsGradient": float(grad_i[raised].sum() / (grad_r.sum() + grad_i.sum())),
+                "shareOfRaisedPixelsInTrueBoxes": float((raised & truth).sum() / raised.sum()) if raised.any() else None,
             }
     return out
 
