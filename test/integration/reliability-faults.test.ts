@@ -416,6 +416,41 @@ describe(
       assert.deepEqual(s.labeler.exits, ['SIGKILL'], 'only the deliberate kill ended a pseudo-labeler');
     });
 
+    it('Kafka TLS from the environment: CA and client certificate files connect; no certificate or the wrong CA is refused', async () => {
+      const connect = async (files: Record<string, string>) => {
+        const env = loadConfig(z.object(kafkaEnvShape), {
+          KAFKA_BROKERS: stack.tlsBrokers.join(','),
+          KAFKA_SSL: 'true',
+          ...files,
+        });
+        // the service's env-to-connection mapping, without retries: a refused handshake looks like a
+        // dropped connection to kafkajs, which it would otherwise retry for a minute or two
+        const { brokers, ssl } = kafkaConnectionFromEnv(env);
+        const client = new Kafka({ brokers, ssl, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+        const admin = client.admin();
+        try {
+          await admin.connect();
+          return await admin.listTopics();
+        } finally {
+          await admin.disconnect();
+        }
+      };
+      const { caFile, certFile, keyFile } = stack.tls;
+      const topics = await connect({
+        KAFKA_SSL_CA_FILE: caFile,
+        KAFKA_SSL_CERT_FILE: certFile,
+        KAFKA_SSL_KEY_FILE: keyFile,
+      });
+      assert.ok(Array.isArray(topics), 'mutual TLS with the stack CA lists topics');
+      // the broker requires a client certificate
+      await assert.rejects(connect({ KAFKA_SSL_CA_FILE: caFile }));
+      // a CA that did not sign the broker's certificate: the client refuses the broker
+      await assert.rejects(
+        connect({ KAFKA_SSL_CA_FILE: certFile, KAFKA_SSL_CERT_FILE: certFile, KAFKA_SSL_KEY_FILE: keyFile }),
+        /certificate|self.signed|verify/i,
+      );
+    });
+
     it('Kafka SASL/SCRAM from the environment: the right password authenticates, a wrong one is refused', async () => {
       const connect = async (mechanism: string, password: string) => {
         const env = loadConfig(z.object(kafkaEnvShape), {

@@ -16,7 +16,7 @@ export type StackService = 'kafka' | 'registry' | 'postgres';
 /**
  * A stack of its own for tests that break things (stop Postgres, restart the broker): started by
  * deploy/local/stack in a temporary FH_STACK_DIR on free ports, so the shared stack other tests use
- * is never disturbed. Kafka also has a SCRAM listener, and the registry keeps its schemas in a file
+ * is never disturbed. Kafka also has a SCRAM listener and a TLS one (client certificates), and the registry keeps its schemas in a file
  * so a registry restart behaves like a production one (schema ids survive).
  * FH_FAULT_STACK_DIR reuses a stack already started there (and leaves it running), for iterating.
  */
@@ -26,6 +26,9 @@ export class FaultStack {
   scramBrokers!: string[];
   readonly scramUser = 'harvester';
   readonly scramPassword = 'harvester-secret';
+  /** host:port of the SSL listener (client certificate required) and the PEM files for it. */
+  tlsBrokers!: string[];
+  tls!: { caFile: string; certFile: string; keyFile: string };
   private dir = process.env.FH_FAULT_STACK_DIR ?? '';
   private readonly owned = !process.env.FH_FAULT_STACK_DIR;
   private env: NodeJS.ProcessEnv = {};
@@ -33,7 +36,7 @@ export class FaultStack {
   async up(): Promise<TestStack> {
     if (this.owned) {
       this.dir = await mkdtemp(path.join(tmpdir(), 'fh-fault-stack-'));
-      const [kafka, controller, registry, postgres, scram] = await freePorts(5);
+      const [kafka, controller, registry, postgres, scram, tls] = await freePorts(6);
       this.env = {
         FH_KAFKA_PORT: String(kafka),
         FH_KAFKA_CONTROLLER_PORT: String(controller),
@@ -41,6 +44,8 @@ export class FaultStack {
         FH_POSTGRES_PORT: String(postgres),
         FH_KAFKA_SCRAM_PORT: String(scram),
         FH_KAFKA_SCRAM: '1',
+        FH_KAFKA_TLS_PORT: String(tls),
+        FH_KAFKA_TLS: '1',
         FH_REGISTRY_PERSIST: '1',
         FH_KAFKA_HEAP: '384m',
         FH_REGISTRY_HEAP: '256m',
@@ -49,7 +54,15 @@ export class FaultStack {
     await this.run('up');
     const out = parseStackEnv(await this.run('env')) as Record<string, string | undefined>;
     const stack = stackFromEnvironment(out);
-    if (!stack || !out.KAFKA_SCRAM_BROKERS) throw new Error('fault stack printed no endpoints');
+    if (!stack || !out.KAFKA_SCRAM_BROKERS || !out.KAFKA_TLS_BROKERS) {
+      throw new Error('fault stack printed no endpoints');
+    }
+    this.tlsBrokers = [out.KAFKA_TLS_BROKERS];
+    this.tls = {
+      caFile: out.KAFKA_TLS_CA_FILE!,
+      certFile: out.KAFKA_TLS_CERT_FILE!,
+      keyFile: out.KAFKA_TLS_KEY_FILE!,
+    };
     this.stack = { ...stack, source: 'local-stack' };
     this.scramBrokers = [out.KAFKA_SCRAM_BROKERS];
     return this.stack;
