@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { databaseEnvShape, envInt, schemaRegistryEnvShape } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
-
-const int = (name: string, min: number, fallback: number) =>
-  z.coerce
-    .number({ error: `${name} must be an integer` })
-    .int(`${name} must be an integer`)
-    .min(min, `${name} must be at least ${min}`)
-    .default(fallback);
 
 const hours = (name: string) =>
   z.coerce.number({ error: `${name} must be a number of hours` }).min(0, `${name} must be >= 0`);
@@ -30,28 +24,22 @@ export function recipeFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 export const distillSchedulerEnvSchema = z
   .object({
     ...kafkaEnvShape,
-    SCHEMA_REGISTRY_URL: z
-      .string({ error: 'set SCHEMA_REGISTRY_URL to the Confluent-compatible registry URL' })
-      .url('SCHEMA_REGISTRY_URL must be a URL, e.g. http://localhost:8080/apis/ccompat/v7'),
-    SCHEMA_REGISTRY_USERNAME: z.string().optional(),
-    SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
-    DATABASE_URL: z
-      .string({ error: 'set DATABASE_URL to a postgres:// connection string' })
-      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// connection string'),
+    ...schemaRegistryEnvShape,
+    ...databaseEnvShape,
     DISTILL_JOBS_TOPIC: z.string().min(1).default('distill.jobs'),
     /** New pseudo-labels of one class since the last job that trigger a distillation. */
-    DISTILL_MIN_NEW_LABELS: int('DISTILL_MIN_NEW_LABELS', 1, 1000),
+    DISTILL_MIN_NEW_LABELS: envInt('DISTILL_MIN_NEW_LABELS', 1, 1000),
     /** At most one job per this many hours (0: no limit). */
     DISTILL_MIN_INTERVAL_HOURS: hours('DISTILL_MIN_INTERVAL_HOURS').default(0),
     /** At least one job per this many hours when anything is new (unset: volume only). */
     DISTILL_MAX_INTERVAL_HOURS: hours('DISTILL_MAX_INTERVAL_HOURS')
       .refine((v) => v > 0, 'DISTILL_MAX_INTERVAL_HOURS must be > 0 (or unset)')
       .optional(),
-    DISTILL_MAX_ATTEMPTS: int('DISTILL_MAX_ATTEMPTS', 1, 3),
+    DISTILL_MAX_ATTEMPTS: envInt('DISTILL_MAX_ATTEMPTS', 1, 3),
     /** A running job whose worker has not heartbeat for this long is retried or failed. */
-    DISTILL_LEASE_SECONDS: int('DISTILL_LEASE_SECONDS', 5, 300),
+    DISTILL_LEASE_SECONDS: envInt('DISTILL_LEASE_SECONDS', 5, 300),
     /** A published request no worker claimed for this long is published again. */
-    DISTILL_CLAIM_TIMEOUT_SECONDS: int('DISTILL_CLAIM_TIMEOUT_SECONDS', 5, 900),
+    DISTILL_CLAIM_TIMEOUT_SECONDS: envInt('DISTILL_CLAIM_TIMEOUT_SECONDS', 5, 900),
     DISTILL_SCHEDULER_POLL_SECONDS: z.coerce
       .number({ error: 'DISTILL_SCHEDULER_POLL_SECONDS must be a number' })
       .positive('DISTILL_SCHEDULER_POLL_SECONDS must be > 0')

@@ -1,14 +1,8 @@
 import { z } from 'zod';
+import { databaseEnvShape, envInt, schemaRegistryEnvShape } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
 import { EXECUTION_PROVIDERS } from '../pseudo-labeler/config.ts';
-
-const int = (name: string, min: number, fallback: number) =>
-  z.coerce
-    .number({ error: `${name} must be an integer` })
-    .int(`${name} must be an integer`)
-    .min(min, `${name} must be at least ${min}`)
-    .default(fallback);
 
 const nonNegative = (name: string, fallback: number) =>
   z.coerce
@@ -23,14 +17,8 @@ const nonNegative = (name: string, fallback: number) =>
  */
 export const distillWorkerEnvSchema = z.object({
   ...kafkaEnvShape,
-  SCHEMA_REGISTRY_URL: z
-    .string({ error: 'set SCHEMA_REGISTRY_URL to the Confluent-compatible registry URL' })
-    .url('SCHEMA_REGISTRY_URL must be a URL, e.g. http://localhost:8080/apis/ccompat/v7'),
-  SCHEMA_REGISTRY_USERNAME: z.string().optional(),
-  SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
-  DATABASE_URL: z
-    .string({ error: 'set DATABASE_URL to a postgres:// connection string' })
-    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// connection string'),
+  ...schemaRegistryEnvShape,
+  ...databaseEnvShape,
   /** The URL the distiller itself connects with (default DATABASE_URL); in Kubernetes `$(DATABASE_URL)`. */
   DISTILLER_DATABASE_URL: z.string().min(1).optional(),
   DISTILL_JOBS_TOPIC: z.string().min(1).default('distill.jobs'),
@@ -44,8 +32,8 @@ export const distillWorkerEnvSchema = z.object({
     .min(1, 'set DISTILL_PREPARED_DIR to a prepared cohort (harvester prepare) to train on'),
   DISTILL_WORK_DIR: z.string().min(1).default('var/distill'),
   DISTILLER_PYTHON: z.string().min(1).default('/usr/bin/python3'),
-  DISTILL_HEARTBEAT_SECONDS: int('DISTILL_HEARTBEAT_SECONDS', 1, 10),
-  DISTILL_MAX_ATTEMPTS: int('DISTILL_MAX_ATTEMPTS', 1, 3),
+  DISTILL_HEARTBEAT_SECONDS: envInt('DISTILL_HEARTBEAT_SECONDS', 1, 10),
+  DISTILL_MAX_ATTEMPTS: envInt('DISTILL_MAX_ATTEMPTS', 1, 3),
   PROMOTION_CLASSES: z
     .string()
     .default('rib,clavicle')
@@ -88,8 +76,8 @@ export const distillWorkerEnvSchema = z.object({
   K8S_NAMESPACE: z.string().min(1).default('fracture-harvester'),
   K8S_JOB_TEMPLATE: z.string().min(1).default('deploy/k8s/distill-job.yaml'),
   K8S_IMAGE: z.string().min(1).optional(),
-  K8S_GPUS: int('K8S_GPUS', 0, 1),
-  K8S_POLL_SECONDS: int('K8S_POLL_SECONDS', 1, 15),
+  K8S_GPUS: envInt('K8S_GPUS', 0, 1),
+  K8S_POLL_SECONDS: envInt('K8S_POLL_SECONDS', 1, 15),
 });
 
 export type DistillWorkerConfig = z.infer<typeof distillWorkerEnvSchema>;

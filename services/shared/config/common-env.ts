@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** An integer variable of at least `min`, `fallback` when unset; errors name the variable. */
+export const envInt = (name: string, min: number, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be an integer` })
+    .int(`${name} must be an integer`)
+    .min(min, `${name} must be at least ${min}`)
+    .default(fallback);
+
+/** A finite number variable, `fallback` when unset. */
+export const envNumber = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .finite(`${name} must be a number`)
+    .default(fallback);
+
+/** A `true`/`false` variable, `fallback` when unset. */
+export const envBool = (name: string, fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { error: `${name} must be true or false` })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
+
+/** The schema registry every event-publishing service reads (merge into the service's own schema). */
+export const schemaRegistryEnvShape = {
+  SCHEMA_REGISTRY_URL: z
+    .string({ error: 'set SCHEMA_REGISTRY_URL to the Confluent-compatible registry URL' })
+    .url('SCHEMA_REGISTRY_URL must be a URL, e.g. http://localhost:8080/apis/ccompat/v7'),
+  SCHEMA_REGISTRY_USERNAME: z.string().optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
+};
+
+/** The Postgres database every stateful service connects to. */
+export const databaseEnvShape = {
+  DATABASE_URL: z
+    .string({ error: 'set DATABASE_URL to a postgres:// connection string' })
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// connection string'),
+};
+
+/** The size of a service's own connection pool. */
+export const databasePoolEnvShape = {
+  DATABASE_POOL_SIZE: envInt('DATABASE_POOL_SIZE', 1, 4),
+};
+
+/** The defaults that differ between consumer services. */
+export interface ConsumerServiceDefaults {
+  groupId: string;
+  maxBatchMessages: number;
+  fetchMaxBytes: number;
+  httpPort: number;
+}
+
+type Prefixed<P extends string, S> = { [K in keyof S & string as `${P}_${K}`]: S[K] };
+
+function consumerServiceFields(prefix: string, d: ConsumerServiceDefaults) {
+  const name = (key: string) => `${prefix}_${key}`;
+  return {
+    GROUP_ID: z.string().min(1).default(d.groupId),
+    MAX_BATCH_MESSAGES: envInt(name('MAX_BATCH_MESSAGES'), 1, d.maxBatchMessages),
+    FETCH_MAX_BYTES: envInt(name('FETCH_MAX_BYTES'), 65_536, d.fetchMaxBytes),
+    PARTITIONS_CONCURRENCY: envInt(name('PARTITIONS_CONCURRENCY'), 1, 1),
+    FROM_BEGINNING: envBool(name('FROM_BEGINNING'), true),
+    // how long the group waits for a member that vanished (crash) before giving its partitions away
+    SESSION_TIMEOUT_MS: envInt(name('SESSION_TIMEOUT_MS'), 6000, 30_000),
+    RETRY_INITIAL_MS: envInt(name('RETRY_INITIAL_MS'), 10, 500),
+    RETRY_MAX_MS: envInt(name('RETRY_MAX_MS'), 10, 30_000),
+    HTTP_PORT: envInt(name('HTTP_PORT'), 0, d.httpPort),
+    HTTP_HOST: z.string().default('0.0.0.0'),
+  };
+}
+
+/**
+ * The consumer-group, fetch, retry and HTTP settings of a Kafka consumer service, each named
+ * `<prefix>_<SETTING>` (e.g. REPORT_LABELER_RETRY_MAX_MS).
+ */
+export function consumerServiceEnvShape<P extends string>(
+  prefix: P,
+  defaults: ConsumerServiceDefaults,
+): Prefixed<P, ReturnType<typeof consumerServiceFields>> {
+  const fields = consumerServiceFields(prefix, defaults);
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, schema]) => [`${prefix}_${key}`, schema]),
+  ) as Prefixed<P, typeof fields>;
+}
