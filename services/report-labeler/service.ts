@@ -96,7 +96,7 @@ export async function startReportLabeler(
     kafka,
     {
       groupId: config.REPORT_LABELER_GROUP_ID,
-      topic: config.REPORT_LABELER_INPUT_TOPIC,
+      topics: [config.REPORT_LABELER_INPUT_TOPIC],
       fromBeginning: config.REPORT_LABELER_FROM_BEGINNING,
       maxBatchMessages: config.REPORT_LABELER_MAX_BATCH_MESSAGES,
       fetchMaxBytes: config.REPORT_LABELER_FETCH_MAX_BYTES,

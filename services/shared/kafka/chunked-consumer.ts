@@ -1,0 +1,148 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { HealthState } from '../observability/http-server.ts';
+import type { Logger } from '../observability/logger.ts';
+import { backoffDelay, sleepWithTicks } from '../runtime/retry.ts';
+
+export interface ChunkedConsumerSettings {
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  /** The most records handled (and committed) together out of one fetched batch. */
+  maxBatchMessages: number;
+  fetchMaxBytes: number;
+  partitionsConsumedConcurrently: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  sessionTimeoutMs: number;
+}
+
+/**
+ * The kafkajs mechanics the consuming services share: one consumer group with manual offsets
+ * (autoCommit and eachBatchAutoResolve off), health state, crash detection, pause/resume, a
+ * retry loop that never commits a failed chunk, and the offset commit after a chunk's writes.
+ * The service's own `eachBatch` decides how chunks are prepared and written.
+ */
+export class ChunkedConsumer {
+  private consumer: Consumer | undefined;
+  private state: HealthState = { status: 'starting' };
+  private crashed: ((err: Error) => void) | undefined;
+  private pausedTopics = false;
+  /** Settles when the consumer stops for good (crash without restart). */
+  readonly stopped: Promise<void>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly settings: ChunkedConsumerSettings,
+    private readonly logger: Logger,
+    private readonly eachBatch: (payload: EachBatchPayload) => Promise<void>,
+  ) {
+    this.stopped = new Promise<void>((_resolve, reject) => {
+      this.crashed = reject;
+    });
+    // a caller that never awaits `stopped` must not see an unhandled rejection
+    this.stopped.catch(() => {});
+  }
+
+  health(): HealthState {
+    return this.state;
+  }
+
+  /** Stops fetching new records (the chunk in progress finishes); false when already paused. */
+  pause(): boolean {
+    if (!this.consumer || this.pausedTopics) return false;
+    this.pausedTopics = true;
+    this.consumer.pause(this.settings.topics.map((topic) => ({ topic })));
+    return true;
+  }
+
+  /** Fetches again after pause(); false when not paused. */
+  resume(): boolean {
+    if (!this.consumer || !this.pausedTopics) return false;
+    this.pausedTopics = false;
+    this.consumer.resume(this.settings.topics.map((topic) => ({ topic })));
+    return true;
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    const consumer = this.kafka.consumer({
+      groupId: s.groupId,
+      maxBytesPerPartition: s.fetchMaxBytes,
+      maxBytes: Math.max(s.fetchMaxBytes, 10_485_760),
+      sessionTimeout: s.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(s.sessionTimeoutMs / 10)),
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.state.status === 'starting') this.state = { status: 'ok' };
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.logger.error({ err: error.message, restart }, 'consumer crashed');
+      if (!restart) {
+        this.state = { status: 'stopped', detail: 'consumer crashed' };
+        this.crashed?.(error);
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: s.topics, fromBeginning: s.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: s.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Finishes the chunk in progress, commits its offsets, leaves the group and disconnects. */
+  async stop(): Promise<void> {
+    this.state = { status: 'stopped', detail: 'shutting down' };
+    await this.consumer?.disconnect();
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, waiting with exponential back-off (heartbeating meanwhile)
+   * and reporting degraded health between tries; `onRetry` counts and logs each failure. Returns
+   * false, without committing anything, when the consumer stops or the partition is reassigned
+   * meanwhile: the chunk will be consumed again.
+   */
+  async retryUntilDone(
+    payload: EachBatchPayload,
+    attempt: () => Promise<unknown>,
+    onRetry: (err: Error, attempt: number, delayMs: number) => void,
+  ): Promise<boolean> {
+    const { heartbeat, isRunning, isStale } = payload;
+    for (let n = 0; ; n++) {
+      try {
+        await attempt();
+        return true;
+      } catch (err) {
+        this.state = {
+          status: 'degraded',
+          detail: `retrying batch: ${(err as Error).message}`.slice(0, 200),
+        };
+        const delay = backoffDelay(n, this.settings.retryInitialMs, this.settings.retryMaxMs);
+        onRetry(err as Error, n, delay);
+        // on shutdown, stop retrying: the chunk is not committed and will be consumed again
+        if (!isRunning()) return false;
+        await sleepWithTicks(delay, heartbeat, isRunning);
+        if (!isRunning() || isStale()) return false;
+      }
+    }
+  }
+
+  /**
+   * Marks a chunk whose writes are done as consumed: resolves and commits the offset after its
+   * last record, and reports healthy. Returns that next offset.
+   */
+  async commitChunk(payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<string> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary } = payload;
+    const { topic, partition } = batch;
+    const last = chunk[chunk.length - 1]!;
+    resolveOffset(last.offset);
+    const next = (BigInt(last.offset) + 1n).toString();
+    await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+    this.state = { status: 'ok' };
+    return next;
+  }
+}
