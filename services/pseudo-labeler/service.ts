@@ -1,15 +1,13 @@
 import type { Server } from 'node:http';
 import type pg from 'pg';
 import { sharpenAALS } from '../shared/aals/index.ts';
-import { createPool } from '../shared/db/pool.ts';
+import { consumerSettingsFromEnv } from '../shared/config/common-env.ts';
 import { EventEncoder } from '../shared/events/encoder.ts';
-import { createSchemaRegistry } from '../shared/events/registry.ts';
-import { createKafka } from '../shared/kafka/client.ts';
-import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { DlqPublisher } from '../shared/kafka/dlq.ts';
 import { createMessageProducer } from '../shared/kafka/producer.ts';
 import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { listeningPort, openServiceConnections } from '../shared/runtime/service-connections.ts';
 import { BackPressure } from './back-pressure.ts';
 import type { PseudoLabelerConfig } from './config.ts';
 import type { PseudoLabelCreatedEvent } from './events.ts';
@@ -57,23 +55,12 @@ export async function startPseudoLabeler(
     }));
   // every chunk holds one teacher version; models.released swaps it between chunks (teacher-swap.ts)
   const swappable = new SwappableTeacher(teacher);
-  const ownPool = !overrides.pool;
-  const pool =
-    overrides.pool ??
-    createPool(
-      {
-        url: config.DATABASE_URL,
-        maxConnections: config.DATABASE_POOL_SIZE,
-        applicationName: 'pseudo-labeler',
-      },
-      (err) => logger.warn({ err: err.message }, 'idle database connection failed'),
-    );
-  const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const { pool, ownPool, kafka, registry } = openServiceConnections(
+    config,
+    'pseudo-labeler',
+    logger,
+    overrides.pool,
+  );
   const producer = await createMessageProducer(kafka);
 
   // the batcher's back-pressure hook needs the consumer, which needs the processor built below
@@ -124,17 +111,10 @@ export async function startPseudoLabeler(
   });
   const running = new PseudoLabelerConsumer(
     kafka,
-    {
-      groupId: config.PSEUDO_LABELER_GROUP_ID,
-      topics: [config.PSEUDO_LABELER_DICOM_TOPIC, config.PSEUDO_LABELER_LABELS_TOPIC],
-      fromBeginning: config.PSEUDO_LABELER_FROM_BEGINNING,
-      maxBatchMessages: config.PSEUDO_LABELER_MAX_BATCH_MESSAGES,
-      fetchMaxBytes: config.PSEUDO_LABELER_FETCH_MAX_BYTES,
-      partitionsConsumedConcurrently: config.PSEUDO_LABELER_PARTITIONS_CONCURRENCY,
-      retryInitialMs: config.PSEUDO_LABELER_RETRY_INITIAL_MS,
-      retryMaxMs: config.PSEUDO_LABELER_RETRY_MAX_MS,
-      sessionTimeoutMs: config.PSEUDO_LABELER_SESSION_TIMEOUT_MS,
-    },
+    consumerSettingsFromEnv(config, 'PSEUDO_LABELER', [
+      config.PSEUDO_LABELER_DICOM_TOPIC,
+      config.PSEUDO_LABELER_LABELS_TOPIC,
+    ]),
     processor,
     metrics,
     logger,
@@ -175,8 +155,7 @@ export async function startPseudoLabeler(
     if (ownPool) await pool.end().catch(() => {});
     throw err;
   }
-  const address = server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : config.PSEUDO_LABELER_HTTP_PORT;
+  const httpPort = listeningPort(server, config.PSEUDO_LABELER_HTTP_PORT);
   logger.info(
     {
       topics: [config.PSEUDO_LABELER_DICOM_TOPIC, config.PSEUDO_LABELER_LABELS_TOPIC],

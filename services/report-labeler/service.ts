@@ -1,16 +1,14 @@
 import type { Server } from 'node:http';
 import type pg from 'pg';
-import { createPool } from '../shared/db/pool.ts';
+import { consumerSettingsFromEnv } from '../shared/config/common-env.ts';
 import { EventEncoder } from '../shared/events/encoder.ts';
-import { createSchemaRegistry } from '../shared/events/registry.ts';
 import { parseOruMessage } from '../shared/hl7/index.ts';
-import { createKafka } from '../shared/kafka/client.ts';
-import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { DlqPublisher, dlqTopicFor } from '../shared/kafka/dlq.ts';
 import { ensureTopics } from '../shared/kafka/topics.ts';
 import { createMessageProducer } from '../shared/kafka/producer.ts';
 import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { listeningPort, openServiceConnections } from '../shared/runtime/service-connections.ts';
 import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import type { ReportLabelerConfig } from './config.ts';
@@ -40,23 +38,12 @@ export async function startReportLabeler(
   overrides: ReportLabelerOverrides = {},
 ): Promise<RunningReportLabeler> {
   const metrics = createReportLabelerMetrics();
-  const ownPool = !overrides.pool;
-  const pool =
-    overrides.pool ??
-    createPool(
-      {
-        url: config.DATABASE_URL,
-        maxConnections: config.DATABASE_POOL_SIZE,
-        applicationName: 'report-labeler',
-      },
-      (err) => logger.warn({ err: err.message }, 'idle database connection failed'),
-    );
-  const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const { pool, ownPool, kafka, registry } = openServiceConnections(
+    config,
+    'report-labeler',
+    logger,
+    overrides.pool,
+  );
   if (config.REPORT_LABELER_ENSURE_TOPICS) {
     const topics = [
       config.REPORT_LABELER_INPUT_TOPIC,
@@ -94,17 +81,7 @@ export async function startReportLabeler(
   });
   const consumer = new ReportLabelerConsumer(
     kafka,
-    {
-      groupId: config.REPORT_LABELER_GROUP_ID,
-      topics: [config.REPORT_LABELER_INPUT_TOPIC],
-      fromBeginning: config.REPORT_LABELER_FROM_BEGINNING,
-      maxBatchMessages: config.REPORT_LABELER_MAX_BATCH_MESSAGES,
-      fetchMaxBytes: config.REPORT_LABELER_FETCH_MAX_BYTES,
-      partitionsConsumedConcurrently: config.REPORT_LABELER_PARTITIONS_CONCURRENCY,
-      retryInitialMs: config.REPORT_LABELER_RETRY_INITIAL_MS,
-      retryMaxMs: config.REPORT_LABELER_RETRY_MAX_MS,
-      sessionTimeoutMs: config.REPORT_LABELER_SESSION_TIMEOUT_MS,
-    },
+    consumerSettingsFromEnv(config, 'REPORT_LABELER', [config.REPORT_LABELER_INPUT_TOPIC]),
     processor,
     metrics,
     logger,
@@ -124,8 +101,7 @@ export async function startReportLabeler(
     if (ownPool) await pool.end().catch(() => {});
     throw err;
   }
-  const address = server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : config.REPORT_LABELER_HTTP_PORT;
+  const httpPort = listeningPort(server, config.REPORT_LABELER_HTTP_PORT);
   logger.info(
     { topic: config.REPORT_LABELER_INPUT_TOPIC, groupId: config.REPORT_LABELER_GROUP_ID, httpPort },
     'report-labeler started',

@@ -1,4 +1,5 @@
 import { createLogger } from '../../shared/observability/logger.ts';
+import { runUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 import { loadPseudoLabelerConfig } from '../../pseudo-labeler/config.ts';
 import { startPseudoLabeler } from '../../pseudo-labeler/service.ts';
 
@@ -10,16 +11,5 @@ export async function runPseudoLabelerCommand(): Promise<void> {
   const config = loadPseudoLabelerConfig();
   const logger = createLogger('pseudo-labeler');
   const service = await startPseudoLabeler(config, logger);
-  await new Promise<void>((resolve, reject) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      service.stop().then(resolve, reject);
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    service.stopped.catch(async (err: Error) => {
-      await service.stop().catch(() => {});
-      reject(err);
-    });
-  });
+  await runUntilSignal(service, logger);
 }

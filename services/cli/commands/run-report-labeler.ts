@@ -1,4 +1,5 @@
 import { createLogger } from '../../shared/observability/logger.ts';
+import { runUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 import { loadReportLabelerConfig } from '../../report-labeler/config.ts';
 import { startReportLabeler } from '../../report-labeler/service.ts';
 
@@ -10,16 +11,5 @@ export async function runReportLabelerCommand(): Promise<void> {
   const config = loadReportLabelerConfig();
   const logger = createLogger('report-labeler');
   const service = await startReportLabeler(config, logger);
-  await new Promise<void>((resolve, reject) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      service.stop().then(resolve, reject);
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    service.stopped.catch(async (err: Error) => {
-      await service.stop().catch(() => {});
-      reject(err);
-    });
-  });
+  await runUntilSignal(service, logger);
 }

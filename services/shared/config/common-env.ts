@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChunkedConsumerSettings } from '../kafka/chunked-consumer.ts';
 
 /** An integer variable of at least `min`, `fallback` when unset; errors name the variable. */
 export const envInt = (name: string, min: number, fallback: number) =>
@@ -82,4 +83,30 @@ export function consumerServiceEnvShape<P extends string>(
   return Object.fromEntries(
     Object.entries(fields).map(([key, schema]) => [`${prefix}_${key}`, schema]),
   ) as Prefixed<P, typeof fields>;
+}
+
+type ConsumerServiceValues = z.infer<z.ZodObject<ReturnType<typeof consumerServiceFields>>>;
+
+/** The validated values of consumerServiceEnvShape(prefix, ...). */
+export type ConsumerServiceEnv<P extends string> = Prefixed<P, ConsumerServiceValues>;
+
+/** The consumer settings of a service from its validated `<prefix>_*` variables. */
+export function consumerSettingsFromEnv<P extends string>(
+  env: ConsumerServiceEnv<P>,
+  prefix: P,
+  topics: string[],
+): ChunkedConsumerSettings {
+  const value = <K extends keyof ConsumerServiceValues>(key: K) =>
+    (env as Record<string, unknown>)[`${prefix}_${key}`] as ConsumerServiceValues[K];
+  return {
+    groupId: value('GROUP_ID'),
+    topics,
+    fromBeginning: value('FROM_BEGINNING'),
+    maxBatchMessages: value('MAX_BATCH_MESSAGES'),
+    fetchMaxBytes: value('FETCH_MAX_BYTES'),
+    partitionsConsumedConcurrently: value('PARTITIONS_CONCURRENCY'),
+    retryInitialMs: value('RETRY_INITIAL_MS'),
+    retryMaxMs: value('RETRY_MAX_MS'),
+    sessionTimeoutMs: value('SESSION_TIMEOUT_MS'),
+  };
 }

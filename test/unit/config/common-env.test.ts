@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import {
   consumerServiceEnvShape,
+  consumerSettingsFromEnv,
   databaseEnvShape,
   schemaRegistryEnvShape,
 } from '../../../services/shared/config/common-env.ts';
@@ -70,5 +71,30 @@ describe('shared service configuration fragments', () => {
       /SCHEMA_REGISTRY_URL: set SCHEMA_REGISTRY_URL to the Confluent-compatible registry URL/,
     );
     assert.match(message, /DATABASE_URL: set DATABASE_URL to a postgres:\/\/ connection string/);
+  });
+});
+
+describe('consumerSettingsFromEnv', () => {
+  it('maps the prefixed variables onto the consumer settings', () => {
+    const c = loadConfig(schema, {
+      ...required,
+      DEMO_SERVICE_GROUP_ID: 'g',
+      DEMO_SERVICE_FROM_BEGINNING: 'false',
+      DEMO_SERVICE_PARTITIONS_CONCURRENCY: '3',
+      DEMO_SERVICE_RETRY_INITIAL_MS: '20',
+      DEMO_SERVICE_RETRY_MAX_MS: '40',
+      DEMO_SERVICE_SESSION_TIMEOUT_MS: '7000',
+    });
+    assert.deepEqual(consumerSettingsFromEnv(c, 'DEMO_SERVICE', ['t1', 't2']), {
+      groupId: 'g',
+      topics: ['t1', 't2'],
+      fromBeginning: false,
+      maxBatchMessages: 50,
+      fetchMaxBytes: 131_072,
+      partitionsConsumedConcurrently: 3,
+      retryInitialMs: 20,
+      retryMaxMs: 40,
+      sessionTimeoutMs: 7000,
+    });
   });
 });
