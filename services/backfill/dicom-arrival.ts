@@ -1,5 +1,5 @@
 import dicomParser from 'dicom-parser';
-import type { DicomArrivedEvent } from '../pseudo-labeler/events.ts';
+import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
 import { DicomHeaderError, readDicomArrivalHeader } from '../shared/synth/dicom-arrival.ts';
 
 /** A stored DICOM file that cannot be recorded as an image; `reason` is a short code for the summary. */

@@ -1,36 +1,10 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { ReportLabelEvent } from '../report-labeler/report-label-event.ts';
+import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
 import { isReportStatus, reportStatusRank } from '../shared/events/report-version-order.ts';
 import type { DetectorClass, LabelStatus, StudyLabel } from './join-decision.ts';
 
-export type { ReportLabelEvent };
-
-/** The DicomArrived Avro record (schemas/DicomArrived.avsc) as JavaScript values. */
-export interface DicomArrivedEvent {
-  studyInstanceUid: string;
-  seriesInstanceUid: string;
-  sopInstanceUid: string;
-  sopClassUid: string | null;
-  accession: string;
-  patientPseudonym: string | null;
-  modality: string;
-  viewPosition: string | null;
-  bodyPartExamined: string | null;
-  rows: number;
-  columns: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: number;
-  samplesPerPixel: number;
-  numberOfFrames: number;
-  pixelSpacing: number[] | null;
-  photometricInterpretation: string;
-  transferSyntaxUid: string;
-  uri: string;
-  sizeBytes: number | null;
-  sha256: string | null;
-  arrivedAt: number;
-}
+export type { DicomArrivedEvent, ReportLabelEvent };
 
 /** The PseudoLabelCreated Avro record (schemas/PseudoLabelCreated.avsc). */
 export interface PseudoLabelCreatedEvent {

@@ -12,7 +12,7 @@ import { writeCohort } from '../../services/cli/commands/synth.ts';
 import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
 import type { ManifestLine, ReportLine } from '../../services/shared/synth/study-output.ts';
 import { splitHl7File } from '../../services/shared/hl7-transport/split-file.ts';
-import type { DicomArrivedRecord } from '../../services/shared/synth/dicom-arrival.ts';
+import type { DicomArrivedEvent } from '../../services/shared/events/dicom-arrived.ts';
 import {
   Cleanup,
   createTestKafka,
@@ -160,9 +160,9 @@ describe('harvester feed on the real stack', () => {
     // DicomArrived: key = accession, fields from the manifest and the file, uri = the file in DIR
     const registry = new SchemaRegistry({ host: stack.schemaRegistryUrl });
     const bySop = new Map(manifest.map((m) => [m.sopInstanceUid, m]));
-    const seenImages = new Map<string, DicomArrivedRecord>();
+    const seenImages = new Map<string, DicomArrivedEvent>();
     for (const m of dicomGot) {
-      const e = (await registry.decode(m.value)) as DicomArrivedRecord;
+      const e = (await registry.decode(m.value)) as DicomArrivedEvent;
       const line = bySop.get(e.sopInstanceUid);
       assert.ok(line, `unknown SOP Instance UID ${e.sopInstanceUid}`);
       assert.equal(m.key, line.accession);

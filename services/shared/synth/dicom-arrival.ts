@@ -3,34 +3,8 @@
  * (schemas/DicomArrived.avsc) it publishes for it. Pure: bytes in, values out.
  */
 import dicomParser from 'dicom-parser';
+import type { DicomArrivedEvent } from '../events/dicom-arrived.ts';
 import type { ManifestLine } from './study-output.ts';
-
-/** The DicomArrived Avro record as JavaScript values (arrivedAt: epoch ms). */
-export interface DicomArrivedRecord {
-  studyInstanceUid: string;
-  seriesInstanceUid: string;
-  sopInstanceUid: string;
-  sopClassUid: string | null;
-  accession: string;
-  patientPseudonym: string | null;
-  modality: string;
-  viewPosition: string | null;
-  bodyPartExamined: string | null;
-  rows: number;
-  columns: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: number;
-  samplesPerPixel: number;
-  numberOfFrames: number;
-  pixelSpacing: number[] | null;
-  photometricInterpretation: string;
-  transferSyntaxUid: string;
-  uri: string;
-  sizeBytes: number | null;
-  sha256: string | null;
-  arrivedAt: number;
-}
 
 /** The header attributes the event needs that the cohort manifest does not carry. */
 export interface DicomArrivalHeader {
@@ -118,7 +92,7 @@ export function dicomArrivedRecord(
   file: { uri: string; sizeBytes: number | null; sha256: string | null },
   arrivedAt: number,
   patientPseudonym: string | null,
-): DicomArrivedRecord {
+): DicomArrivedEvent {
   return {
     studyInstanceUid: m.studyInstanceUid,
     seriesInstanceUid: m.seriesInstanceUid,
