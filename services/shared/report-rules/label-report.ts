@@ -10,6 +10,7 @@ import {
   type TriggerKind,
 } from './compile.ts';
 import { isRibNumberWord, ribNumbersAround } from './rib-numbers.ts';
+import { MatchIndex, type Match } from './match-index.ts';
 import { isWordChar, lastNonSpaceBefore, sentenceBounds, wordsBetween, wordsIn } from './text-scan.ts';
 
 export interface Evidence {
@@ -45,6 +46,10 @@ interface Sentence {
   section: number;
   anatomy: Hit<AnatomyClass>[] | null;
   triggers: Hit<TriggerKind>[] | null;
+  /** The sentence before it in the same section (undefined: not looked up yet; null: none). */
+  previous?: Sentence | null;
+  /** Per bone class, indexes of the anatomy hits of another bone class (long sentences only). */
+  otherBones?: Partial<Record<BoneClass, number[]>>;
 }
 
 interface Mention {
@@ -67,6 +72,14 @@ const ATTACHING = new Set(['of', 'in', 'involving', 'through', 'at', 'along', 'a
 const APPOSITIVE_WORDS = 6;
 /** Words after the acuity window still read as the finding's predicate. */
 const PREDICATE_WORDS = 8;
+/**
+ * Above these sizes the per-finding look-ups use indexes (regex matches, word counts, anatomy by
+ * class) so a text with many findings labels in about linear time; below them the direct scans are
+ * as fast. Both give the same result.
+ */
+const LONG_TEXT_CHARS = 4096;
+const MANY_HITS = 32;
+const LONG_WORD_SPAN = 256;
 
 function negativeLabel(): ClassLabel {
   return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [] };
@@ -129,11 +142,53 @@ class ReportLabeller {
   private readonly mentions: Mention[] = [];
   private sections: Array<{ at: number; asserted: boolean }> | null = null;
   private readonly sentences = new Map<number, Sentence>();
+  private lastSentence: Sentence | null = null;
+  private readonly long: boolean;
+  private readonly indexes = new Map<RegExp, MatchIndex>();
+  /** wordStarts[i]: number of word starts before i (long texts, built on first use). */
+  private wordStarts: Int32Array | null = null;
 
   constructor(
     private readonly text: string,
     private readonly rules: CompiledRules,
-  ) {}
+  ) {
+    this.long = text.length > LONG_TEXT_CHARS;
+  }
+
+  /** The match of `re` that exec would find from position p (indexed for long texts). */
+  private nextMatch(re: RegExp, p: number): Match | null {
+    if (!this.long) {
+      re.lastIndex = p;
+      const m = re.exec(this.text);
+      return m === null ? null : { start: m.index, end: m.index + m[0].length, text: m[0] };
+    }
+    let index = this.indexes.get(re);
+    if (!index) {
+      index = new MatchIndex(this.text, re);
+      this.indexes.set(re, index);
+    }
+    return index.next(p);
+  }
+
+  /** wordsBetween, in O(1) over long spans. */
+  private words(from: number, to: number): number {
+    if (to - from < LONG_WORD_SPAN) return wordsBetween(this.text, from, to);
+    if (this.wordStarts === null) {
+      const { text } = this;
+      const ws = new Int32Array(text.length + 1);
+      let prev = false;
+      let n = 0;
+      for (let i = 0; i < text.length; i++) {
+        ws[i] = n;
+        const w = isWordChar(text.charCodeAt(i));
+        if (w && !prev) n++;
+        prev = w;
+      }
+      ws[text.length] = n;
+      this.wordStarts = ws;
+    }
+    return this.wordStarts[to]! - this.wordStarts[from]!;
+  }
 
   finding(
     fs: number,
@@ -151,7 +206,15 @@ class ReportLabeller {
     const anatomy = this.anatomyOf(sent);
     let anchor: Hit<AnatomyClass>[] = [];
     let anchorSentence = sent;
-    if (anatomy.length > 0) {
+    /** Index in `anatomy` of anchor[0] (sentences with many hits only). */
+    let anchorFirst = -1;
+    if (anatomy.length > MANY_HITS) {
+      const best = this.nearestAnatomy(anatomy, fs, fe, sent.end);
+      if (best.index >= 0 && best.dist <= rules.windows.anatomyWords) {
+        anchorFirst = this.coordinatedFrom(anatomy, best.index);
+        anchor = this.coordinated(anatomy, anatomy[best.index]!, best.index);
+      }
+    } else if (anatomy.length > 0) {
       let best: Hit<AnatomyClass> | undefined;
       let bestDist = Infinity;
       for (const a of anatomy) {
@@ -218,6 +281,21 @@ class ReportLabeller {
       if (sameSentence) {
         if (prevFindingEnd <= sideFrom) lo = prevFindingEnd;
         if (nextFindingStart >= sideTo) hi = nextFindingStart;
+      }
+      if (sameSentence && anatomy.length > MANY_HITS) {
+        // Same bounds as the loop below, from the other bones' hits by binary search: only the
+        // last one ending before the phrase and the first one starting after it can move them.
+        const others = this.otherBonesOf(sent, anatomy, a.cls);
+        const aFirst = anchorFirst;
+        const aLast = aFirst + anchor.length - 1;
+        let j = firstIndex(others, (k) => anatomy[k]!.end > sideFrom) - 1;
+        while (j >= 0 && others[j]! >= aFirst && others[j]! <= aLast) j--;
+        if (j >= 0 && anatomy[others[j]!]!.end > lo) lo = anatomy[others[j]!]!.end;
+        j = firstIndex(others, (k) => anatomy[k]!.start >= sideTo);
+        while (j < others.length && others[j]! >= aFirst && others[j]! <= aLast) j++;
+        if (j < others.length && anatomy[others[j]!]!.start < hi)
+          hi = this.premodifiersStart(anatomy[others[j]!]!.start, sideTo);
+      } else if (sameSentence) {
         for (const o of anatomy) {
           if (o.cls === a.cls || o.cls === 'none' || anchor.includes(o)) continue;
           if (o.end <= sideFrom && o.end > lo) lo = o.end;
@@ -265,9 +343,11 @@ class ReportLabeller {
       if (m.cls === cls && STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
     const ms = this.mentions.filter((m) => m.cls === cls && m.status === best);
     const evidence: Evidence[] = [];
+    const inEvidence = new Set<number>();
     for (const m of ms) {
       const s = m.sentence;
-      if (!evidence.some((e) => e.start === s.start)) {
+      if (!inEvidence.has(s.start)) {
+        inEvidence.add(s.start);
         evidence.push({ start: s.start, end: s.end, text: this.text.slice(s.start, s.end) });
       }
     }
@@ -289,6 +369,7 @@ class ReportLabeller {
     const triggers = this.triggersOf(sent);
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
+    if (triggers.length > MANY_HITS) return this.assertionAmong(triggers, fs, fe);
     for (const t of triggers) {
       if (t.end <= fs) {
         if (t.cls === 'terminator') {
@@ -303,12 +384,53 @@ class ReportLabeller {
         if (this.postScopeOpen(fe, t)) post = t;
       }
     }
+    return this.statusFrom(pre, post, fs, fe);
+  }
+
+  private statusFrom(
+    pre: Hit<TriggerKind> | undefined,
+    post: Hit<TriggerKind> | undefined,
+    fs: number,
+    fe: number,
+  ): Status {
     let use = pre;
     if (pre && post) {
-      use = wordsBetween(this.text, pre.end, fs) <= wordsBetween(this.text, fe, post.start) ? pre : post;
+      use = this.words(pre.end, fs) <= this.words(fe, post.start) ? pre : post;
     } else if (!pre) use = post;
     if (!use) return 'positive';
     return use.cls === 'hedgePre' || use.cls === 'hedgePost' ? 'uncertain' : 'negative';
+  }
+
+  /**
+   * assertion() for a sentence with many triggers, visiting only the triggers that can decide:
+   * the pre trigger is the last one in scope after the last terminator, so it is searched
+   * backwards; the post one forwards, up to the first post trigger out of scope (a comma or too
+   * many words in between close the scope of every later one too).
+   */
+  private assertionAmong(triggers: Hit<TriggerKind>[], fs: number, fe: number): Status {
+    let pre: Hit<TriggerKind> | undefined;
+    let post: Hit<TriggerKind> | undefined;
+    for (let j = firstIndex(triggers, (t) => t.end > fs) - 1; j >= 0; j--) {
+      const t = triggers[j]!;
+      if (t.cls === 'terminator') break;
+      if (t.cls !== 'negationPre' && t.cls !== 'hedgePre' && t.cls !== 'notAsserted') continue;
+      if (this.preScopeOpen(t, fs)) {
+        pre = t;
+        break;
+      }
+      // A clause comma that closes this trigger's scope closes that of every earlier one too
+      // (their first segment only gains words), unless the trigger ends inside a word.
+      if (!(isWordChar(this.text.charCodeAt(t.end - 1)) && isWordChar(this.text.charCodeAt(t.end)))) break;
+    }
+    for (let j = firstIndex(triggers, (t) => t.start >= fe); j < triggers.length; j++) {
+      const t = triggers[j]!;
+      if (t.cls === 'terminator') break;
+      if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
+      if (!this.postScopeOpen(fe, t)) break;
+      post = t;
+      break;
+    }
+    return this.statusFrom(pre, post, fs, fe);
   }
 
   /**
@@ -333,8 +455,10 @@ class ReportLabeller {
   }
 
   private postScopeOpen(fe: number, t: Hit<TriggerKind>): boolean {
+    // Word count first: it is O(1) on long spans and false far more often than the comma scan.
+    if (this.words(fe, t.start) > this.rules.windows.postTriggerWords) return false;
     for (let i = fe; i < t.start; i++) if (this.text.charCodeAt(i) === 44) return false;
-    return wordsBetween(this.text, fe, t.start) <= this.rules.windows.postTriggerWords;
+    return true;
   }
 
   private modifiersOnly(from: number, to: number): boolean {
@@ -443,11 +567,10 @@ class ReportLabeller {
   private bestAcuity(from: number, to: number, _sent: Sentence): Acuity | null {
     const re = this.rules.acuity.re;
     let best: Acuity | null = null;
-    re.lastIndex = from;
-    for (let m = re.exec(this.text); m !== null && m.index < to; m = re.exec(this.text)) {
-      if (m.index + m[0].length > to) break;
-      if (this.negatedWordAt(m.index)) continue;
-      const a = this.rules.acuity.categoryOf(m[0], this.text, m.index);
+    for (let m = this.nextMatch(re, from); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
+      if (m.end > to) break;
+      if (this.negatedWordAt(m.start)) continue;
+      const a = this.rules.acuity.categoryOf(m.text, this.text, m.start);
       if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
     }
     return best;
@@ -468,10 +591,9 @@ class ReportLabeller {
     const e = Math.min(hi, this.windowEnd(sent, to, w.sideWordsAfter));
     const re = this.rules.side.re;
     const sides: Array<Side | null> = [];
-    re.lastIndex = s;
-    for (let m = re.exec(this.text); m !== null && m.index < e; m = re.exec(this.text)) {
-      if (m.index + m[0].length > e) break;
-      sides.push(this.rules.side.categoryOf(m[0], this.text, m.index) ?? null);
+    for (let m = this.nextMatch(re, s); m !== null && m.start < e; m = this.nextMatch(re, m.end)) {
+      if (m.end > e) break;
+      sides.push(this.rules.side.categoryOf(m.text, this.text, m.start) ?? null);
     }
     return mergeSides(sides);
   }
@@ -504,13 +626,97 @@ class ReportLabeller {
   }
 
   /** The chosen anatomy hit plus hits joined to it by and/or/commas ("clavicle or rib"). */
-  private coordinated(all: Hit<AnatomyClass>[], chosen: Hit<AnatomyClass>): Hit<AnatomyClass>[] {
-    const i = all.indexOf(chosen);
-    let lo = i;
-    let hi = i;
-    while (lo > 0 && this.isCoordination(all[lo - 1]!.end, all[lo]!.start)) lo--;
+  private coordinated(
+    all: Hit<AnatomyClass>[],
+    chosen: Hit<AnatomyClass>,
+    at = all.indexOf(chosen),
+  ): Hit<AnatomyClass>[] {
+    const lo = this.coordinatedFrom(all, at);
+    let hi = at;
     while (hi < all.length - 1 && this.isCoordination(all[hi]!.end, all[hi + 1]!.start)) hi++;
     return all.slice(lo, hi + 1);
+  }
+
+  private coordinatedFrom(all: Hit<AnatomyClass>[], i: number): number {
+    let lo = i;
+    while (lo > 0 && this.isCoordination(all[lo - 1]!.end, all[lo]!.start)) lo--;
+    return lo;
+  }
+
+  /**
+   * The anatomy hit the finding [fs, fe) belongs to, as the loop in finding() picks it (fewest
+   * words away, before it first on ties; an attached phrase after it counts -1), found without
+   * visiting every hit: word counts only grow with distance, so the best before it is in the
+   * last run of equally near hits and the best after it is the first attached one or the first.
+   */
+  private nearestAnatomy(
+    anatomy: Hit<AnatomyClass>[],
+    fs: number,
+    fe: number,
+    sentEnd: number,
+  ): { index: number; dist: number } {
+    let index = -1;
+    let dist = Infinity;
+    const b = firstIndex(anatomy, (a) => a.end > fs);
+    if (b > 0) {
+      let j = b - 1;
+      dist = this.words(anatomy[j]!.end, fs);
+      while (j > 0 && this.words(anatomy[j - 1]!.end, fs) === dist) j--;
+      index = j;
+    }
+    const k = firstIndex(anatomy, (a) => a.start >= fe);
+    if (k >= anatomy.length) return { index, dist };
+    let after = k;
+    let afterDist = this.words(fe, anatomy[k]!.start) + 0.5;
+    const run = this.attachingRun(fe, sentEnd);
+    for (let j = k; j < anatomy.length && anatomy[j]!.start < run.badEnd; j++) {
+      const s = anatomy[j]!.start;
+      const midWord = s > 0 && isWordChar(this.text.charCodeAt(s - 1)) && isWordChar(this.text.charCodeAt(s));
+      if (midWord ? this.attachedAfter(fe, s) : run.first < s && s <= run.bad) {
+        after = j;
+        afterDist = -1;
+        break;
+      }
+    }
+    return afterDist < dist ? { index: after, dist: afterDist } : { index, dist };
+  }
+
+  /**
+   * Words after fe as attachedAfter reads them: start of the first word, and start and end of
+   * the first word that ends an attachment (Infinity when none before sentEnd).
+   */
+  private attachingRun(fe: number, sentEnd: number): { first: number; bad: number; badEnd: number } {
+    const { text } = this;
+    let first = Infinity;
+    let i = fe;
+    while (i < sentEnd) {
+      while (i < sentEnd && !isWordChar(text.charCodeAt(i))) i++;
+      const ws = i;
+      while (i < sentEnd && isWordChar(text.charCodeAt(i))) i++;
+      if (i === ws) break;
+      const w = text.slice(ws, i).toLowerCase();
+      const ok =
+        first === Infinity
+          ? ATTACHING.has(w)
+          : ATTACHING.has(w) || this.rules.modifiers.has(w) || isRibNumberWord(w);
+      if (first === Infinity) first = ws;
+      if (!ok) return { first, bad: ws, badEnd: i };
+    }
+    return { first, bad: Infinity, badEnd: Infinity };
+  }
+
+  private otherBonesOf(sent: Sentence, anatomy: Hit<AnatomyClass>[], cls: BoneClass): number[] {
+    sent.otherBones ??= {};
+    let list = sent.otherBones[cls];
+    if (!list) {
+      list = [];
+      for (let i = 0; i < anatomy.length; i++) {
+        const c = anatomy[i]!.cls;
+        if (c !== cls && c !== 'none') list.push(i);
+      }
+      sent.otherBones[cls] = list;
+    }
+    return list;
   }
 
   private isCoordination(from: number, to: number): boolean {
@@ -524,9 +730,8 @@ class ReportLabeller {
   }
 
   private hasMatch(re: RegExp, from: number, to: number, _fs: number, _fe: number): boolean {
-    re.lastIndex = from;
-    const m = re.exec(this.text);
-    return m !== null && m.index + m[0].length <= to;
+    const m = this.nextMatch(re, from);
+    return m !== null && m.end <= to;
   }
 
   private assertedAt(pos: number): boolean {
@@ -546,22 +751,40 @@ class ReportLabeller {
       }
       this.sections = list;
     }
-    let idx = -1;
-    for (let i = 0; i < this.sections.length && this.sections[i]!.at <= pos; i++) idx = i;
-    return idx;
+    // Last section header at or before pos.
+    const list = this.sections;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.at <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
   }
 
   private sentenceAt(pos: number): Sentence {
+    // Findings come in reading order: most look-ups fall in the sentence looked up last, and
+    // finding its bounds again would scan the whole sentence once per finding.
+    const last = this.lastSentence;
+    if (last && pos >= last.start && pos < last.end && !isSpaceCode(this.text.charCodeAt(last.start)))
+      return last;
     const [start, end] = sentenceBounds(this.text, pos);
     let s = this.sentences.get(start);
     if (!s) {
       s = { start, end, section: this.sectionAt(start), anatomy: null, triggers: null };
       this.sentences.set(start, s);
     }
+    this.lastSentence = s;
     return s;
   }
 
   private previousSentence(sent: Sentence): Sentence | undefined {
+    if (sent.previous === undefined) sent.previous = this.findPreviousSentence(sent) ?? null;
+    return sent.previous ?? undefined;
+  }
+
+  private findPreviousSentence(sent: Sentence): Sentence | undefined {
     let pos = sent.start;
     // Skip list numbers ("1.") between sentences.
     for (let hops = 0; hops < 3; hops++) {
@@ -584,14 +807,15 @@ class ReportLabeller {
     if (sent.triggers === null) {
       const hits: Hit<TriggerKind>[] = [];
       const re = this.rules.triggers.re;
-      re.lastIndex = sent.start;
-      for (let m = re.exec(this.text); m !== null && m.index < sent.end; m = re.exec(this.text)) {
-        const end = m.index + m[0].length;
-        if (end > sent.end) break;
-        for (const cls of this.rules.triggers.categoriesOf(m[0], this.text, m.index)) {
-          hits.push({ start: m.index, end, cls });
+      for (
+        let m = this.nextMatch(re, sent.start);
+        m !== null && m.start < sent.end;
+        m = this.nextMatch(re, m.end === m.start ? m.end + 1 : m.end)
+      ) {
+        if (m.end > sent.end) break;
+        for (const cls of this.rules.triggers.categoriesOf(m.text, this.text, m.start)) {
+          hits.push({ start: m.start, end: m.end, cls });
         }
-        if (end === m.index) re.lastIndex++;
       }
       sent.triggers = hits;
     }
@@ -604,16 +828,33 @@ class ReportLabeller {
   ): Hit<C>[] {
     const hits: Hit<C>[] = [];
     const re = vocab.re;
-    re.lastIndex = sent.start;
-    for (let m = re.exec(this.text); m !== null && m.index < sent.end; m = re.exec(this.text)) {
-      const end = m.index + m[0].length;
-      if (end > sent.end) break;
-      const cls = vocab.categoryOf(m[0], this.text, m.index);
-      if (cls !== undefined) hits.push({ start: m.index, end, cls });
-      if (end === m.index) re.lastIndex++;
+    for (
+      let m = this.nextMatch(re, sent.start);
+      m !== null && m.start < sent.end;
+      m = this.nextMatch(re, m.end === m.start ? m.end + 1 : m.end)
+    ) {
+      if (m.end > sent.end) break;
+      const cls = vocab.categoryOf(m.text, this.text, m.start);
+      if (cls !== undefined) hits.push({ start: m.start, end: m.end, cls });
     }
     return hits;
   }
+}
+
+/** First index whose item satisfies `pred`, for a predicate false then true along the array. */
+function firstIndex<T>(items: readonly T[], pred: (item: T) => boolean): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(items[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function isSpaceCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 160;
 }
 
 function mergeSides(sides: Array<Side | null>): Side | null {
