@@ -1,6 +1,10 @@
 import dicomParser from 'dicom-parser';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
-import { DicomHeaderError, readDicomArrivalHeader } from '../shared/synth/dicom-arrival.ts';
+import {
+  DicomHeaderError,
+  pixelEncodingFields,
+  readDicomArrivalHeader,
+} from '../shared/synth/dicom-arrival.ts';
 
 /** A stored DICOM file that cannot be recorded as an image; `reason` is a short code for the summary. */
 export class ArchiveImageError extends Error {
@@ -67,12 +71,7 @@ export function dicomArrivalFromFile(
     bodyPartExamined: header.bodyPartExamined,
     rows,
     columns,
-    bitsAllocated: header.bitsAllocated,
-    bitsStored: header.bitsStored,
-    pixelRepresentation: header.pixelRepresentation,
-    samplesPerPixel: header.samplesPerPixel,
-    numberOfFrames: header.numberOfFrames,
-    pixelSpacing: header.pixelSpacing,
+    ...pixelEncodingFields(header),
     photometricInterpretation: required(ds, 'x00280004', 'PhotometricInterpretation'),
     transferSyntaxUid: required(ds, 'x00020010', 'TransferSyntaxUID'),
     uri: file.uri,

@@ -21,6 +21,28 @@ export interface DicomArrivalHeader {
   studyTime: number | null;
 }
 
+/** The DicomArrived fields that come from the header's pixel module as they are. */
+export function pixelEncodingFields(
+  header: DicomArrivalHeader,
+): Pick<
+  DicomArrivedEvent,
+  | 'bitsAllocated'
+  | 'bitsStored'
+  | 'pixelRepresentation'
+  | 'samplesPerPixel'
+  | 'numberOfFrames'
+  | 'pixelSpacing'
+> {
+  return {
+    bitsAllocated: header.bitsAllocated,
+    bitsStored: header.bitsStored,
+    pixelRepresentation: header.pixelRepresentation,
+    samplesPerPixel: header.samplesPerPixel,
+    numberOfFrames: header.numberOfFrames,
+    pixelSpacing: header.pixelSpacing,
+  };
+}
+
 export class DicomHeaderError extends Error {
   override name = 'DicomHeaderError';
 }
@@ -105,12 +127,7 @@ export function dicomArrivedRecord(
     bodyPartExamined: header.bodyPartExamined,
     rows: m.rows,
     columns: m.columns,
-    bitsAllocated: header.bitsAllocated,
-    bitsStored: header.bitsStored,
-    pixelRepresentation: header.pixelRepresentation,
-    samplesPerPixel: header.samplesPerPixel,
-    numberOfFrames: header.numberOfFrames,
-    pixelSpacing: header.pixelSpacing,
+    ...pixelEncodingFields(header),
     photometricInterpretation: m.photometricInterpretation,
     transferSyntaxUid: m.transferSyntaxUid,
     uri: file.uri,

@@ -96,7 +96,8 @@ describe('ChunkedConsumer', () => {
     assert.equal(group.health().status, 'ok');
   });
 
-  it('stops retrying without committing when the consumer shuts down', async () => {
+  /** Fails every try; `meanwhile` changes the consumer's state during the first failure. */
+  async function retryWhile(meanwhile: (control: { running: boolean; stale: boolean }) => void) {
     const { kafka } = fakeKafka();
     const group = new ChunkedConsumer(kafka, settings, logger, async () => {});
     const { payload, record, control } = fakePayload(['1']);
@@ -105,12 +106,17 @@ describe('ChunkedConsumer', () => {
       payload,
       async () => {
         tries++;
-        throw new Error('registry unavailable');
+        throw new Error('dependency unavailable');
       },
-      () => {
-        control.running = false;
-      },
+      () => meanwhile(control),
     );
+    return { done, tries, record };
+  }
+
+  it('stops retrying without committing when the consumer shuts down', async () => {
+    const { done, tries, record } = await retryWhile((control) => {
+      control.running = false;
+    });
     assert.equal(done, false);
     assert.equal(tries, 1);
     assert.deepEqual(record.resolved, []);
@@ -118,22 +124,12 @@ describe('ChunkedConsumer', () => {
   });
 
   it('gives the chunk up when its partition is reassigned during the back-off', async () => {
-    const { kafka } = fakeKafka();
-    const group = new ChunkedConsumer(kafka, settings, logger, async () => {});
-    const { payload, record, control } = fakePayload(['1']);
-    let tries = 0;
-    const done = await group.retryUntilDone(
-      payload,
-      async () => {
-        tries++;
-        throw new Error('kafka unavailable');
-      },
-      () => {
-        control.stale = true;
-      },
-    );
+    const { done, tries, record } = await retryWhile((control) => {
+      control.stale = true;
+    });
     assert.equal(done, false);
     assert.equal(tries, 1);
+    assert.deepEqual(record.resolved, []);
     assert.deepEqual(record.committed, []);
   });
 
