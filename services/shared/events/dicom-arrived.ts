@@ -28,3 +28,14 @@ export interface DicomArrivedEvent {
   /** Epoch ms. */
   arrivedAt: number;
 }
+
+/** The DicomArrived fields a reader takes from the image's pixel module (Image Pixel, 0028 group). */
+export type DicomPixelEncoding = Pick<
+  DicomArrivedEvent,
+  | 'bitsAllocated'
+  | 'bitsStored'
+  | 'pixelRepresentation'
+  | 'samplesPerPixel'
+  | 'numberOfFrames'
+  | 'pixelSpacing'
+>;

@@ -3,36 +3,20 @@
  * (schemas/DicomArrived.avsc) it publishes for it. Pure: bytes in, values out.
  */
 import dicomParser from 'dicom-parser';
-import type { DicomArrivedEvent } from '../events/dicom-arrived.ts';
+import type { DicomArrivedEvent, DicomPixelEncoding } from '../events/dicom-arrived.ts';
 import type { ManifestLine } from './study-output.ts';
 
 /** The header attributes the event needs that the cohort manifest does not carry. */
-export interface DicomArrivalHeader {
+export interface DicomArrivalHeader extends DicomPixelEncoding {
   sopInstanceUid: string | null;
   sopClassUid: string | null;
   bodyPartExamined: string | null;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: number;
-  samplesPerPixel: number;
-  numberOfFrames: number;
-  pixelSpacing: number[] | null;
   /** StudyDate + StudyTime read as UTC (how the synthetic hospital writes them), epoch ms; null if absent. */
   studyTime: number | null;
 }
 
 /** The DicomArrived fields that come from the header's pixel module as they are. */
-export function pixelEncodingFields(
-  header: DicomArrivalHeader,
-): Pick<
-  DicomArrivedEvent,
-  | 'bitsAllocated'
-  | 'bitsStored'
-  | 'pixelRepresentation'
-  | 'samplesPerPixel'
-  | 'numberOfFrames'
-  | 'pixelSpacing'
-> {
+export function pixelEncodingFields(header: DicomArrivalHeader): DicomPixelEncoding {
   return {
     bitsAllocated: header.bitsAllocated,
     bitsStored: header.bitsStored,
