@@ -246,7 +246,8 @@ def main():
     first = results["teacher"]
     print(f"\nHeld-out set: {first['images']} region-test images; FROC rates {first['frocRates']} FP/image; "
           f"suppression radius {first['suppressionRadius']} cells; ± is the sample standard deviation over seeds; "
-          f"total {results['seconds'] / 60:.1f} min on {device} (torch {torch.__version__})\n", file=sys.stderr)
+          + (f"total {results['seconds'] / 60:.1f} min " if results.get("seconds") else "")
+          + f"on {device} (torch {torch.__version__})\n", file=sys.stderr)
     print(table, file=sys.stderr)
     print("\nShare of the students' training signal that the sharpening changes (step 0, students = teacher):",
           file=sys.stderr)
