@@ -11,9 +11,8 @@
  *
  * eps defaults to 1e-6: logit(1e-6) is about -13.8, so even a = a0 = 4 keeps exp() far from
  * overflow, and 1 - 1e-6 is still distinct from 1 in float32 (spacing there is 6e-8), so the clamp
- * only touches probabilities the teacher reports as saturated. The Python distiller defaults to
- * eps = 1e-4; in float32 both give the same targets except for y within 1e-4 of 0 or 1, where
- * max(S(y), y) already equals y (near 0) or rounds to 1 (near 1).
+ * only touches probabilities the teacher reports as saturated. The Python distiller
+ * (services/distiller/distiller/targets.py) uses the same default.
  */
 
 export interface AalsOptions {
