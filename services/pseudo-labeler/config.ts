@@ -11,6 +11,7 @@ import {
 } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
+import type { ProcessorSettings } from './batch-processor.ts';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'cpu'] as const;
 export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
@@ -93,4 +94,21 @@ export type PseudoLabelerConfig = z.infer<typeof pseudoLabelerEnvSchema>;
 
 export function loadPseudoLabelerConfig(env: NodeJS.ProcessEnv = process.env): PseudoLabelerConfig {
   return loadConfig(pseudoLabelerEnvSchema, env);
+}
+
+/** The processor's settings as the service and `harvester relabel` both derive them from config. */
+export function processorSettingsFromConfig(config: PseudoLabelerConfig): ProcessorSettings {
+  return {
+    dicomTopic: config.PSEUDO_LABELER_DICOM_TOPIC,
+    labelsTopic: config.PSEUDO_LABELER_LABELS_TOPIC,
+    outputTopic: config.PSEUDO_LABELER_OUTPUT_TOPIC,
+    policy: {
+      uncertain: config.PSEUDO_LABELER_UNCERTAIN,
+      acceptProvisional: config.PSEUDO_LABELER_ACCEPT_PROVISIONAL,
+    },
+    targetMethod: config.TEACHER_TARGET_METHOD,
+    aals: { t: config.AALS_T, a0: config.AALS_A0, eps: config.AALS_EPS },
+    maxQueue: config.PSEUDO_LABELER_MAX_QUEUE,
+    decodeConcurrency: config.PSEUDO_LABELER_DECODE_CONCURRENCY,
+  };
 }

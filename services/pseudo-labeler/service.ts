@@ -9,7 +9,7 @@ import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { listeningPort, openServiceConnections } from '../shared/runtime/service-connections.ts';
 import { BackPressure } from './back-pressure.ts';
-import type { PseudoLabelerConfig } from './config.ts';
+import { processorSettingsFromConfig, type PseudoLabelerConfig } from './config.ts';
 import type { PseudoLabelCreatedEvent } from './events.ts';
 import { createImageStorage, type ImageStorage } from './image-storage.ts';
 import { PseudoLabelerConsumer } from './kafka-consumer.ts';
@@ -40,8 +40,8 @@ export async function startPseudoLabeler(
   logger: Logger,
   overrides: PseudoLabelerOverrides = {},
 ): Promise<RunningPseudoLabeler> {
-  const aals = { t: config.AALS_T, a0: config.AALS_A0, eps: config.AALS_EPS };
-  sharpenAALS(new Float32Array([0.5]), aals); // fail at start-up, not per image, on bad AALS settings
+  const settings = processorSettingsFromConfig(config);
+  sharpenAALS(new Float32Array([0.5]), settings.aals); // fail at start-up, not per image, on bad AALS settings
   const metrics = createPseudoLabelerMetrics();
   const teacher =
     overrides.teacher ??
@@ -81,19 +81,7 @@ export async function startPseudoLabeler(
     },
   });
   const processor = new VersionPinnedProcessor(swappable, {
-    settings: {
-      dicomTopic: config.PSEUDO_LABELER_DICOM_TOPIC,
-      labelsTopic: config.PSEUDO_LABELER_LABELS_TOPIC,
-      outputTopic: config.PSEUDO_LABELER_OUTPUT_TOPIC,
-      policy: {
-        uncertain: config.PSEUDO_LABELER_UNCERTAIN,
-        acceptProvisional: config.PSEUDO_LABELER_ACCEPT_PROVISIONAL,
-      },
-      targetMethod: config.TEACHER_TARGET_METHOD,
-      aals,
-      maxQueue: config.PSEUDO_LABELER_MAX_QUEUE,
-      decodeConcurrency: config.PSEUDO_LABELER_DECODE_CONCURRENCY,
-    },
+    settings,
     pool,
     registry,
     encoder: new EventEncoder<PseudoLabelCreatedEvent>(

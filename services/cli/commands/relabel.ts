@@ -4,7 +4,7 @@ import { createKafka } from '../../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../../shared/kafka/config.ts';
 import { createMessageProducer } from '../../shared/kafka/producer.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
-import { loadPseudoLabelerConfig } from '../../pseudo-labeler/config.ts';
+import { loadPseudoLabelerConfig, processorSettingsFromConfig } from '../../pseudo-labeler/config.ts';
 import { createImageStorage } from '../../pseudo-labeler/image-storage.ts';
 import { fetchVerifiedModel } from '../../pseudo-labeler/model-artefact.ts';
 import { relabel } from '../../pseudo-labeler/relabel.ts';
@@ -61,19 +61,7 @@ export async function relabelCommand(opts: RelabelCliOptions): Promise<void> {
         producer,
         teacher,
         storage: createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
-        settings: {
-          dicomTopic: config.PSEUDO_LABELER_DICOM_TOPIC,
-          labelsTopic: config.PSEUDO_LABELER_LABELS_TOPIC,
-          outputTopic: config.PSEUDO_LABELER_OUTPUT_TOPIC,
-          policy: {
-            uncertain: config.PSEUDO_LABELER_UNCERTAIN,
-            acceptProvisional: config.PSEUDO_LABELER_ACCEPT_PROVISIONAL,
-          },
-          targetMethod: config.TEACHER_TARGET_METHOD,
-          aals: { t: config.AALS_T, a0: config.AALS_A0, eps: config.AALS_EPS },
-          maxQueue: config.PSEUDO_LABELER_MAX_QUEUE,
-          decodeConcurrency: config.PSEUDO_LABELER_DECODE_CONCURRENCY,
-        },
+        settings: processorSettingsFromConfig(config),
         since,
         batchStudies,
         inferenceBatchSize: config.PSEUDO_LABELER_INFERENCE_BATCH_SIZE,
