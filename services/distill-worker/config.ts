@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { databaseEnvShape, envInt, schemaRegistryEnvShape } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
-import { EXECUTION_PROVIDERS } from '../pseudo-labeler/config.ts';
+import { executionProvidersEnv } from '../pseudo-labeler/config.ts';
 
 const nonNegative = (name: string, fallback: number) =>
   z.coerce
@@ -54,24 +54,7 @@ export const distillWorkerEnvSchema = z.object({
   PROMOTION_MIN_IMPROVEMENT: nonNegative('PROMOTION_MIN_IMPROVEMENT', 0),
   PROMOTION_HELD_OUT_DIR: z.string().min(1).optional(),
   PROMOTION_HELD_OUT_SPLIT: z.string().min(1).default('region-test'),
-  PROMOTION_EXECUTION_PROVIDERS: z
-    .string()
-    .default('cuda,cpu')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z.enum(EXECUTION_PROVIDERS, {
-            error: `PROMOTION_EXECUTION_PROVIDERS must list ${EXECUTION_PROVIDERS.join(', ')}`,
-          }),
-        )
-        .min(1),
-    ),
+  PROMOTION_EXECUTION_PROVIDERS: executionProvidersEnv('PROMOTION_EXECUTION_PROVIDERS'),
   MODEL_CACHE_DIR: z.string().min(1).optional(),
   K8S_NAMESPACE: z.string().min(1).default('fracture-harvester'),
   K8S_JOB_TEMPLATE: z.string().min(1).default('deploy/k8s/distill-job.yaml'),

@@ -16,6 +16,28 @@ import type { ProcessorSettings } from './batch-processor.ts';
 export const EXECUTION_PROVIDERS = ['cuda', 'cpu'] as const;
 export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
 
+/** A comma-separated list of onnxruntime execution providers, in order of preference (default cuda,cpu). */
+export function executionProvidersEnv(name: string) {
+  return z
+    .string()
+    .default('cuda,cpu')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z.enum(EXECUTION_PROVIDERS, {
+            error: `${name} must list providers from: ${EXECUTION_PROVIDERS.join(', ')}`,
+          }),
+        )
+        .min(1, `${name} must name at least one provider, e.g. cuda,cpu`),
+    );
+}
+
 /** What to do with a class the report calls uncertain (PAPER.md: excluded by default). */
 export const UNCERTAIN_POLICIES = ['skip', 'as-negative', 'as-positive'] as const;
 export type UncertainPolicy = (typeof UNCERTAIN_POLICIES)[number];
@@ -33,24 +55,7 @@ export const pseudoLabelerEnvSchema = z.object({
   TEACHER_MODEL_PATH: z.string().min(1).default('models/teacher/teacher.onnx'),
   /** Recorded with every pseudo-label; default: "sha256-" + the first 12 hex digits of the file's hash. */
   TEACHER_MODEL_VERSION: z.string().min(1).optional(),
-  TEACHER_EXECUTION_PROVIDERS: z
-    .string()
-    .default('cuda,cpu')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z.enum(EXECUTION_PROVIDERS, {
-            error: `TEACHER_EXECUTION_PROVIDERS must list providers from: ${EXECUTION_PROVIDERS.join(', ')}`,
-          }),
-        )
-        .min(1, 'TEACHER_EXECUTION_PROVIDERS must name at least one provider, e.g. cuda,cpu'),
-    ),
+  TEACHER_EXECUTION_PROVIDERS: executionProvidersEnv('TEACHER_EXECUTION_PROVIDERS'),
   TEACHER_INTRA_OP_THREADS: envInt('TEACHER_INTRA_OP_THREADS', 0, 0),
   /** Follow models.released and hot-swap the teacher (teacher-swap.ts); off: the file above only. */
   TEACHER_HOT_SWAP: envBool('TEACHER_HOT_SWAP', false),
