@@ -6,6 +6,7 @@ import { createImageStorage } from '../pseudo-labeler/image-storage.ts';
 import type { JoinPolicy } from '../pseudo-labeler/join-decision.ts';
 import { MicroBatcher } from '../pseudo-labeler/micro-batcher.ts';
 import type { Teacher, TeacherMaps } from '../pseudo-labeler/teacher.ts';
+import type { TrainingStore } from '../shared/training-store/training-store.ts';
 import type { ExtractionDeps } from '../report-labeler/extract.ts';
 import { splitHl7File } from '../shared/hl7-transport/split-file.ts';
 import { isDicomFileName, isHl7FileName, listArchiveFiles } from './archive-files.ts';
@@ -26,6 +27,8 @@ export interface BackfillOptions {
   extraction: ExtractionDeps;
   maxDicomBytes: number;
   teacher: Teacher;
+  /** Where the model input of every labelled image is kept (as the pseudo-labeler does). */
+  trainingStore: TrainingStore;
   policy: JoinPolicy;
   target: TargetSettings;
   inference: { batchSize: number; maxWaitMs: number; maxQueue: number; decodeConcurrency: number };
@@ -211,6 +214,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         policy: options.policy,
         target: options.target,
         inference,
+        trainingStore: options.trainingStore,
       });
       const s = summary.pseudoLabels;
       s.studies += batch.length;

@@ -12,6 +12,7 @@ export const backfillEnvSchema = reportLabelerEnvSchema
   .pick({ PATIENT_ID_HMAC_KEY: true, REPORT_LABELER_MAX_MESSAGE_BYTES: true })
   .extend(
     pseudoLabelerEnvSchema.pick({
+      TRAINING_STORE_URL: true,
       TEACHER_MODEL_PATH: true,
       TEACHER_MODEL_VERSION: true,
       TEACHER_EXECUTION_PROVIDERS: true,

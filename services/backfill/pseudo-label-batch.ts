@@ -14,14 +14,19 @@ import {
   writePseudoLabels,
   type ComputedLabel,
 } from '../pseudo-labeler/store.ts';
+import { storedInputsFor, writeNewInputs } from '../pseudo-labeler/training-inputs.ts';
 import { withTransaction } from '../shared/db/transaction.ts';
+import { indexShard } from '../shared/training-store/training-store-index.ts';
+import type { TrainingStore } from '../shared/training-store/training-store.ts';
 import { bump, type Counts } from './counts.ts';
 
 export interface PseudoLabelDeps {
   modelVersion: string;
   policy: JoinPolicy;
   target: TargetSettings;
-  inference: InferenceDeps;
+  inference: Omit<InferenceDeps, 'stored'>;
+  /** Every labelled image's model input goes here, as the pseudo-labeler keeps it. */
+  trainingStore: TrainingStore;
 }
 
 export interface PseudoLabelBatchOutcome {
@@ -67,19 +72,25 @@ export async function backfillPseudoLabelBatch(
 ): Promise<PseudoLabelBatchOutcome> {
   const rows = await loadJoinState(pool, accessions, deps.modelVersion);
   const { jobs, withdrawals } = planComputeJobs(rows, deps.policy);
-  const results = await inferJobs(jobs, deps.inference);
+  const { teacher } = deps.inference;
+  const results = await inferJobs(jobs, {
+    ...deps.inference,
+    stored: await storedInputsFor(pool, deps.trainingStore, jobs, teacher),
+  });
   const computed: ComputedLabel[] = [];
   const failures: Array<JobResult & { ok: false }> = [];
   for (const r of results) {
     if (r.ok) computed.push(...computedLabels(r.job, r.maps, deps.target));
     else failures.push(r);
   }
+  const shard = await writeNewInputs(deps.trainingStore, results, teacher);
   const written = await withTransaction(pool, async (client) => {
     const outcome = await writePseudoLabels(client, deps.modelVersion, computed, withdrawals);
     await markImagesFailed(
       client,
       failures.map((f) => ({ sopInstanceUid: f.job.row.sopInstanceUid, reason: f.reason })),
     );
+    if (shard) await indexShard(client, shard, 'backfill');
     return outcome;
   });
   const outcome: PseudoLabelBatchOutcome = {

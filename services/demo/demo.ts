@@ -149,6 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     reports: join(cohortDir, 'reports.hl7'),
     dicom: join(cohortDir, 'dicom'),
     dataDir: databaseDir,
+    store: join(out, 'training-store'),
     logger,
     progress: options.progress,
     onProblem: (line) => say(`backfill: ${line}`),

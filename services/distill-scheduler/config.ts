@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { databaseEnvShape, envInt, schemaRegistryEnvShape } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
+import {
+  topicProvisioningEnvShape,
+  withTopicDefaults,
+  type ServiceTopic,
+} from '../shared/kafka/system-topics.ts';
 
 const hours = (name: string) =>
   z.coerce.number({ error: `${name} must be a number of hours` }).min(0, `${name} must be >= 0`);
@@ -24,6 +29,7 @@ export function recipeFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 export const distillSchedulerEnvSchema = z
   .object({
     ...kafkaEnvShape,
+    ...topicProvisioningEnvShape,
     ...schemaRegistryEnvShape,
     ...databaseEnvShape,
     DISTILL_JOBS_TOPIC: z.string().min(1).default('distill.jobs'),
@@ -60,5 +66,10 @@ export type DistillSchedulerConfig = z.infer<typeof distillSchedulerEnvSchema> &
 };
 
 export function loadDistillSchedulerConfig(env: NodeJS.ProcessEnv = process.env): DistillSchedulerConfig {
-  return { ...loadConfig(distillSchedulerEnvSchema, env), recipe: recipeFromEnv(env) };
+  return { ...loadConfig(distillSchedulerEnvSchema, withTopicDefaults(env)), recipe: recipeFromEnv(env) };
+}
+
+/** The topics this service reads and writes (ensured at start-up). */
+export function distillSchedulerTopics(config: DistillSchedulerConfig): ServiceTopic[] {
+  return [{ id: 'distill.jobs', name: config.DISTILL_JOBS_TOPIC }];
 }

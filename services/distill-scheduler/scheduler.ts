@@ -20,8 +20,9 @@ import { createSchemaRegistry } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
+import { provisionTopics } from '../shared/kafka/provision-topics.ts';
 import type { Logger } from '../shared/observability/logger.ts';
-import type { DistillSchedulerConfig } from './config.ts';
+import { distillSchedulerTopics, type DistillSchedulerConfig } from './config.ts';
 
 export interface TickReport {
   requested: string | null;
@@ -126,6 +127,8 @@ export interface RunningDistillScheduler {
 export interface SchedulerOverrides {
   pool?: pg.Pool;
   producer?: MessageProducer;
+  /** Gives up waiting for topics during start-up (the service is being stopped). */
+  signal?: AbortSignal;
 }
 
 /** `harvester run distill-scheduler`: ticks every DISTILL_SCHEDULER_POLL_SECONDS until stopped. */
@@ -139,8 +142,19 @@ export async function startDistillScheduler(
     createPool({ url: config.DATABASE_URL, maxConnections: 2, applicationName: 'distill-scheduler' }, (err) =>
       logger.warn({ err: err.message }, 'idle database connection failed'),
     );
-  const producer =
-    overrides.producer ?? (await createMessageProducer(createKafka(kafkaConnectionFromEnv(config), logger)));
+  let producer = overrides.producer;
+  if (!producer) {
+    const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
+    try {
+      await provisionTopics(kafka, distillSchedulerTopics(config), config, logger, {
+        signal: overrides.signal,
+      });
+      producer = await createMessageProducer(kafka);
+    } catch (err) {
+      if (!overrides.pool) await pool.end().catch(() => {});
+      throw err;
+    }
+  }
   const registry = createSchemaRegistry({
     url: config.SCHEMA_REGISTRY_URL,
     username: config.SCHEMA_REGISTRY_USERNAME,
@@ -182,7 +196,7 @@ export async function startDistillScheduler(
       stopped = true;
       if (timer) clearTimeout(timer);
       await current;
-      if (!overrides.producer) await producer.disconnect();
+      if (!overrides.producer) await producer!.disconnect();
       if (!overrides.pool) await pool.end();
       logger.info('distill-scheduler stopped');
     },

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { databaseEnvShape, envInt, schemaRegistryEnvShape } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
+import {
+  topicProvisioningEnvShape,
+  withTopicDefaults,
+  type ServiceTopic,
+} from '../shared/kafka/system-topics.ts';
 import { executionProvidersEnv } from '../pseudo-labeler/config.ts';
+import { trainingStoreEnvShape } from '../shared/training-store/training-store.ts';
 
 const nonNegative = (name: string, fallback: number) =>
   z.coerce
@@ -12,11 +18,14 @@ const nonNegative = (name: string, fallback: number) =>
 
 /**
  * Environment of `harvester run distill-worker`. Required: KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
- * DATABASE_URL and DISTILL_PREPARED_DIR (the prepared cohort the student trains on; its
- * region-test split is the gate's held-out set unless PROMOTION_HELD_OUT_DIR says otherwise).
+ * DATABASE_URL. The student trains on what the system harvested (the database and the training
+ * store at TRAINING_STORE_URL); the gate evaluates on the region-test split of the expert-reviewed
+ * images there. DISTILL_PREPARED_DIR / PROMOTION_HELD_OUT_DIR name a prepared cohort folder
+ * instead (offline experiments).
  */
 export const distillWorkerEnvSchema = z.object({
   ...kafkaEnvShape,
+  ...topicProvisioningEnvShape,
   ...schemaRegistryEnvShape,
   ...databaseEnvShape,
   /** The URL the distiller itself connects with (default DATABASE_URL); in Kubernetes `$(DATABASE_URL)`. */
@@ -27,9 +36,13 @@ export const distillWorkerEnvSchema = z.object({
   DISTILL_RUNNER: z
     .enum(['local', 'kubernetes'], { error: 'DISTILL_RUNNER must be local or kubernetes' })
     .default('local'),
-  DISTILL_PREPARED_DIR: z
-    .string({ error: 'set DISTILL_PREPARED_DIR to a prepared cohort (harvester prepare) to train on' })
-    .min(1, 'set DISTILL_PREPARED_DIR to a prepared cohort (harvester prepare) to train on'),
+  ...trainingStoreEnvShape,
+  /** The store URL the distiller itself reads (default TRAINING_STORE_URL); in Kubernetes its mount. */
+  DISTILLER_TRAINING_STORE_URL: z.string().min(1).optional(),
+  /** A prepared cohort (harvester prepare) to train on instead of the database (offline runs). */
+  DISTILL_PREPARED_DIR: z.string().min(1).optional(),
+  /** How often candidates whose gate decision is still pending (no test split yet, a crash) are retried. */
+  DISTILL_GATE_RETRY_SECONDS: envInt('DISTILL_GATE_RETRY_SECONDS', 1, 60),
   DISTILL_WORK_DIR: z.string().min(1).default('var/distill'),
   DISTILLER_PYTHON: z.string().min(1).default('/usr/bin/python3'),
   DISTILL_HEARTBEAT_SECONDS: envInt('DISTILL_HEARTBEAT_SECONDS', 1, 10),
@@ -66,5 +79,13 @@ export const distillWorkerEnvSchema = z.object({
 export type DistillWorkerConfig = z.infer<typeof distillWorkerEnvSchema>;
 
 export function loadDistillWorkerConfig(env: NodeJS.ProcessEnv = process.env): DistillWorkerConfig {
-  return loadConfig(distillWorkerEnvSchema, env);
+  return loadConfig(distillWorkerEnvSchema, withTopicDefaults(env));
+}
+
+/** The topics this service reads and writes (ensured at start-up). */
+export function distillWorkerTopics(config: DistillWorkerConfig): ServiceTopic[] {
+  return [
+    { id: 'distill.jobs', name: config.DISTILL_JOBS_TOPIC },
+    { id: 'models.released', name: config.MODELS_RELEASED_TOPIC },
+  ];
 }

@@ -1,7 +1,10 @@
 /**
- * The `python -m distiller distill ...` command line of a job (pure). The student is trained on the
- * prepared cohort's region-train boxes plus the stored pseudo-labels of the job's teacher version
- * (read from Postgres), exported to ONNX and registered in model_versions by the distiller itself.
+ * The `python -m distiller distill ...` command line of a job (pure). The student is trained on a
+ * snapshot read from Postgres and the training store (distiller/snapshot.py): the expert-reviewed
+ * images of the region-train split with their boxes, plus the stored pseudo-labels of the job's
+ * teacher version created up to the job's watermark; it is exported to ONNX and registered in
+ * model_versions (with that snapshot) by the distiller itself. A prepared cohort folder can stand
+ * in for the database as the source of images and boxes (offline experiments).
  */
 
 /** Recipe keys a job may set (DistillJobRequested.recipe), each a distiller option of that name. */
@@ -34,7 +37,12 @@ export interface DistillCommand {
   jobId: string;
   attempt: number;
   teacherVersion: string;
-  preparedDir: string;
+  /** Pseudo-labels created up to this instant are the job's (distill_jobs.label_watermark). */
+  watermark: Date;
+  /** The training store the inputs are read from (TRAINING_STORE_URL as the distiller sees it). */
+  storeUrl: string;
+  /** A prepared cohort folder instead of the database's D_R and the store (offline runs). */
+  preparedDir?: string;
   /** Folder for run directories and exported models (local path or a mounted volume). */
   workDir: string;
   databaseUrl: string;
@@ -56,10 +64,12 @@ export function distillerArgs(cmd: DistillCommand): {
   const version = studentVersion(cmd.jobId, cmd.attempt);
   const runDir = `${cmd.workDir}/runs/${version}`;
   const onnxPath = `${cmd.workDir}/models/${version}.onnx`;
+  const source = cmd.preparedDir ? ['--prepared', cmd.preparedDir] : ['--store', cmd.storeUrl];
   const args = [
     'distill',
-    '--prepared',
-    cmd.preparedDir,
+    ...source,
+    '--watermark',
+    cmd.watermark.toISOString(),
     '--out',
     runDir,
     '--database',

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { auroc, DEFAULT_SUPPRESSION_RADIUS, froc, FROC_RATES, type Box } from '../shared/metrics/index.ts';
-import { CLASSES, type IndexEntry } from '../shared/imaging/prepared.ts';
+import type pg from 'pg';
+import { CLASSES, scaleClassBoxes, type IndexEntry } from '../shared/imaging/prepared.ts';
+import { dequantiseInput, preprocessingVersion } from '../shared/training-store/model-input-bytes.ts';
+import { findStoredInputs } from '../shared/training-store/training-store-index.ts';
+import type { TrainingStore } from '../shared/training-store/training-store.ts';
 import type { Teacher, TeacherMaps } from '../pseudo-labeler/teacher.ts';
 
 /**
@@ -13,11 +17,15 @@ import type { Teacher, TeacherMaps } from '../pseudo-labeler/teacher.ts';
  * this same function, on the same images, with the same runtime that will serve them.
  */
 
+/** A held-out image: its id and expert boxes in model-input pixels (none: fracture-free). */
+export type HeldOutEntry = Pick<IndexEntry, 'sopInstanceUid' | 'boxes'>;
+
 export interface HeldOutSet {
+  /** Where it came from: a prepared folder, or `database`. */
   dir: string;
   split: string;
   size: number;
-  entries: IndexEntry[];
+  entries: HeldOutEntry[];
   /** Identifies the set: directory, split, image count and a hash of the index lines used. */
   id: string;
   images: Float32Array[];
@@ -54,10 +62,7 @@ export async function loadHeldOutSet(dir: string, split = 'region-test'): Promis
   } finally {
     await file.close();
   }
-  const hash = createHash('sha256')
-    .update(entries.map((e) => e.sopInstanceUid).join('\n'))
-    .digest('hex')
-    .slice(0, 12);
+  const hash = setHash(entries);
   return {
     dir,
     split,
@@ -65,6 +70,71 @@ export async function loadHeldOutSet(dir: string, split = 'region-test'): Promis
     entries,
     images,
     id: `${path.resolve(dir)}#${split}:${entries.length}:${hash}`,
+  };
+}
+
+const setHash = (entries: readonly HeldOutEntry[]) =>
+  createHash('sha256')
+    .update(entries.map((e) => e.sopInstanceUid).join('\n'))
+    .digest('hex')
+    .slice(0, 12);
+
+/**
+ * The held-out set from what the system holds: the expert-reviewed images of `split` (boxes from
+ * region_annotations, none = fracture-free) whose model input at `size` is in the training store,
+ * read and checked from there. The set is identified by the preprocessing version, the count and a
+ * hash of the image list, so two decisions on the same set say so.
+ */
+export async function loadHeldOutSetFromDatabase(
+  db: pg.Pool,
+  store: TrainingStore,
+  size: number,
+  split = 'region-test',
+): Promise<HeldOutSet> {
+  const version = preprocessingVersion(size, size);
+  const { rows } = await db.query<{
+    sop_instance_uid: string;
+    boxes: Array<[string, number, number, number, number]>;
+  }>(
+    `SELECT r.sop_instance_uid,
+       coalesce((SELECT json_agg(json_build_array(a.class, a.x0, a.y0, a.x1, a.y1) ORDER BY a.id)
+                 FROM region_annotations a WHERE a.sop_instance_uid = r.sop_instance_uid), '[]'::json) AS boxes
+     FROM region_annotated_images r WHERE r.split = $1 ORDER BY r.sop_instance_uid`,
+    [split],
+  );
+  const inputs = await findStoredInputs(
+    db,
+    rows.map((r) => r.sop_instance_uid),
+    version,
+  );
+  const usable = rows.filter((r) => inputs.has(r.sop_instance_uid));
+  if (usable.length === 0) {
+    throw new EvaluationError(
+      `no ${split} image has a model input at ${version} in the training store (${rows.length} reviewed): ` +
+        `import expert annotations of the ${split} split (harvester annotations import)`,
+    );
+  }
+  const entries: HeldOutEntry[] = [];
+  const images: Float32Array[] = [];
+  for (const r of usable) {
+    const ref = inputs.get(r.sop_instance_uid)!;
+    images.push(dequantiseInput(await store.read(ref)));
+    entries.push({
+      sopInstanceUid: r.sop_instance_uid,
+      boxes: scaleClassBoxes(
+        r.boxes.map(([cls, x0, y0, x1, y1]) => ({ class: cls, box: [x0, y0, x1, y1] })),
+        { rows: ref.sourceRows, columns: ref.sourceColumns },
+        { width: size, height: size },
+      ),
+    });
+  }
+  return {
+    dir: 'database',
+    split,
+    size,
+    entries,
+    images,
+    id: `database#${split}:${entries.length}:${setHash(entries)}@${version}`,
   };
 }
 

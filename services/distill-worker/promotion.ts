@@ -7,7 +7,15 @@ import type { MessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { fetchVerifiedModel } from '../pseudo-labeler/model-artefact.ts';
 import type { Teacher } from '../pseudo-labeler/teacher.ts';
-import { evaluateTeacher, loadHeldOutSet, type HeldOutMetrics } from './evaluate-onnx.ts';
+import {
+  evaluateTeacher,
+  EvaluationError,
+  loadHeldOutSet,
+  loadHeldOutSetFromDatabase,
+  type HeldOutMetrics,
+  type HeldOutSet,
+} from './evaluate-onnx.ts';
+import type { TrainingStore } from '../shared/training-store/training-store.ts';
 
 /** schemas/ModelReleased.avsc as TypeScript. */
 export interface ModelReleasedEvent {
@@ -42,8 +50,11 @@ export interface PromotionDeps {
   producer: MessageProducer;
   releasedTopic: string;
   rule: PromotionRule;
-  /** The prepared cohort holding the held-out region-labelled split. */
-  heldOutDir: string;
+  /**
+   * Where the held-out region-labelled split is: the expert-reviewed images in the database with
+   * their inputs in this training store (the default), or a prepared cohort folder.
+   */
+  heldOut: { store: TrainingStore } | { dir: string };
   heldOutSplit: string;
   modelCacheDir?: string;
   loadTeacher: (modelPath: string, version: string) => Promise<Teacher>;
@@ -91,10 +102,22 @@ export class PromotionGate {
     return rows[0] ?? null;
   }
 
-  private async score(
-    row: ModelRow,
-    set: Awaited<ReturnType<typeof loadHeldOutSet>>,
-  ): Promise<HeldOutMetrics> {
+  /** The held-out set at the candidate's input size (from the database, or the prepared folder). */
+  private async heldOutSet(candidate: ModelRow): Promise<HeldOutSet> {
+    const source = this.deps.heldOut;
+    if ('dir' in source) return loadHeldOutSet(source.dir, this.deps.heldOutSplit);
+    if (!candidate.input_size) {
+      throw new EvaluationError(`model ${candidate.version} has no input_size in model_versions`);
+    }
+    return loadHeldOutSetFromDatabase(
+      this.deps.pool,
+      source.store,
+      candidate.input_size,
+      this.deps.heldOutSplit,
+    );
+  }
+
+  private async score(row: ModelRow, set: HeldOutSet): Promise<HeldOutMetrics> {
     if (!row.artefact_uri || !row.checksum_sha256) {
       throw Object.assign(
         new Error(`model ${row.version} has no artefact uri or checksum in model_versions`),
@@ -115,10 +138,17 @@ export class PromotionGate {
     const candidate = await this.model(pool, 'version = $1', candidateVersion);
     if (!candidate) throw new Error(`candidate ${candidateVersion} is not registered in model_versions`);
     const active = await this.model(pool, `status = 'active'`);
-    const set = await loadHeldOutSet(this.deps.heldOutDir, this.deps.heldOutSplit);
+    const set = await this.heldOutSet(candidate);
     const candidateMetrics = await this.score(candidate, set);
     const activeMetrics =
       active && active.version !== candidate.version ? await this.score(active, set) : null;
+    if (active && activeMetrics) {
+      // the serving teacher gets its figures on this set once (the dashboard shows the active model's)
+      await pool.query(`UPDATE model_versions SET metrics = $2 WHERE version = $1 AND metrics IS NULL`, [
+        active.version,
+        JSON.stringify(activeMetrics),
+      ]);
+    }
     const decision = decidePromotion(candidateMetrics, activeMetrics, rule);
     const promote = decision.promote && active?.version !== candidate.version;
     const recorded = await withTransaction(pool, async (client) => {
@@ -184,6 +214,34 @@ export class PromotionGate {
       activeMetrics,
       released,
     };
+  }
+
+  /**
+   * Decides every candidate whose job succeeded but has no recorded decision: the worker crashed
+   * between the job's end and the gate, or the gate could not evaluate yet (no held-out images
+   * with stored inputs). Returns the decisions made; a candidate still undecidable stays pending.
+   */
+  async decidePending(): Promise<PromotionOutcome[]> {
+    const { rows } = await this.deps.pool.query<{ id: string; version: string }>(
+      `SELECT j.id::text, j.output_model_version AS version FROM distill_jobs j
+       JOIN model_versions m ON m.version = j.output_model_version
+       WHERE j.status = 'succeeded'
+         AND NOT EXISTS (SELECT 1 FROM model_promotions p WHERE p.candidate_version = j.output_model_version)
+       ORDER BY j.finished_at`,
+    );
+    const outcomes: PromotionOutcome[] = [];
+    for (const r of rows) {
+      try {
+        outcomes.push(await this.decide(r.version, r.id));
+      } catch (err) {
+        if (!(err as { expected?: boolean }).expected) throw err;
+        this.deps.logger.warn(
+          { candidate: r.version, jobId: r.id, err: (err as Error).message },
+          `the gate cannot decide on ${r.version} yet; retrying later`,
+        );
+      }
+    }
+    return outcomes;
   }
 
   /** Publishes models.released for every promotion not yet acknowledged (also after a crash). */

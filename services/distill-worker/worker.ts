@@ -19,9 +19,12 @@ import { createSchemaRegistry } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
+import { provisionTopics } from '../shared/kafka/provision-topics.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { OnnxTeacher } from '../pseudo-labeler/teacher.ts';
-import type { DistillWorkerConfig } from './config.ts';
+import { distillWorkerTopics, type DistillWorkerConfig } from './config.ts';
+import { checkDatabaseReady } from '../shared/runtime/startup-checks.ts';
+import { openTrainingStore } from '../shared/training-store/training-store.ts';
 import { distillerArgs, RecipeError } from './distiller-args.ts';
 import { clusterAccessFromEnv, KubernetesRunner } from './kubernetes-runner.ts';
 import { LocalRunner } from './local-runner.ts';
@@ -58,6 +61,8 @@ export interface DistillWorkerDeps {
 export class DistillWorker {
   private consumer: Consumer | undefined;
   private current: Promise<JobResult> | undefined;
+  private pendingGate: Promise<void> | undefined;
+  private gateTimer: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
   private readonly publisher: DistillJobPublisher;
 
@@ -70,6 +75,16 @@ export class DistillWorker {
     await this.deps.gate
       .publishPendingReleases()
       .catch((err: Error) => logger.warn({ err: err.message }, 'pending releases not published yet'));
+    // candidates left undecided (a crash after training, no held-out set yet) are gated in the background
+    const gatePending = () => {
+      if (this.current || this.stopping.signal.aborted) return;
+      this.pendingGate = this.deps.gate
+        .decidePending()
+        .then(() => undefined)
+        .catch((err: Error) => logger.error({ err: err.message }, 'gating pending candidates failed'));
+    };
+    gatePending();
+    this.gateTimer = setInterval(gatePending, config.DISTILL_GATE_RETRY_SECONDS * 1000);
     const consumer = kafka.consumer({ groupId: config.DISTILL_WORKER_GROUP_ID, sessionTimeout: 30_000 });
     this.consumer = consumer;
     await consumer.connect();
@@ -130,6 +145,8 @@ export class DistillWorker {
           jobId: job.id,
           attempt: job.attempt,
           teacherVersion: job.baseModelVersion ?? '',
+          watermark: job.labelWatermark,
+          storeUrl: config.DISTILLER_TRAINING_STORE_URL ?? config.TRAINING_STORE_URL,
           preparedDir: config.DISTILL_PREPARED_DIR,
           workDir: config.DISTILL_WORK_DIR,
           databaseUrl: config.DISTILLER_DATABASE_URL ?? config.DATABASE_URL,
@@ -187,7 +204,17 @@ export class DistillWorker {
         { version, seconds: Math.round(result.seconds * 10) / 10 },
         'distill job succeeded; gating the candidate',
       );
-      const promotion = await this.deps.gate.decide(version, job.id);
+      let promotion: PromotionOutcome | undefined;
+      try {
+        promotion = await this.deps.gate.decide(version, job.id);
+      } catch (err) {
+        if (!(err as { expected?: boolean }).expected) throw err;
+        // e.g. no held-out images with stored inputs yet: decidePending() retries it
+        log.warn(
+          { candidate: version, err: (err as Error).message },
+          'the gate cannot decide yet; retrying later',
+        );
+      }
       return finish({ job, outcome: 'succeeded', promotion });
     } finally {
       clearInterval(beat);
@@ -198,8 +225,10 @@ export class DistillWorker {
   /** Stops taking jobs; a running attempt is stopped (its row goes back for a retry). */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.gateTimer);
     await this.consumer?.disconnect();
     await this.current?.catch(() => undefined);
+    await this.pendingGate;
   }
 }
 
@@ -214,6 +243,8 @@ export interface DistillWorkerOverrides {
   runner?: DistillRunner;
   onSpawn?: (pid: number, jobId: string) => void;
   onJobDone?: (result: JobResult) => void;
+  /** Gives up waiting for topics during start-up (the service is being stopped). */
+  signal?: AbortSignal;
 }
 
 /** `harvester run distill-worker`. */
@@ -228,7 +259,21 @@ export async function startDistillWorker(
       logger.warn({ err: err.message }, 'idle database connection failed'),
     );
   const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
-  const producer = await createMessageProducer(kafka);
+  let producer: MessageProducer;
+  try {
+    await checkDatabaseReady(pool, [
+      'distill_jobs',
+      'model_versions',
+      'model_promotions',
+      'region_annotated_images',
+      'training_inputs',
+    ]);
+    await provisionTopics(kafka, distillWorkerTopics(config), config, logger, { signal: overrides.signal });
+    producer = await createMessageProducer(kafka);
+  } catch (err) {
+    if (!overrides.pool) await pool.end().catch(() => {});
+    throw err;
+  }
   const registry = createSchemaRegistry({
     url: config.SCHEMA_REGISTRY_URL,
     username: config.SCHEMA_REGISTRY_USERNAME,
@@ -267,7 +312,10 @@ export async function startDistillWorker(
       margin: config.PROMOTION_MARGIN,
       minImprovement: config.PROMOTION_MIN_IMPROVEMENT,
     },
-    heldOutDir: config.PROMOTION_HELD_OUT_DIR ?? config.DISTILL_PREPARED_DIR,
+    heldOut:
+      (config.PROMOTION_HELD_OUT_DIR ?? config.DISTILL_PREPARED_DIR)
+        ? { dir: (config.PROMOTION_HELD_OUT_DIR ?? config.DISTILL_PREPARED_DIR)! }
+        : { store: openTrainingStore(config.TRAINING_STORE_URL) },
     heldOutSplit: config.PROMOTION_HELD_OUT_SPLIT,
     modelCacheDir: config.MODEL_CACHE_DIR,
     loadTeacher: (modelPath, version) =>

@@ -31,6 +31,9 @@ import {
   type UnpublishedLabel,
 } from './store.ts';
 import type { Teacher, TeacherMaps } from './teacher.ts';
+import { storedInputsFor, writeNewInputs } from './training-inputs.ts';
+import { indexShard } from '../shared/training-store/training-store-index.ts';
+import type { TrainingStore } from '../shared/training-store/training-store.ts';
 
 export const STAGE_DECODE = 'pseudo-labeler/decode-event';
 export const STAGE_IMAGE = 'pseudo-labeler/read-image';
@@ -78,6 +81,8 @@ export interface ProcessorDeps {
   producer: MessageProducer;
   dlq: DlqPublisher;
   storage: ImageStorage;
+  /** Where every labelled image's model input is kept for training (file:// shards + Postgres index). */
+  trainingStore: TrainingStore;
   teacher: Teacher;
   batcher: MicroBatcher<Float32Array, TeacherMaps>;
   metrics: PseudoLabelerMetrics;
@@ -148,13 +153,14 @@ export class PseudoLabelProcessor {
     const rows = await loadJoinState(pool, accessions, version);
 
     const { jobs, withdrawals } = planComputeJobs(rows, settings.policy);
-    const { storage, batcher } = this.deps;
+    const { storage, batcher, trainingStore } = this.deps;
     const results = await inferJobs(jobs, {
       storage,
       teacher,
       batcher,
       maxQueue: settings.maxQueue,
       decodeConcurrency: settings.decodeConcurrency,
+      stored: await storedInputsFor(pool, trainingStore, jobs, teacher),
     });
     const computed: ComputedLabel[] = [];
     const failures: Array<JobResult & { ok: false }> = [];
@@ -179,14 +185,26 @@ export class PseudoLabelProcessor {
     ];
     if (letters.length > 0) await this.deps.dlq.publish(letters);
 
+    // the shard is on disk before the rows that point at it; a crash in between rewrites the same file
+    const writeStarted = process.hrtime.bigint();
+    const shard = await writeNewInputs(trainingStore, results, teacher);
+    if (shard) {
+      metrics.trainingShardWriteSeconds.observe(Number(process.hrtime.bigint() - writeStarted) / 1e9);
+      metrics.trainingStoreBytes.inc(shard.bytes);
+    }
     const written = await withTransaction(pool, async (client) => {
       const outcome = await writePseudoLabels(client, version, computed, withdrawals);
       await markImagesFailed(
         client,
         failures.map((f) => ({ sopInstanceUid: f.job.row.sopInstanceUid, reason: f.reason })),
       );
+      if (shard) await indexShard(client, shard, 'pseudo-labeler');
       return outcome;
     });
+    const decoded = shard?.inputs.length ?? 0;
+    if (decoded > 0) metrics.trainingInputs.inc({ source: 'decoded' }, decoded);
+    const reused = results.filter((r) => r.ok).length - decoded;
+    if (reused > 0) metrics.trainingInputs.inc({ source: 'store' }, reused);
 
     const published = await this.publish(accessions);
 

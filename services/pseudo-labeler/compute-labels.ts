@@ -6,6 +6,13 @@
  */
 import { makeTarget, type TargetMethod } from '../shared/aals/index.ts';
 import { DicomImageError, dicomToModelInput } from '../shared/imaging/index.ts';
+import { dequantiseInput, quantiseInput } from '../shared/training-store/model-input-bytes.ts';
+import {
+  TrainingStoreError,
+  type InputToStore,
+  type StoredInputRef,
+  type TrainingStore,
+} from '../shared/training-store/training-store.ts';
 import { StorageError, type ImageStorage } from './image-storage.ts';
 import {
   DETECTOR_CLASSES,
@@ -25,7 +32,8 @@ export interface ComputeJob {
 }
 
 export type JobResult =
-  | { ok: true; job: ComputeJob; maps: TeacherMaps }
+  /** `newInput`: the model input decoded for this job, to add to the training store. */
+  | { ok: true; job: ComputeJob; maps: TeacherMaps; newInput?: InputToStore }
   | { ok: false; job: ComputeJob; reason: string; detail: string };
 
 /** The join decision for every row: images to run the teacher on, stored labels to withdraw. */
@@ -58,24 +66,62 @@ export interface InferenceDeps {
   /** Images decoded or waiting for inference at most (memory bound). */
   maxQueue: number;
   decodeConcurrency: number;
+  /**
+   * Inputs already in the training store at the teacher's size: read from there instead of
+   * decoding the DICOM again (a corrected report, a relabel with a new teacher).
+   */
+  stored?: { store: TrainingStore; inputs: ReadonlyMap<string, StoredInputRef> };
 }
 
-/** Reads, preprocesses and runs the teacher on every job; unreadable images become failures. */
+/**
+ * The model input of one job as bytes (the stored form) and, when it was decoded here rather than
+ * read from the training store, the input to store.
+ */
+async function modelInputBytes(
+  job: ComputeJob,
+  deps: InferenceDeps,
+): Promise<{ bytes: Uint8Array; newInput?: InputToStore }> {
+  const { teacher } = deps;
+  const ref = deps.stored?.inputs.get(job.row.sopInstanceUid);
+  if (ref && ref.width === teacher.inputWidth && ref.height === teacher.inputHeight) {
+    try {
+      return { bytes: await deps.stored!.store.read(ref) };
+    } catch (err) {
+      // a missing or damaged shard is not the image's fault: decode the DICOM as if never stored
+      if (!(err instanceof TrainingStoreError)) throw err;
+    }
+  }
+  const input = await dicomToModelInput(await deps.storage.read(job.row.uri), {
+    size: { width: teacher.inputWidth, height: teacher.inputHeight },
+  });
+  const bytes = quantiseInput(input.pixels);
+  return {
+    bytes,
+    newInput: {
+      sopInstanceUid: job.row.sopInstanceUid,
+      pixels: bytes,
+      sourceRows: input.meta.rows,
+      sourceColumns: input.meta.columns,
+    },
+  };
+}
+
+/**
+ * Reads (from the training store, or the DICOM file decoded and preprocessed), quantises and runs
+ * the teacher on every job: the teacher sees exactly the bytes that are stored for training.
+ * Unreadable images become failures.
+ */
 export async function inferJobs(jobs: ComputeJob[], deps: InferenceDeps): Promise<JobResult[]> {
-  const { storage, teacher, batcher } = deps;
+  const { batcher } = deps;
   const pending: Array<Promise<JobResult>> = [];
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
       const job = jobs[next++]!;
       await batcher.waitForRoom(deps.maxQueue);
-      let pixels: Float32Array;
+      let input: { bytes: Uint8Array; newInput?: InputToStore };
       try {
-        const bytes = await storage.read(job.row.uri);
-        const input = await dicomToModelInput(bytes, {
-          size: { width: teacher.inputWidth, height: teacher.inputHeight },
-        });
-        pixels = input.pixels;
+        input = await modelInputBytes(job, deps);
       } catch (err) {
         if (err instanceof DicomImageError || err instanceof StorageError) {
           pending.push(
@@ -85,7 +131,9 @@ export async function inferJobs(jobs: ComputeJob[], deps: InferenceDeps): Promis
         }
         throw err;
       }
-      const result = batcher.submit(pixels).then((maps): JobResult => ({ ok: true, job, maps }));
+      const result = batcher
+        .submit(dequantiseInput(input.bytes))
+        .then((maps): JobResult => ({ ok: true, job, maps, newInput: input.newInput }));
       result.catch(() => {}); // observed below; keeps an early worker failure from leaving it unhandled
       pending.push(result);
     }
@@ -133,4 +181,9 @@ export function computedLabels(
       report: study,
     };
   });
+}
+
+/** The inputs decoded for these results, in job order (what the training store lacks). */
+export function newInputs(results: readonly JobResult[]): InputToStore[] {
+  return results.flatMap((r) => (r.ok && r.newInput ? [r.newInput] : []));
 }

@@ -11,6 +11,13 @@ import {
 } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
+import { dlqTopicFor } from '../shared/kafka/dlq.ts';
+import {
+  topicProvisioningEnvShape,
+  withTopicDefaults,
+  type ServiceTopic,
+} from '../shared/kafka/system-topics.ts';
+import { trainingStoreEnvShape } from '../shared/training-store/training-store.ts';
 import type { ProcessorSettings } from './batch-processor.ts';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'cpu'] as const;
@@ -48,10 +55,12 @@ export type UncertainPolicy = (typeof UNCERTAIN_POLICIES)[number];
  */
 export const pseudoLabelerEnvSchema = z.object({
   ...kafkaEnvShape,
+  ...topicProvisioningEnvShape,
   ...schemaRegistryEnvShape,
   ...databaseEnvShape,
   ...databasePoolEnvShape,
 
+  ...trainingStoreEnvShape,
   TEACHER_MODEL_PATH: z.string().min(1).default('models/teacher/teacher.onnx'),
   /** Recorded with every pseudo-label; default: "sha256-" + the first 12 hex digits of the file's hash. */
   TEACHER_MODEL_VERSION: z.string().min(1).optional(),
@@ -98,7 +107,20 @@ export const pseudoLabelerEnvSchema = z.object({
 export type PseudoLabelerConfig = z.infer<typeof pseudoLabelerEnvSchema>;
 
 export function loadPseudoLabelerConfig(env: NodeJS.ProcessEnv = process.env): PseudoLabelerConfig {
-  return loadConfig(pseudoLabelerEnvSchema, env);
+  return loadConfig(pseudoLabelerEnvSchema, withTopicDefaults(env));
+}
+
+/** The topics the pseudo-labeler reads and writes (ensured at start-up). */
+export function pseudoLabelerTopics(config: PseudoLabelerConfig): ServiceTopic[] {
+  const topics: ServiceTopic[] = [
+    { id: 'dicom.arrived', name: config.PSEUDO_LABELER_DICOM_TOPIC },
+    { id: 'labels.report', name: config.PSEUDO_LABELER_LABELS_TOPIC },
+    { id: 'dicom.arrived.dlq', name: dlqTopicFor(config.PSEUDO_LABELER_DICOM_TOPIC) },
+    { id: 'labels.report.dlq', name: dlqTopicFor(config.PSEUDO_LABELER_LABELS_TOPIC) },
+    { id: 'labels.pseudo', name: config.PSEUDO_LABELER_OUTPUT_TOPIC },
+  ];
+  if (config.TEACHER_HOT_SWAP) topics.push({ id: 'models.released', name: config.TEACHER_RELEASES_TOPIC });
+  return topics;
 }
 
 /** The processor's settings as the service and `harvester relabel` both derive them from config. */

@@ -81,11 +81,12 @@ export class PseudoLabelerConsumer {
             );
             await this.processor.commit(prepared);
           },
-          (err, attempt, delayMs) => {
+          (err, attempt, delayMs, failingMs) => {
             this.metrics.errors.inc();
-            this.logger.warn(
-              { err: err.message, topic, partition, firstOffset: chunk[0]!.offset, attempt, delayMs },
-              'chunk failed; offsets not committed, retrying',
+            this.group.logRetry(
+              err,
+              { topic, partition, firstOffset: chunk[0]!.offset },
+              { attempt, delayMs, failingMs },
             );
           },
         );

@@ -75,6 +75,23 @@ export function createPseudoLabelerMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    trainingInputs: new Counter({
+      name: `${p}training_inputs_total`,
+      help: 'Model inputs by source: decoded from DICOM and stored, or read back from the training store',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    trainingStoreBytes: new Counter({
+      name: `${p}training_store_bytes_total`,
+      help: 'Bytes of model inputs written to the training store',
+      registers: [registry],
+    }),
+    trainingShardWriteSeconds: new Histogram({
+      name: `${p}training_shard_write_seconds`,
+      help: 'Time to write one training-store shard durably (write, fsync, rename)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
   };
 }
 

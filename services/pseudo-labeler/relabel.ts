@@ -12,6 +12,7 @@ import { createPseudoLabelerMetrics } from './metrics.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { StudyLabelRow } from './store.ts';
 import type { Teacher, TeacherMaps } from './teacher.ts';
+import type { TrainingStore } from '../shared/training-store/training-store.ts';
 
 /**
  * `harvester relabel --model VERSION [--since DATE]`: re-derives earlier pseudo-labels with another
@@ -28,6 +29,8 @@ export interface RelabelOptions {
   producer: MessageProducer;
   teacher: Teacher;
   storage: ImageStorage;
+  /** Inputs stored at the new teacher's size are read from here instead of decoding the DICOM. */
+  trainingStore: TrainingStore;
   settings: ProcessorSettings;
   since: Date | null;
   batchStudies: number;
@@ -107,6 +110,7 @@ export async function relabel(o: RelabelOptions): Promise<RelabelSummary> {
     producer: o.producer,
     dlq: new DlqPublisher(o.producer),
     storage: o.storage,
+    trainingStore: o.trainingStore,
     teacher: o.teacher,
     batcher,
     metrics,

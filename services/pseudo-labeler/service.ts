@@ -4,12 +4,17 @@ import { sharpenAALS } from '../shared/aals/index.ts';
 import { consumerSettingsFromEnv } from '../shared/config/common-env.ts';
 import { EventEncoder } from '../shared/events/encoder.ts';
 import { DlqPublisher } from '../shared/kafka/dlq.ts';
-import { createMessageProducer } from '../shared/kafka/producer.ts';
+import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
+import { provisionTopics } from '../shared/kafka/provision-topics.ts';
 import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { ServiceHealth } from '../shared/observability/service-health.ts';
 import { listeningPort, openServiceConnections } from '../shared/runtime/service-connections.ts';
+import { checkDatabaseReady, checkEventSchemas } from '../shared/runtime/startup-checks.ts';
+import { openTrainingStore, type TrainingStore } from '../shared/training-store/training-store.ts';
+import { registerServingTeacher } from './serving-teacher.ts';
 import { BackPressure } from './back-pressure.ts';
-import { processorSettingsFromConfig, type PseudoLabelerConfig } from './config.ts';
+import { processorSettingsFromConfig, pseudoLabelerTopics, type PseudoLabelerConfig } from './config.ts';
 import type { PseudoLabelCreatedEvent } from './events.ts';
 import { createImageStorage, type ImageStorage } from './image-storage.ts';
 import { PseudoLabelerConsumer } from './kafka-consumer.ts';
@@ -32,6 +37,9 @@ export interface PseudoLabelerOverrides {
   pool?: pg.Pool;
   storage?: ImageStorage;
   teacher?: Teacher;
+  trainingStore?: TrainingStore;
+  /** Gives up waiting for topics during start-up (the service is being stopped). */
+  signal?: AbortSignal;
 }
 
 /** Starts `harvester run pseudo-labeler`: teacher, HTTP endpoint, producer, consumer group. */
@@ -61,7 +69,45 @@ export async function startPseudoLabeler(
     logger,
     overrides.pool,
   );
-  const producer = await createMessageProducer(kafka);
+  const health = new ServiceHealth();
+  const trainingStore = overrides.trainingStore ?? openTrainingStore(config.TRAINING_STORE_URL);
+  const encoder = new EventEncoder<PseudoLabelCreatedEvent>(
+    registry,
+    'PseudoLabelCreated',
+    config.PSEUDO_LABELER_OUTPUT_TOPIC,
+  );
+  let server: Server | undefined;
+  let producer: MessageProducer | undefined;
+  try {
+    // /health answers from the start: 'starting' while waiting for Kafka or for topics
+    server = await startHttpServer(
+      config.PSEUDO_LABELER_HTTP_PORT,
+      config.PSEUDO_LABELER_HTTP_HOST,
+      () => health.current(),
+      metrics.registry,
+    );
+    health.starting('checking the training store, the database and the schema registry');
+    await trainingStore.prepare();
+    await checkDatabaseReady(pool, [
+      'images',
+      'study_record_labels',
+      'pseudo_labels',
+      'model_versions',
+      'training_inputs',
+    ]);
+    await checkEventSchemas([encoder]);
+    if (!overrides.teacher) await registerServingTeacher(pool, teacher, config.TEACHER_MODEL_PATH, logger);
+    await provisionTopics(kafka, pseudoLabelerTopics(config), config, logger, {
+      onWaiting: (missing) => health.starting(`waiting for topics: ${missing.join(', ')}`),
+      signal: overrides.signal,
+    });
+    producer = await createMessageProducer(kafka);
+  } catch (err) {
+    server?.close();
+    if (!overrides.teacher) await teacher.release().catch(() => {});
+    if (ownPool) await pool.end().catch(() => {});
+    throw err;
+  }
 
   // the batcher's back-pressure hook needs the consumer, which needs the processor built below
   const consumerRef: { current?: PseudoLabelerConsumer } = {};
@@ -84,14 +130,11 @@ export async function startPseudoLabeler(
     settings,
     pool,
     registry,
-    encoder: new EventEncoder<PseudoLabelCreatedEvent>(
-      registry,
-      'PseudoLabelCreated',
-      config.PSEUDO_LABELER_OUTPUT_TOPIC,
-    ),
+    encoder,
     producer,
     dlq: new DlqPublisher(producer),
     storage: overrides.storage ?? createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
+    trainingStore,
     teacher: swappable,
     batcher,
     metrics,
@@ -108,15 +151,9 @@ export async function startPseudoLabeler(
     logger,
   );
   consumerRef.current = running;
-  let server: Server | undefined;
   let releases: ModelReleaseListener | undefined;
   try {
-    server = await startHttpServer(
-      config.PSEUDO_LABELER_HTTP_PORT,
-      config.PSEUDO_LABELER_HTTP_HOST,
-      () => running.health(),
-      metrics.registry,
-    );
+    health.started(() => running.health());
     await running.start();
     if (config.TEACHER_HOT_SWAP) {
       releases = new ModelReleaseListener(kafka, registry, swappable, {
@@ -164,7 +201,7 @@ export async function startPseudoLabeler(
       stopping ??= (async () => {
         await releases?.stop();
         await running.stop();
-        await producer.disconnect();
+        await producer!.disconnect();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
         // the teacher serving now: the configured one, or a hot-swapped one (always ours)
         if (!overrides.teacher || swappable.version !== teacher.version) await swappable.release();

@@ -3,12 +3,17 @@ import {
   consumerServiceEnvShape,
   databaseEnvShape,
   databasePoolEnvShape,
-  envBool,
   envInt,
   schemaRegistryEnvShape,
 } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
+import { dlqTopicFor } from '../shared/kafka/dlq.ts';
+import {
+  topicProvisioningEnvShape,
+  withTopicDefaults,
+  type ServiceTopic,
+} from '../shared/kafka/system-topics.ts';
 import { MIN_HMAC_KEY_BYTES } from '../shared/privacy/pseudonymise.ts';
 
 /**
@@ -18,6 +23,7 @@ import { MIN_HMAC_KEY_BYTES } from '../shared/privacy/pseudonymise.ts';
  */
 export const reportLabelerEnvSchema = z.object({
   ...kafkaEnvShape,
+  ...topicProvisioningEnvShape,
   ...schemaRegistryEnvShape,
   ...databaseEnvShape,
   ...databasePoolEnvShape,
@@ -38,13 +44,19 @@ export const reportLabelerEnvSchema = z.object({
   REPORT_LABELER_OUTPUT_TOPIC: z.string().min(1).default('labels.report'),
   REPORT_LABELER_MAX_MESSAGE_BYTES: envInt('REPORT_LABELER_MAX_MESSAGE_BYTES', 1024, 1_048_576),
   REPORT_LABELER_MAX_REPORT_CHARS: envInt('REPORT_LABELER_MAX_REPORT_CHARS', 256, 16_384),
-  // create the input, output and DLQ topics at start when missing (brokers here do not auto-create)
-  REPORT_LABELER_ENSURE_TOPICS: envBool('REPORT_LABELER_ENSURE_TOPICS', true),
-  REPORT_LABELER_TOPIC_PARTITIONS: envInt('REPORT_LABELER_TOPIC_PARTITIONS', 1, 6),
 });
 
 export type ReportLabelerConfig = z.infer<typeof reportLabelerEnvSchema>;
 
 export function loadReportLabelerConfig(env: NodeJS.ProcessEnv = process.env): ReportLabelerConfig {
-  return loadConfig(reportLabelerEnvSchema, env);
+  return loadConfig(reportLabelerEnvSchema, withTopicDefaults(env));
+}
+
+/** The topics the report-labeler reads and writes (ensured at start-up). */
+export function reportLabelerTopics(config: ReportLabelerConfig): ServiceTopic[] {
+  return [
+    { id: 'hl7.oru.raw', name: config.REPORT_LABELER_INPUT_TOPIC },
+    { id: 'hl7.oru.raw.dlq', name: dlqTopicFor(config.REPORT_LABELER_INPUT_TOPIC) },
+    { id: 'labels.report', name: config.REPORT_LABELER_OUTPUT_TOPIC },
+  ];
 }

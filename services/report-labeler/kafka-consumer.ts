@@ -89,12 +89,13 @@ export class ReportLabelerConsumer {
     const done = await this.group.retryUntilDone(
       payload,
       () => this.processor.commit(prepared),
-      (err, attempt, delayMs) => {
+      (err, attempt, delayMs, failingMs) => {
         const stage = (err as { stage?: string }).stage ?? 'commit';
         this.metrics.errors.inc({ stage });
-        this.logger.warn(
-          { err: err.message, partition, firstOffset: chunk[0]!.offset, attempt, delayMs },
-          'batch failed; offsets not committed, retrying',
+        this.group.logRetry(
+          err,
+          { topic, partition, firstOffset: chunk[0]!.offset, stage },
+          { attempt, delayMs, failingMs },
         );
       },
     );

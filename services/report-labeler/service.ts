@@ -3,15 +3,17 @@ import type pg from 'pg';
 import { consumerSettingsFromEnv } from '../shared/config/common-env.ts';
 import { EventEncoder } from '../shared/events/encoder.ts';
 import { parseOruMessage } from '../shared/hl7/index.ts';
-import { DlqPublisher, dlqTopicFor } from '../shared/kafka/dlq.ts';
-import { ensureTopics } from '../shared/kafka/topics.ts';
-import { createMessageProducer } from '../shared/kafka/producer.ts';
+import { DlqPublisher } from '../shared/kafka/dlq.ts';
+import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
+import { provisionTopics } from '../shared/kafka/provision-topics.ts';
 import { startHttpServer } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { ServiceHealth } from '../shared/observability/service-health.ts';
 import { listeningPort, openServiceConnections } from '../shared/runtime/service-connections.ts';
+import { checkDatabaseReady, checkEventSchemas } from '../shared/runtime/startup-checks.ts';
 import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
 import { BatchProcessor } from './batch-processor.ts';
-import type { ReportLabelerConfig } from './config.ts';
+import { reportLabelerTopics, type ReportLabelerConfig } from './config.ts';
 import { ReportLabelerConsumer } from './kafka-consumer.ts';
 import { createReportLabelerMetrics, type ReportLabelerMetrics } from './metrics.ts';
 import type { ReportLabelEvent } from './report-label-event.ts';
@@ -29,6 +31,8 @@ export interface RunningReportLabeler {
 export interface ReportLabelerOverrides {
   /** Use this pool instead of one from DATABASE_URL (tests give one bound to their schema). */
   pool?: pg.Pool;
+  /** Gives up waiting for topics during start-up (the service is being stopped). */
+  signal?: AbortSignal;
 }
 
 /** Starts `harvester run report-labeler`: HTTP endpoint, producer, consumer group. */
@@ -44,60 +48,62 @@ export async function startReportLabeler(
     logger,
     overrides.pool,
   );
-  if (config.REPORT_LABELER_ENSURE_TOPICS) {
-    const topics = [
-      config.REPORT_LABELER_INPUT_TOPIC,
-      config.REPORT_LABELER_OUTPUT_TOPIC,
-      dlqTopicFor(config.REPORT_LABELER_INPUT_TOPIC),
-    ];
-    try {
-      const created = await ensureTopics(
-        kafka,
-        topics.map((topic) => ({ topic, numPartitions: config.REPORT_LABELER_TOPIC_PARTITIONS })),
-      );
-      if (created.length > 0) logger.info({ created }, 'created missing topics');
-    } catch (err) {
-      // e.g. no CREATE permission where operators provision topics: they may well exist already
-      logger.warn({ err: (err as Error).message, topics }, 'could not ensure topics; continuing');
-    }
-  }
-  const producer = await createMessageProducer(kafka);
-  const processor = new BatchProcessor({
-    extraction: {
-      parseOruMessage,
-      isChestRadiograph: (code, text) => isChestRadiograph(code, text),
-      labelReport,
-      hmacKey: config.PATIENT_ID_HMAC_KEY,
-      maxMessageBytes: config.REPORT_LABELER_MAX_MESSAGE_BYTES,
-      maxReportChars: config.REPORT_LABELER_MAX_REPORT_CHARS,
-    },
-    pool,
-    encoder: new EventEncoder<ReportLabelEvent>(registry, 'ReportLabel', config.REPORT_LABELER_OUTPUT_TOPIC),
-    producer,
-    dlq: new DlqPublisher(producer),
-    outputTopic: config.REPORT_LABELER_OUTPUT_TOPIC,
-    metrics,
-    logger,
-  });
-  const consumer = new ReportLabelerConsumer(
-    kafka,
-    consumerSettingsFromEnv(config, 'REPORT_LABELER', [config.REPORT_LABELER_INPUT_TOPIC]),
-    processor,
-    metrics,
-    logger,
-  );
+  const health = new ServiceHealth();
   let server: Server | undefined;
+  let producer: MessageProducer | undefined;
+  let consumer: ReportLabelerConsumer | undefined;
   try {
+    // /health answers from the start: 'starting' while waiting for Kafka or for topics
     server = await startHttpServer(
       config.REPORT_LABELER_HTTP_PORT,
       config.REPORT_LABELER_HTTP_HOST,
-      () => consumer.health(),
+      () => health.current(),
       metrics.registry,
     );
+    const encoder = new EventEncoder<ReportLabelEvent>(
+      registry,
+      'ReportLabel',
+      config.REPORT_LABELER_OUTPUT_TOPIC,
+    );
+    health.starting('checking the database and the schema registry');
+    await checkDatabaseReady(pool, ['reports', 'report_versions', 'report_labels', 'hl7_message_ledger']);
+    await checkEventSchemas([encoder]);
+    await provisionTopics(kafka, reportLabelerTopics(config), config, logger, {
+      onWaiting: (missing) => health.starting(`waiting for topics: ${missing.join(', ')}`),
+      signal: overrides.signal,
+    });
+    producer = await createMessageProducer(kafka);
+    const processor = new BatchProcessor({
+      extraction: {
+        parseOruMessage,
+        isChestRadiograph: (code, text) => isChestRadiograph(code, text),
+        labelReport,
+        hmacKey: config.PATIENT_ID_HMAC_KEY,
+        maxMessageBytes: config.REPORT_LABELER_MAX_MESSAGE_BYTES,
+        maxReportChars: config.REPORT_LABELER_MAX_REPORT_CHARS,
+      },
+      pool,
+      encoder,
+      producer,
+      dlq: new DlqPublisher(producer),
+      outputTopic: config.REPORT_LABELER_OUTPUT_TOPIC,
+      metrics,
+      logger,
+    });
+    consumer = new ReportLabelerConsumer(
+      kafka,
+      consumerSettingsFromEnv(config, 'REPORT_LABELER', [config.REPORT_LABELER_INPUT_TOPIC]),
+      processor,
+      metrics,
+      logger,
+    );
+    const running = consumer;
+    health.started(() => running.health());
     await consumer.start();
   } catch (err) {
     server?.close();
-    await producer.disconnect().catch(() => {});
+    await consumer?.stop().catch(() => {});
+    await producer?.disconnect().catch(() => {});
     if (ownPool) await pool.end().catch(() => {});
     throw err;
   }
@@ -114,8 +120,8 @@ export async function startReportLabeler(
     stopped: consumer.stopped,
     stop() {
       stopping ??= (async () => {
-        await consumer.stop();
-        await producer.disconnect();
+        await consumer!.stop();
+        await producer!.disconnect();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
         if (ownPool) await pool.end();
         logger.info('report-labeler stopped');

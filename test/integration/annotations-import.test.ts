@@ -129,6 +129,7 @@ describe('harvester annotations import', { timeout: 180_000 }, () => {
     assert.deepEqual(summary.rejected, { 'unknown-image': onMissing });
     assert.ok(rejects.every((r) => /^annotation \d+ \(id \d+\)$/.test(r.where)));
     await db.pool.query('DELETE FROM region_annotations');
+    await db.pool.query('DELETE FROM region_annotated_images');
   });
 
   it('imports the synth COCO file with the manifest for images not yet arrived: every box, its split, once', async () => {
@@ -149,6 +150,20 @@ describe('harvester annotations import', { timeout: 180_000 }, () => {
       expected(),
     );
     assert.ok(stored.every((r) => r.source === 'annotations.coco.json'));
+    // every listed image was reviewed: those without a box are D_R's fracture-free images, in their split
+    const boxed = new Set(synthBoxes.map((b) => b.sopInstanceUid));
+    const free = regionImages.filter((m) => !boxed.has(m.sopInstanceUid));
+    assert.ok(free.length > 0, 'the cohort has fracture-free region images');
+    assert.equal(summary.fractureFree.imported, free.length);
+    const { rows: reviewed } = await db.pool.query<{ sop: string; split: string }>(
+      'SELECT sop_instance_uid AS sop, split FROM region_annotated_images ORDER BY 1',
+    );
+    assert.deepEqual(
+      reviewed,
+      regionImages
+        .map((m) => ({ sop: m.sopInstanceUid, split: m.split }))
+        .sort((a, b) => (a.sop < b.sop ? -1 : 1)),
+    );
   });
 
   it('importing again (COCO, then the same boxes as annotations.json) adds nothing and counts them as present', async () => {
@@ -270,6 +285,8 @@ describe('harvester annotations import (the command, embedded database)', { time
         file,
         '--data-dir',
         join(dir, 'db'),
+        '--store',
+        join(dir, 'training-store'),
       ];
       const run = await execFileAsync(process.execPath, [...args, '--images-from', cohort], {
         cwd: repoRoot,
@@ -284,6 +301,18 @@ describe('harvester annotations import (the command, embedded database)', { time
       );
       assert.match(run.stdout, new RegExp(`imported\\s+${boxes.length}\\n`));
       assert.match(run.stdout, /unknown-image\s+1 /);
+      // every reviewed image (boxed or fracture-free) has its model input in the store now
+      const reviewed = readFileSync(join(cohort, 'manifest.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"split":"region-'))
+        .map((l) => JSON.parse(l) as ManifestLine)
+        .filter((m) => boxes.some((b) => b.sopInstanceUid === m.sopInstanceUid));
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `model inputs \\(fh1-256x256-u8\\) ${reviewed.length} stored, 0 already in the training store, 0 unavailable`,
+        ),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

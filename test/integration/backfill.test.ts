@@ -27,6 +27,9 @@ interface DbState {
   labels: Array<{ sop: string; cls: string; method: string; status: string; created: string }>;
   superseded: number;
   versions: number;
+  /** Images with a model input in the training store, and images with a pseudo-label. */
+  storedInputs: number;
+  labelledImages: number;
 }
 
 async function state(pool: pg.Pool): Promise<DbState> {
@@ -46,6 +49,8 @@ async function state(pool: pg.Pool): Promise<DbState> {
     labels: labels.rows,
     superseded: await one('SELECT count(*) AS n FROM pseudo_labels_superseded'),
     versions: await one('SELECT count(*) AS n FROM report_versions'),
+    storedInputs: await one('SELECT count(*) AS n FROM training_inputs'),
+    labelledImages: await one('SELECT count(DISTINCT sop_instance_uid) AS n FROM pseudo_labels'),
   };
 }
 
@@ -75,6 +80,7 @@ describe('harvester backfill into the embedded database', { timeout: 300_000 }, 
       reports: join(dir, 'cohort', 'reports.hl7'),
       dicom: join(dir, 'cohort', 'dicom'),
       dataDir,
+      store: `${dataDir}-training-store`,
       logger,
       ...extra,
       use: async (pool) => {
@@ -104,6 +110,11 @@ describe('harvester backfill into the embedded database', { timeout: 300_000 }, 
       'some record-positive images',
     );
     assert.equal(s.totals.images, cohort.images);
+    assert.equal(
+      first.db.storedInputs,
+      first.db.labelledImages,
+      'the model input of every labelled image is kept',
+    );
 
     const second = await run(dataDir);
     assert.equal(second.summary.reports.alreadyDone, cohort.reports);

@@ -5,6 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DLQ_HEADERS } from '../../services/shared/kafka/dlq.ts';
 import { dequantiseTarget } from '../../services/pseudo-labeler/target-encoding.ts';
+import type { RunningPseudoLabeler } from '../../services/pseudo-labeler/service.ts';
+import { readDicomModelInput } from '../../services/shared/imaging/index.ts';
+import { quantiseInput } from '../../services/shared/training-store/model-input-bytes.ts';
+import { findStoredInputs } from '../../services/shared/training-store/training-store-index.ts';
+import { openTrainingStore } from '../../services/shared/training-store/training-store.ts';
 import { waitFor } from '../support/report-labeler.ts';
 import {
   dicomArrivedFor,
@@ -36,11 +41,12 @@ interface Row {
 describe('pseudo-labeler on the real stack', () => {
   const h = new PseudoLabelerHarness();
   let cohort: TestCohort;
+  let service: RunningPseudoLabeler;
 
   before(async () => {
     cohort = await writeTestCohort(14);
     await h.setUp();
-    await h.start({ PSEUDO_LABELER_INFERENCE_BATCH_SIZE: '4', PSEUDO_LABELER_MAX_QUEUE: '4' });
+    service = await h.start({ PSEUDO_LABELER_INFERENCE_BATCH_SIZE: '4', PSEUDO_LABELER_MAX_QUEUE: '4' });
   });
   after(async () => {
     await h.tearDown();
@@ -164,6 +170,44 @@ describe('pseudo-labeler on the real stack', () => {
     assert.equal(h.events.length, expected, 'no event for a duplicate');
   });
 
+  it('keeps the exact model input of every labelled image in the training store, indexed in Postgres', async () => {
+    const labelled = cohort.images.filter((m) => CLASSES.some((c) => m.reportLabel[c] !== 'uncertain'));
+    assert.equal(
+      await h.count(`SELECT count(*) FROM training_inputs WHERE preprocessing_version = 'fh1-64x64-u8'`),
+      labelled.length,
+    );
+    const store = openTrainingStore(h.trainingStore);
+    const refs = await findStoredInputs(
+      h.pool,
+      labelled.map((m) => m.sopInstanceUid),
+      'fh1-64x64-u8',
+    );
+    for (const m of labelled.slice(0, 3)) {
+      const stored = await store.read(refs.get(m.sopInstanceUid)!);
+      const decoded = await readDicomModelInput(path.join(cohort.dir, m.file), { size: 64 });
+      assert.deepEqual([...stored], [...quantiseInput(decoded.pixels)], 'the bytes the teacher saw');
+      assert.deepEqual(
+        [refs.get(m.sopInstanceUid)!.sourceRows, refs.get(m.sopInstanceUid)!.sourceColumns],
+        [decoded.meta.rows, decoded.meta.columns],
+      );
+    }
+    // the teacher it started with is the active model, with what the gate needs to evaluate it
+    const { rows } = await h.pool.query(
+      `SELECT version, status, input_size, output_stride, mode, artefact_uri LIKE 'file://%' AS file
+       FROM model_versions`,
+    );
+    assert.deepEqual(rows, [
+      {
+        version: 'parity-teacher-1',
+        status: 'active',
+        input_size: 64,
+        output_stride: 4,
+        mode: 'teacher',
+        file: true,
+      },
+    ]);
+  });
+
   it('recomputes a study when a corrected report changes a label, keeping the history', async () => {
     const m = cohort.images.find((i) => i.reportLabel.rib !== 'uncertain')!;
     const before = (await rowsOf([m.sopInstanceUid])).find((r) => r.class === 'rib')!;
@@ -216,6 +260,10 @@ describe('pseudo-labeler on the real stack', () => {
     });
     const back = (await rowsOf([m.sopInstanceUid])).find((r) => r.class === 'rib')!;
     assert.equal(back.record_status, before.record_status);
+    const reused = (await service.metrics.trainingInputs.get()).values.find(
+      (v) => v.labels.source === 'store',
+    );
+    assert.ok((reused?.value ?? 0) >= 2, 'each correction read the input back from the training store');
     assert.deepEqual([...back.target], [...before.target], 'the same target as before the first correction');
 
     // a stale final arriving after the corrections changes nothing

@@ -154,11 +154,18 @@ export class PseudoLabelerHarness {
   private ids: Record<string, number> = {};
   private collector: Consumer | undefined;
 
+  /** TRAINING_STORE_URL of the services this harness starts (not created: the service does that). */
+  trainingStore!: string;
+
   get pool(): pg.Pool {
     return this.db.pool;
   }
 
   async setUp(options: { partitions?: number; collect?: boolean } = {}): Promise<void> {
+    // the folder the service's training store goes in; the service creates the store itself
+    const parent = await mkdtemp(path.join(tmpdir(), 'fh-pseudo-store-'));
+    this.cleanup.add(() => rm(parent, { recursive: true, force: true }));
+    this.trainingStore = path.join(parent, 'training-store');
     this.stack = await getTestStack();
     this.kafka = createTestKafka(this.stack);
     this.db = await createTestSchema(this.stack, 'pseudo');
@@ -222,6 +229,7 @@ export class PseudoLabelerHarness {
       PSEUDO_LABELER_HTTP_HOST: '127.0.0.1',
       PSEUDO_LABELER_RETRY_INITIAL_MS: '100',
       PSEUDO_LABELER_RETRY_MAX_MS: '1000',
+      TRAINING_STORE_URL: this.trainingStore,
       ...overrides,
     });
   }

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
 import {
   AnnotationFileError,
@@ -14,6 +14,7 @@ import {
   type AnnotationImportSummary,
   type CheckedExpertBox,
   type KnownImage,
+  type ManifestImage,
   type ParsedAnnotations,
   type RegionSplit,
   type Rejection,
@@ -22,6 +23,9 @@ import { DEFAULT_EMBEDDED_DATA_DIR, startEmbeddedPostgres } from '../../shared/d
 import { migrateDatabase } from '../../shared/db/migrate.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { withTransaction } from '../../shared/db/transaction.ts';
+import { DEFAULT_SIZE } from '../../shared/imaging/index.ts';
+import { storeAnnotatedInputs } from '../../shared/training-store/annotated-inputs.ts';
+import { DEFAULT_TRAINING_STORE_DIR, openTrainingStore } from '../../shared/training-store/training-store.ts';
 
 export interface AnnotationsImportOptions {
   input: string;
@@ -30,6 +34,10 @@ export interface AnnotationsImportOptions {
   database?: string;
   dataDir?: string;
   imagesFrom?: string;
+  /** Training store root (default TRAINING_STORE_URL or var/training-store). */
+  store?: string;
+  /** Model input size of the stored inputs (default TEACHER_INPUT_SIZE or 256). */
+  size?: string;
 }
 
 type Format = 'json' | 'coco';
@@ -60,15 +68,21 @@ function splitOf(option: string | undefined): RegionSplit | undefined {
   throw userError(`--split must be region-train or region-test (got "${option}")`);
 }
 
-/** --images-from: a cohort directory (its manifest.jsonl) or the manifest file itself. */
-function manifestOf(path: string): Map<string, { rows: number; columns: number }> {
+/**
+ * --images-from: a cohort directory (its manifest.jsonl) or the manifest file itself; the images'
+ * files are resolved against the manifest's folder.
+ */
+function manifestOf(path: string): Map<string, ManifestImage> {
   let file = path;
   try {
     if (statSync(path).isDirectory()) file = join(path, 'manifest.jsonl');
   } catch {
     throw userError(`--images-from ${path}: no such cohort directory or manifest file`);
   }
-  return readManifestGeometry(readText(file, 'cohort manifest'), file);
+  const images = readManifestGeometry(readText(file, 'cohort manifest'), file);
+  const folder = dirname(resolve(file));
+  for (const image of images.values()) if (image.file) image.file = resolve(folder, image.file);
+  return images;
 }
 
 export interface ImportAnnotationsInput {
@@ -76,7 +90,8 @@ export interface ImportAnnotationsInput {
   source: string;
   format: Format;
   split?: RegionSplit;
-  manifest?: ReadonlyMap<string, { rows: number; columns: number }>;
+  /** Cohort manifest images (geometry, and absolute DICOM paths). */
+  manifest?: ReadonlyMap<string, ManifestImage>;
 }
 
 const INSERT_CHUNK = 1000;
@@ -113,19 +128,42 @@ async function insertBoxes(
   return inserted;
 }
 
+/** The image rows (reviewed images of D_R) for the accepted boxes and fracture-free images. */
+async function insertReviewedImages(
+  client: pg.PoolClient,
+  images: ReadonlyArray<{ sopInstanceUid: string; split: RegionSplit; annotator?: string }>,
+  source: string,
+): Promise<number> {
+  const unique = [...new Map(images.map((i) => [i.sopInstanceUid, i])).values()];
+  if (unique.length === 0) return 0;
+  const { rowCount } = await client.query(
+    `INSERT INTO region_annotated_images (sop_instance_uid, split, source, annotator)
+     SELECT s, sp, $3, a FROM unnest($1::text[], $2::text[], $4::text[]) AS t(s, sp, a)
+     ON CONFLICT (sop_instance_uid) DO NOTHING`,
+    [
+      unique.map((i) => i.sopInstanceUid),
+      unique.map((i) => i.split),
+      source,
+      unique.map((i) => i.annotator ?? null),
+    ],
+  );
+  return rowCount ?? 0;
+}
+
 /**
- * Checks parsed boxes against the database (images, boxes already stored) and the optional cohort
- * manifest, and stores the good ones in one transaction; a box already stored is counted, not
- * repeated. Imports are serialised by a table lock so two at once cannot split one image.
+ * Checks parsed boxes and fracture-free images against the database (images, images already
+ * reviewed, boxes already stored) and the optional cohort manifest, and stores the good ones in
+ * one transaction: each reviewed image once with its split (region_annotated_images), each box
+ * once. Imports are serialised by a table lock so two at once cannot split one image.
  */
 export async function importAnnotations(
   pool: pg.Pool,
   input: ImportAnnotationsInput,
 ): Promise<{ summary: AnnotationImportSummary; rejects: Rejection[] }> {
   const { parsed } = input;
-  const sops = [...new Set(parsed.entries.map((e) => e.sopInstanceUid))];
+  const sops = [...new Set([...parsed.entries, ...parsed.fractureFree].map((e) => e.sopInstanceUid))];
   return withTransaction(pool, async (client) => {
-    await client.query('LOCK TABLE region_annotations IN SHARE ROW EXCLUSIVE MODE');
+    await client.query('LOCK TABLE region_annotated_images IN SHARE ROW EXCLUSIVE MODE');
     const images = new Map<string, KnownImage>();
     const stored = await client.query<{ sop_instance_uid: string; rows: number; columns: number }>(
       'SELECT sop_instance_uid, rows, columns FROM images WHERE sop_instance_uid = ANY($1::text[])',
@@ -135,23 +173,34 @@ export async function importAnnotations(
       images.set(r.sop_instance_uid, { rows: r.rows, columns: r.columns, from: 'database' });
     for (const sop of sops) {
       const m = images.has(sop) ? undefined : input.manifest?.get(sop);
-      if (m) images.set(sop, { ...m, from: 'manifest' });
+      if (m) images.set(sop, { rows: m.rows, columns: m.columns, from: 'manifest' });
     }
-    const splits = await client.query<{ sop_instance_uid: string; split: RegionSplit }>(
-      'SELECT DISTINCT sop_instance_uid, split FROM region_annotations WHERE sop_instance_uid = ANY($1::text[])',
+    const reviewed = await client.query<{ sop_instance_uid: string; split: RegionSplit; boxed: boolean }>(
+      `SELECT r.sop_instance_uid, r.split,
+         EXISTS (SELECT 1 FROM region_annotations a WHERE a.sop_instance_uid = r.sop_instance_uid) AS boxed
+       FROM region_annotated_images r WHERE r.sop_instance_uid = ANY($1::text[])`,
       [sops],
     );
-    const storedSplits = new Map(splits.rows.map((r) => [r.sop_instance_uid, r.split]));
-    const checked = checkExpertBoxes(parsed.entries, {
-      images,
-      storedSplits,
-      split: input.split,
-      manifestGiven: input.manifest !== undefined,
-    });
+    const checked = checkExpertBoxes(
+      parsed.entries,
+      {
+        images,
+        storedSplits: new Map(reviewed.rows.map((r) => [r.sop_instance_uid, r.split])),
+        storedBoxed: new Set(reviewed.rows.filter((r) => r.boxed).map((r) => r.sop_instance_uid)),
+        split: input.split,
+        manifestGiven: input.manifest !== undefined,
+      },
+      parsed.fractureFree,
+    );
+    // fracture-free and boxed images are disjoint (checked), so the first count is the new fracture-free ones
+    const freeImported = await insertReviewedImages(client, checked.fractureFree, input.source);
+    await insertReviewedImages(client, checked.accepted, input.source);
     const imported = await insertBoxes(client, checked.accepted, input.source);
     const rejects = [...parsed.rejects, ...checked.rejects].sort((a, b) => a.index - b.index);
     const bySplit = { 'region-train': 0, 'region-test': 0 };
     for (const b of checked.accepted) bySplit[b.split]++;
+    const freeBySplit = { 'region-train': 0, 'region-test': 0 };
+    for (const f of checked.fractureFree) freeBySplit[f.split]++;
     const summary: AnnotationImportSummary = {
       source: input.source,
       format: input.format,
@@ -160,8 +209,15 @@ export async function importAnnotations(
       alreadyPresent: checked.accepted.length - imported,
       rejected: countRejections(rejects),
       bySplit,
+      fractureFree: {
+        imported: freeImported,
+        alreadyPresent: checked.fractureFree.length - freeImported,
+        bySplit: freeBySplit,
+      },
       imagesFromManifest: new Set(
-        checked.accepted.filter((b) => b.imageFrom === 'manifest').map((b) => b.sopInstanceUid),
+        [...checked.accepted, ...checked.fractureFree]
+          .filter((b) => b.imageFrom === 'manifest')
+          .map((b) => b.sopInstanceUid),
       ).size,
     };
     return { summary, rejects };
@@ -191,6 +247,11 @@ export function readAnnotationsInput(opts: AnnotationsImportOptions): ImportAnno
  */
 export async function annotationsImportCommand(opts: AnnotationsImportOptions): Promise<void> {
   const input = readAnnotationsInput(opts);
+  const size = Number(opts.size ?? process.env.TEACHER_INPUT_SIZE ?? DEFAULT_SIZE);
+  if (!Number.isInteger(size) || size < 16 || size > 8192)
+    throw userError(`--size must be an integer model input side in 16..8192 (got "${opts.size}")`);
+  const store = openTrainingStore(opts.store ?? process.env.TRAINING_STORE_URL ?? DEFAULT_TRAINING_STORE_DIR);
+  await store.prepare();
   const embedded = opts.database
     ? null
     : await startEmbeddedPostgres({ dataDir: opts.dataDir ?? DEFAULT_EMBEDDED_DATA_DIR });
@@ -202,6 +263,17 @@ export async function annotationsImportCommand(opts: AnnotationsImportOptions): 
       const { summary, rejects } = await importAnnotations(pool, input);
       for (const r of rejects)
         process.stderr.write(`harvester annotations import: ${formatRejection(input.source, r)}\n`);
+      const files = new Map(
+        [...(input.manifest ?? new Map<string, ManifestImage>())]
+          .filter(([, m]) => m.file)
+          .map(([sop, m]) => [sop, m.file!]),
+      );
+      const inputs = await storeAnnotatedInputs(pool, store, { width: size, height: size, files });
+      summary.inputs = inputs;
+      for (const p of inputs.problems.slice(0, 20))
+        process.stderr.write(
+          `harvester annotations import: model input of ${p.sopInstanceUid}: ${p.reason}\n`,
+        );
       process.stdout.write(formatImportSummary(summary) + '\n');
       if (rejects.length > 0) process.exitCode = 2;
     } finally {

@@ -11,12 +11,15 @@ import { parseOruMessage } from '../../shared/hl7/index.ts';
 import { createLogger, type Logger } from '../../shared/observability/logger.ts';
 import { isChestRadiograph, labelReport } from '../../shared/report-rules/index.ts';
 import type { BackfillSummary } from '../../backfill/backfill.ts';
+import { openTrainingStore } from '../../shared/training-store/training-store.ts';
 
 export interface BackfillCliOptions {
   reports: string;
   dicom: string;
   database?: string;
   dataDir?: string;
+  /** Training store root (default: TRAINING_STORE_URL or var/training-store). */
+  store?: string;
   model?: string;
   progress?: boolean;
 }
@@ -52,6 +55,8 @@ export async function backfillWithConfig(
     fallbackInputSize: config.TEACHER_INPUT_SIZE,
     logger: options.logger,
   });
+  const trainingStore = openTrainingStore(options.store ?? config.TRAINING_STORE_URL);
+  await trainingStore.prepare();
   const embedded = options.database
     ? null
     : await startEmbeddedPostgres({ dataDir: options.dataDir ?? DEFAULT_EMBEDDED_DATA_DIR });
@@ -75,6 +80,7 @@ export async function backfillWithConfig(
         },
         maxDicomBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES,
         teacher,
+        trainingStore,
         policy: {
           uncertain: config.PSEUDO_LABELER_UNCERTAIN,
           acceptProvisional: config.PSEUDO_LABELER_ACCEPT_PROVISIONAL,

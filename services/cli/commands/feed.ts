@@ -16,6 +16,7 @@ import { createSchemaRegistry } from '../../shared/events/registry.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../shared/kafka/config.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
+import { withTopicDefaults } from '../../shared/kafka/system-topics.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { MIN_HMAC_KEY_BYTES, pseudonymisePatientId } from '../../shared/privacy/pseudonymise.ts';
 import { dicomArrivedRecord } from '../../shared/synth/dicom-arrival.ts';
@@ -198,10 +199,11 @@ export async function feedCohort(
     (v) => v >= 0 && v <= 1,
     'between 0 and 1',
   );
+  const topicDefaults = withTopicDefaults(process.env);
   const partitions = num(
     '--partitions',
-    opts.partitions,
-    3,
+    opts.partitions ?? process.env.KAFKA_TOPIC_PARTITIONS,
+    6,
     (v) => Number.isInteger(v) && v >= 1,
     'a positive integer',
   );
@@ -219,7 +221,11 @@ export async function feedCohort(
     (v) => Number.isInteger(v) && v >= 0,
     'a plan position >= 0',
   );
-  const topics = { hl7: opts.hl7Topic ?? 'hl7.oru.raw', dicom: opts.dicomTopic ?? 'dicom.arrived' };
+  // the names the services use unless told otherwise (KAFKA_TOPIC_PREFIX, their topic variables)
+  const topics = {
+    hl7: opts.hl7Topic ?? topicDefaults.REPORT_LABELER_INPUT_TOPIC!,
+    dicom: opts.dicomTopic ?? topicDefaults.PSEUDO_LABELER_DICOM_TOPIC!,
+  };
   const brokers = opts.brokers ?? process.env.KAFKA_BROKERS;
   if (!brokers)
     throw new FeedUserError('no Kafka brokers: pass --brokers host:port[,host:port] or set KAFKA_BROKERS');

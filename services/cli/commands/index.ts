@@ -77,6 +77,23 @@ export function registerCommands(program: Command): void {
     .option('--since <date>', 'only studies with images arrived since this date (ISO 8601)')
     .option('--batch-studies <n>', 'studies per processing batch', '50')
     .action(async (opts) => (await import('./relabel.ts')).relabelCommand(opts));
+  const topics = program.command('topics').description('Kafka topics of the system (DESIGN.md)');
+  topics
+    .command('ensure')
+    .description(
+      'Create every topic of the system that is missing (inputs, outputs, dead-letter topics) with the configured ' +
+        'partitions and replication, and list them all; existing topics are left as they are. Names follow ' +
+        "KAFKA_TOPIC_PREFIX and the services' topic variables",
+    )
+    .option('--check', 'create nothing: list, and exit 1 when a topic is missing')
+    .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
+    .option('--partitions <n>', 'partitions of data topics (default: KAFKA_TOPIC_PARTITIONS or 6)')
+    .option(
+      '--replication-factor <n>',
+      'replication factor (default: KAFKA_TOPIC_REPLICATION_FACTOR or the broker default)',
+    )
+    .option('--prefix <prefix>', 'topic name prefix (default: KAFKA_TOPIC_PREFIX)')
+    .action(async (opts) => (await import('./topics.ts')).topicsEnsureCommand(opts));
   const schemas = program.command('schemas').description('Avro event schemas (schemas/*.avsc)');
   schemas
     .command('register')
@@ -117,15 +134,26 @@ export function registerCommands(program: Command): void {
       'Write a synthetic hospital cohort (chest radiographs as DICOM, HL7 ORU reports, manifest, expert boxes); ' +
         '`synth preview --dir DIR --out FILE.png` draws a contact sheet of it',
     )
-    .argument('[action]', 'omit to write a cohort; "preview" for a PNG contact sheet (positives first, with boxes)')
+    .argument(
+      '[action]',
+      'omit to write a cohort; "preview" for a PNG contact sheet (positives first, with boxes)',
+    )
     .option('--out <path>', 'cohort directory to write (docs/data-contracts.md); for preview, the PNG file')
     .option('--studies <n>', 'number of studies')
     .option('--seed <s>', 'seed: the same seed and options give the same bytes', '1')
     .option('--size <px>', 'stored image size (square)', '512')
     .option('--rib-prevalence <p>', 'fraction of record studies with rib fractures', '0.04')
     .option('--clavicle-prevalence <p>', 'fraction of record studies with a clavicle fracture', '0.015')
-    .option('--miss-rate <p>', 'probability that the final report misses a fracture present in the image', '0.08')
-    .option('--hedge-rate <p>', 'probability that a present fracture is reported with a hedge (uncertain)', '0.08')
+    .option(
+      '--miss-rate <p>',
+      'probability that the final report misses a fracture present in the image',
+      '0.08',
+    )
+    .option(
+      '--hedge-rate <p>',
+      'probability that a present fracture is reported with a hedge (uncertain)',
+      '0.08',
+    )
     .option('--region-train <n>', 'expert-boxed images for training (D_R), positives enriched', '200')
     .option('--region-test <n>', 'held-out expert-boxed images, positives enriched', '200')
     .option('--compressed-fraction <p>', 'fraction of images written as RLE Lossless', '0.1')
@@ -134,14 +162,19 @@ export function registerCommands(program: Command): void {
     .option('--dir <dir>', 'preview: the cohort directory to draw from')
     .option('--count <n>', 'preview: number of images', '12')
     .option('--columns <n>', 'preview: images per row', '4')
-    .action(async (action: string | undefined, opts) => (await import('./synth.ts')).synthCommand(action, opts));
+    .action(async (action: string | undefined, opts) =>
+      (await import('./synth.ts')).synthCommand(action, opts),
+    );
   program
     .command('label-reports')
     .description(
       'Label reports with the fracture rules: one JSON line per report on stdout ' +
         '({"id","rib","clavicle","other","ruleVersion"}); bad rows on stderr with their row number',
     )
-    .requiredOption('--input <file>', 'reports: CSV (uid, findings, impression), JSONL ({"id","text"}) or HL7 ORU')
+    .requiredOption(
+      '--input <file>',
+      'reports: CSV (uid, findings, impression), JSONL ({"id","text"}) or HL7 ORU',
+    )
     .option('--format <format>', 'csv | jsonl | hl7 (default: from the file extension)')
     .option('--rules <file>', 'local rules file merged on top of the shipped fracture-rules.json')
     .option('--chest-only', 'HL7: skip reports whose procedure is not a chest radiograph')
@@ -151,7 +184,10 @@ export function registerCommands(program: Command): void {
     .command('hl7')
     .description('Publish the HL7 messages of a file, key = MSH-4|MSH-10, bytes unchanged')
     .requiredOption('--input <file>', 'HL7 file (messages separated by newlines or MLLP framing)')
-    .option('--topic <name>', 'topic', 'hl7.oru.raw')
+    .option(
+      '--topic <name>',
+      'topic (default: REPORT_LABELER_INPUT_TOPIC, or KAFKA_TOPIC_PREFIX + hl7.oru.raw)',
+    )
     .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
     .option('--batch-size <n>', 'messages per produce request', '500')
     .action(async (opts) => (await import('./produce-hl7.ts')).produceHl7Command(opts));
@@ -173,9 +209,18 @@ export function registerCommands(program: Command): void {
     )
     .option('--brokers <list>', 'bootstrap brokers (default: KAFKA_BROKERS)')
     .option('--registry <url>', 'Confluent-compatible schema registry (default: SCHEMA_REGISTRY_URL)')
-    .option('--hl7-topic <name>', 'topic for the raw HL7 messages', 'hl7.oru.raw')
-    .option('--dicom-topic <name>', 'topic for the DicomArrived events', 'dicom.arrived')
-    .option('--partitions <n>', 'partitions of topics this command creates (existing topics are kept)', '3')
+    .option(
+      '--hl7-topic <name>',
+      'topic for the raw HL7 messages (default: REPORT_LABELER_INPUT_TOPIC, or KAFKA_TOPIC_PREFIX + hl7.oru.raw)',
+    )
+    .option(
+      '--dicom-topic <name>',
+      'topic for the DicomArrived events (default: PSEUDO_LABELER_DICOM_TOPIC, or KAFKA_TOPIC_PREFIX + dicom.arrived)',
+    )
+    .option(
+      '--partitions <n>',
+      'partitions of topics this command creates (default: KAFKA_TOPIC_PARTITIONS or 6; existing topics are kept)',
+    )
     .option('--batch-size <n>', 'most messages per produce request', '500')
     .option('--start-at <n>', 'skip the first n messages of the plan (to continue an interrupted feed)', '0')
     .option('--no-progress', 'no progress bar on stderr')
@@ -191,7 +236,11 @@ export function registerCommands(program: Command): void {
     .option('--format <format>', 'table | csv | json', 'table')
     .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
     .option('--schema <name>', 'schema holding the analytics views (default: the search_path)')
-    .option('--role <name>', 'role to act as (SET ROLE); --no-role keeps the login user', 'harvester_analytics')
+    .option(
+      '--role <name>',
+      'role to act as (SET ROLE); --no-role keeps the login user',
+      'harvester_analytics',
+    )
     .option('--no-role', "use the login user's own rights instead of harvester_analytics")
     .action(async (opts) => (await import('./stats.ts')).statsCommand(opts));
   const serve = program.command('serve').description('Serve a web page');
@@ -202,10 +251,18 @@ export function registerCommands(program: Command): void {
         'discordance list) from the de-identified views, read-only as harvester_analytics',
     )
     .option('--port <port>', 'TCP port', '8088')
-    .option('--host <address>', 'address to listen on (loopback by default; anything else is reachable by others)', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on (loopback by default; anything else is reachable by others)',
+      '127.0.0.1',
+    )
     .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
     .option('--schema <name>', 'schema holding the analytics views (default: the search_path)')
-    .option('--role <name>', 'role to act as (SET ROLE); --no-role keeps the login user', 'harvester_analytics')
+    .option(
+      '--role <name>',
+      'role to act as (SET ROLE); --no-role keeps the login user',
+      'harvester_analytics',
+    )
     .option('--no-role', "use the login user's own rights instead of harvester_analytics")
     .option(
       '--retrain-threshold <labels>',
@@ -226,6 +283,10 @@ export function registerCommands(program: Command): void {
       'postgres:// server to write to (migrated first); default: the embedded database',
     )
     .option('--data-dir <dir>', 'embedded database folder', 'var/pglite')
+    .option(
+      '--store <url>',
+      "training store for the labelled images' model inputs (default: TRAINING_STORE_URL or var/training-store)",
+    )
     .option('--model <file>', 'teacher ONNX (default: TEACHER_MODEL_PATH or models/teacher/teacher.onnx)')
     .option('--no-progress', 'no progress bars on stderr')
     .action(async (opts) => (await import('./backfill.ts')).backfillCommand(opts));
@@ -247,9 +308,11 @@ export function registerCommands(program: Command): void {
   annotations
     .command('import')
     .description(
-      'Load expert boxes into region_annotations (PostgreSQL via --database, or the embedded database): each row ' +
-        'checked (image known, box inside it, class rib|clavicle, split); bad rows on stderr with their place in ' +
-        'the file, good rows kept in one transaction; importing again adds nothing. Exit status 2 when rows were rejected',
+      'Load expert boxes (and images reviewed as fracture-free) into region_annotations and region_annotated_images ' +
+        '(PostgreSQL via --database, or the embedded database): each row checked (image known, box inside it, class ' +
+        'rib|clavicle, one split per image); bad rows on stderr with their place in the file, good rows kept in one ' +
+        "transaction; then each reviewed image's model input into the training store. Importing again adds nothing. " +
+        'Exit status 2 when rows were rejected',
     )
     .requiredOption('--input <file>', 'annotations.json or annotations.coco.json (docs/data-contracts.md)')
     .option('--format <format>', 'coco | json (default: from the file: an array is json, an object coco)')
@@ -264,7 +327,15 @@ export function registerCommands(program: Command): void {
     .option('--data-dir <dir>', 'embedded database folder', 'var/pglite')
     .option(
       '--images-from <dir>',
-      'cohort directory (or its manifest.jsonl) for the size of images not yet in the images table',
+      'cohort directory (or its manifest.jsonl): size and DICOM file of images not yet in the images table',
+    )
+    .option(
+      '--store <url>',
+      "training store for the reviewed images' model inputs (default: TRAINING_STORE_URL or var/training-store)",
+    )
+    .option(
+      '--size <px>',
+      "model input side of the stored inputs: the teacher's (default: TEACHER_INPUT_SIZE or 256)",
     )
     .action(async (opts) => (await import('./annotations-import.ts')).annotationsImportCommand(opts));
 }

@@ -19,12 +19,27 @@ export async function migrateCommand(opts: MigrateOptions): Promise<void> {
   if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
     throw Object.assign(new Error('--count must be a positive integer'), { expected: true });
   }
-  const applied = await migrateDatabase({
-    database,
-    schema: opts.schema,
-    direction: opts.down ? 'down' : 'up',
-    count,
-  });
+  let applied: string[];
+  try {
+    applied = await migrateDatabase({
+      database,
+      schema: opts.schema,
+      direction: opts.down ? 'down' : 'up',
+      count,
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    // the server is not there, or refuses us: one line that says where to look
+    if (code && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|28P01|28000|3D000)$/.test(code)) {
+      throw Object.assign(
+        new Error(
+          `cannot use the database (${(err as Error).message}): start PostgreSQL (deploy/local/stack up) or fix --database / DATABASE_URL`,
+        ),
+        { expected: true },
+      );
+    }
+    throw err;
+  }
   const verb = opts.down ? 'reverted' : 'applied';
   if (applied.length === 0) console.log(opts.down ? 'nothing to revert' : 'database is up to date');
   for (const name of applied) console.log(`${verb} ${name}`);

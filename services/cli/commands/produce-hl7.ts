@@ -5,12 +5,14 @@ import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../shared/kafka/config
 import { hl7MessageKey, readMshHeader } from '../../shared/hl7-transport/msh-header.ts';
 import { splitHl7File } from '../../shared/hl7-transport/split-file.ts';
 import { loadConfig } from '../../shared/config/env.ts';
+import { provisionTopics } from '../../shared/kafka/provision-topics.ts';
+import { topicProvisioningEnvShape, withTopicDefaults } from '../../shared/kafka/system-topics.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { z } from 'zod';
 
 export interface ProduceHl7Options {
   input: string;
-  topic: string;
+  topic?: string;
   brokers?: string;
   batchSize?: string;
 }
@@ -21,10 +23,11 @@ export interface ProduceHl7Options {
  * Messages whose MSH cannot be read are still sent, without a key: the consumer's DLQ decides.
  */
 export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> {
-  const env = loadConfig(z.object(kafkaEnvShape), {
+  const env = loadConfig(z.object({ ...kafkaEnvShape, ...topicProvisioningEnvShape }), {
     ...process.env,
     ...(opts.brokers ? { KAFKA_BROKERS: opts.brokers } : {}),
   });
+  const topic = opts.topic ?? withTopicDefaults(process.env).REPORT_LABELER_INPUT_TOPIC!;
   const batchSize = Number(opts.batchSize ?? 500);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw Object.assign(new Error('--batch-size must be a positive integer'), { expected: true });
@@ -46,19 +49,22 @@ export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> 
     }
     return { key, value };
   });
-  const kafka = createKafka(kafkaConnectionFromEnv(env), createLogger('produce-hl7'));
+  const logger = createLogger('produce-hl7');
+  const kafka = createKafka(kafkaConnectionFromEnv(env), logger);
+  // the topic the report-labeler reads, created as the services would if nobody has yet
+  await provisionTopics(kafka, [{ id: 'hl7.oru.raw', name: topic }], env, logger);
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += batchSize) {
-      await producer.send({ topic: opts.topic, acks: -1, messages: messages.slice(i, i + batchSize) });
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + batchSize) });
     }
   } finally {
     await producer.disconnect();
   }
   const unkeyed = messages.filter((m) => m.key === null).length;
   console.log(
-    `published ${messages.length} message(s) to ${opts.topic}` +
+    `published ${messages.length} message(s) to ${topic}` +
       (unkeyed ? ` (${unkeyed} without a readable MSH)` : ''),
   );
 }

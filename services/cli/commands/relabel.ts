@@ -9,6 +9,7 @@ import { createImageStorage } from '../../pseudo-labeler/image-storage.ts';
 import { fetchVerifiedModel } from '../../pseudo-labeler/model-artefact.ts';
 import { relabel } from '../../pseudo-labeler/relabel.ts';
 import { OnnxTeacher } from '../../pseudo-labeler/teacher.ts';
+import { openTrainingStore } from '../../shared/training-store/training-store.ts';
 
 export interface RelabelCliOptions {
   model: string;
@@ -30,6 +31,8 @@ export async function relabelCommand(opts: RelabelCliOptions): Promise<void> {
     throw userError('--batch-studies must be an integer >= 1');
   const config = loadPseudoLabelerConfig();
   const logger = createLogger('relabel');
+  const trainingStore = openTrainingStore(config.TRAINING_STORE_URL);
+  await trainingStore.prepare();
   const pool = createPool({ url: config.DATABASE_URL, maxConnections: 2, applicationName: 'relabel' });
   try {
     const { rows } = await pool.query<{ artefact_uri: string | null; checksum_sha256: string | null }>(
@@ -61,6 +64,7 @@ export async function relabelCommand(opts: RelabelCliOptions): Promise<void> {
         producer,
         teacher,
         storage: createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
+        trainingStore,
         settings: processorSettingsFromConfig(config),
         since,
         batchStudies,

@@ -1,5 +1,5 @@
 import { createLogger } from '../../shared/observability/logger.ts';
-import { runUntilSignal } from '../../shared/runtime/run-until-signal.ts';
+import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 import { loadDistillSchedulerConfig } from '../../distill-scheduler/config.ts';
 import { startDistillScheduler } from '../../distill-scheduler/scheduler.ts';
 import { loadDistillWorkerConfig } from '../../distill-worker/config.ts';
@@ -9,14 +9,12 @@ import { startDistillWorker } from '../../distill-worker/worker.ts';
 export async function runDistillSchedulerCommand(): Promise<void> {
   const config = loadDistillSchedulerConfig();
   const logger = createLogger('distill-scheduler');
-  const service = await startDistillScheduler(config, logger);
-  await runUntilSignal(service, logger);
+  await runServiceUntilSignal((signal) => startDistillScheduler(config, logger, { signal }), logger);
 }
 
 /** `harvester run distill-worker`: runs requested distillations and gates their models until SIGTERM. */
 export async function runDistillWorkerCommand(): Promise<void> {
   const config = loadDistillWorkerConfig();
   const logger = createLogger('distill-worker');
-  const service = await startDistillWorker(config, logger);
-  await runUntilSignal(service, logger);
+  await runServiceUntilSignal((signal) => startDistillWorker(config, logger, { signal }), logger);
 }

@@ -1,5 +1,5 @@
 import { createLogger } from '../../shared/observability/logger.ts';
-import { runUntilSignal } from '../../shared/runtime/run-until-signal.ts';
+import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 import { loadPseudoLabelerConfig } from '../../pseudo-labeler/config.ts';
 import { startPseudoLabeler } from '../../pseudo-labeler/service.ts';
 
@@ -10,6 +10,5 @@ import { startPseudoLabeler } from '../../pseudo-labeler/service.ts';
 export async function runPseudoLabelerCommand(): Promise<void> {
   const config = loadPseudoLabelerConfig();
   const logger = createLogger('pseudo-labeler');
-  const service = await startPseudoLabeler(config, logger);
-  await runUntilSignal(service, logger);
+  await runServiceUntilSignal((signal) => startPseudoLabeler(config, logger, { signal }), logger);
 }

@@ -1,5 +1,5 @@
 import { createLogger } from '../../shared/observability/logger.ts';
-import { runUntilSignal } from '../../shared/runtime/run-until-signal.ts';
+import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 import { loadReportLabelerConfig } from '../../report-labeler/config.ts';
 import { startReportLabeler } from '../../report-labeler/service.ts';
 
@@ -10,6 +10,5 @@ import { startReportLabeler } from '../../report-labeler/service.ts';
 export async function runReportLabelerCommand(): Promise<void> {
   const config = loadReportLabelerConfig();
   const logger = createLogger('report-labeler');
-  const service = await startReportLabeler(config, logger);
-  await runUntilSignal(service, logger);
+  await runServiceUntilSignal((signal) => startReportLabeler(config, logger, { signal }), logger);
 }

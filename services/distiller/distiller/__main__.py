@@ -22,7 +22,13 @@ def _torch_or_exit():
 
 
 def _train_args(p: argparse.ArgumentParser, distill: bool) -> None:
-    p.add_argument("--prepared", required=True, help="prepared cohort directory (harvester prepare)")
+    p.add_argument("--prepared", help="prepared cohort directory (harvester prepare); without it, the data "
+                   "comes from --database and --store (the streaming system's training store)")
+    p.add_argument("--store", help="training store root URL (TRAINING_STORE_URL), with --database")
+    p.add_argument("--input-size", type=int, help="model input side of the stored inputs (default: the "
+                   "teacher's input_size in model_versions)")
+    if distill:
+        p.add_argument("--watermark", help="ISO 8601 instant: pseudo-labels created up to it (the job's)")
     p.add_argument("--out", required=True, help="run directory: model.pt, metrics.json, train.json")
     p.add_argument("--model", default="cpu", choices=["cpu", "gpu", "tiny"], help="network size (default cpu)")
     p.add_argument("--epochs", type=int, default=10)
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _torch_or_exit()
     from .data import DataError
+    from .pseudo_labels import DatabaseUnavailable
     try:
         if args.command in ("supervised", "distill"):
             from .train import TrainOptions, run_training
@@ -111,13 +118,19 @@ def main(argv: list[str] | None = None) -> int:
                 mode=args.command, prepared=args.prepared, out=args.out, model=args.model, epochs=args.epochs,
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device, amp=not args.no_amp,
                 pos_weight=args.pos_weight, shift=args.shift, hflip=args.hflip, jitter=not args.no_jitter,
-                threads=args.threads, version=args.version, log_every=args.log_every)
+                threads=args.threads, version=args.version, log_every=args.log_every,
+                store=args.store, input_size=args.input_size, database=args.database)
+            if args.command == "supervised" and args.prepared:
+                opts.database = None  # registration only (below); the data is the prepared folder
             if args.command == "distill":
                 opts.teacher, opts.teacher_version, opts.method = args.teacher, args.teacher_version, args.method
                 opts.a0, opts.a, opts.t, opts.eps = args.a0, args.a, args.t, args.eps
                 opts.record_limit, opts.init_from_teacher = args.record_limit, args.init_from_teacher
                 opts.record_negatives = args.record_negatives
-                opts.database = args.database if args.teacher_version else None
+                opts.watermark = args.watermark
+                # with a prepared folder, --database alone only registers: targets need --teacher-version
+                if args.prepared and not args.teacher_version:
+                    opts.database = None
             run_training(opts)
             _export_and_register(Path(args.out) / "model.pt", args.export, args.database)
         elif args.command == "evaluate":
@@ -138,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             print(summary_line(m), file=sys.stderr)
         elif args.command == "export":
             _export_and_register(Path(args.checkpoint), args.out, args.database, args.parity_dir, args.opset)
-    except (DataError, FileNotFoundError, ValueError) as e:
+    except (DataError, DatabaseUnavailable, FileNotFoundError, ValueError) as e:
         print(f"distiller: {e}", file=sys.stderr)
         return 2
     return 0

@@ -14,6 +14,7 @@ writes only the columns that exist; `version` is required):
     output_stride    integer  input pixels per map cell
     classes          text[] or jsonb  ['rib', 'clavicle']
     mode             text     supervised | distill (also accepted: kind, role)
+    training_snapshot jsonb   the data a model trained on (snapshot.py's summary), when from the database
 json/jsonb columns get JSON; text columns get JSON text for structured values."""
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ALIASES = {
     "output_stride": ("output_stride",),
     "classes": ("classes",),
     "mode": ("mode", "kind", "role"),
+    "snapshot": ("training_snapshot",),
 }
 
 
@@ -44,6 +46,7 @@ def registration_values(info: dict, checksum: str, artefact_uri: str) -> dict:
         "artefact_uri": artefact_uri, "metrics": info.get("metrics"), "counts": info.get("counts"),
         "sharpen": info.get("sharpen"), "recipe": info.get("recipe"), "input_size": info.get("inputSize"),
         "output_stride": info.get("stride"), "classes": info.get("classes"), "mode": info.get("mode"),
+        "snapshot": info.get("snapshot"),
     }
 
 

@@ -29,7 +29,7 @@ import torch
 from torch.nn import functional as F
 
 from . import CLASSES
-from .data import Prepared, box_mask, load_prepared
+from .data import DataError, Prepared, box_mask, load_prepared
 from .evaluate import evaluate_model, predict, summary_line
 from .model import Detector, build_model, count_parameters, load_checkpoint, save_checkpoint
 from .targets import SharpenParams, negative_target, params_for, positive_target
@@ -38,7 +38,7 @@ from .targets import SharpenParams, negative_target, params_for, positive_target
 @dataclass
 class TrainOptions:
     mode: str  # supervised | distill
-    prepared: str
+    prepared: str | None  # a prepared folder, or None: the database and the training store (snapshot.py)
     out: str
     model: str = "cpu"
     epochs: int = 10
@@ -69,6 +69,10 @@ class TrainOptions:
     record_negatives: int = -1  # keep every image with a record positive, at most this many others (-1 = all)
     eval_split: str = "region-test"
     log_every: int = 0  # steps between progress lines (0 = per epoch only)
+    # the database + training-store source (no prepared folder)
+    store: str | None = None  # training store root URL (TRAINING_STORE_URL)
+    watermark: str | None = None  # ISO 8601: pseudo-labels created up to this instant (the job's)
+    input_size: int | None = None  # model input side (default: the teacher's input_size)
 
 
 @dataclass
@@ -100,9 +104,13 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-def region_set(prepared: Prepared, stride: int) -> TrainingSet:
+def region_set(prepared: Prepared, stride: int, allow_empty: bool = False) -> TrainingSet:
     entries = prepared.split("region-train")
     if not entries:
+        if allow_empty:
+            h = prepared.size // stride
+            return TrainingSet(np.zeros(0, np.int64), np.zeros((0, len(CLASSES), h, h), np.float32),
+                               np.zeros((0, len(CLASSES)), np.float32), {"regionTrain": 0})
         raise ValueError(f"{prepared.root} has no region-train images: nothing to learn from")
     targets = np.stack([box_mask(e.boxes, prepared.size, stride) for e in entries])
     counts = {"regionTrain": len(entries)}
@@ -309,6 +317,24 @@ def _init_from(model: Detector, teacher: Detector) -> None:
     model.load_state_dict({k: v.detach().cpu() for k, v in teacher.state_dict().items()})
 
 
+def _training_source(opts: TrainOptions):
+    """The prepared folder, or the database + training store snapshot (with its summary logged)."""
+    if opts.prepared:
+        return load_prepared(opts.prepared), None
+    if not (opts.database and opts.store):
+        raise ValueError("give --prepared DIR, or --database URL with --store URL (the training store)")
+    from datetime import datetime
+    from .snapshot import load_snapshot
+    distill = opts.mode == "distill"
+    if distill and not opts.teacher_version:
+        raise ValueError("distill from the database needs --teacher-version (the pseudo-labels to learn)")
+    watermark = datetime.fromisoformat(opts.watermark.replace("Z", "+00:00")) if opts.watermark else None
+    snapshot = load_snapshot(opts.database, opts.store, opts.teacher_version if distill else None, watermark,
+                             opts.input_size, with_pseudo_labels=distill)
+    log("snapshot", **snapshot.summary)
+    return snapshot.prepared, snapshot
+
+
 def run_training(opts: TrainOptions) -> dict:
     """Builds the training set for the mode, trains, evaluates on the held-out split and writes
     model.pt, metrics.json and train.json into opts.out. Returns the summary."""
@@ -320,7 +346,7 @@ def run_training(opts: TrainOptions) -> dict:
     seed_everything(opts.seed)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    prepared = load_prepared(opts.prepared)
+    prepared, snapshot = _training_source(opts)
     model = build_model(opts.model)
     stride = model.config.stride
     if prepared.size % 16:
@@ -329,13 +355,17 @@ def run_training(opts: TrainOptions) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     version = opts.version or f"{'teacher' if opts.mode == 'supervised' else 'student-' + opts.method}-s{opts.seed}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
 
-    data = region_set(prepared, stride)
+    # from the database, D_R may still be empty while pseudo-labels are not: the stored targets teach
+    data = region_set(prepared, stride, allow_empty=snapshot is not None and opts.mode == "distill")
     params = None
     parent = opts.parent_version
     if opts.mode == "distill":
         params = params_for(opts.method, a0=opts.a0, a=opts.a, eps=opts.eps, t=opts.t)
         teacher, pseudo = None, None
-        if opts.database:
+        if snapshot is not None:
+            pseudo = snapshot.pseudo
+            parent = parent or opts.teacher_version
+        elif opts.database:
             if not opts.teacher_version:
                 raise ValueError("--database needs --teacher-version (the pseudo_labels.model_version to read)")
             from .pseudo_labels import load_pseudo_labels
@@ -343,6 +373,7 @@ def run_training(opts: TrainOptions) -> dict:
             pseudo = load_pseudo_labels(opts.database, opts.teacher_version, uids)
             log("pseudo_labels", version=opts.teacher_version, maps=len(pseudo))
             parent = parent or opts.teacher_version
+        if pseudo is not None:
             if opts.init_from_teacher:
                 # the stored targets stay the labels; the checkpoint only gives the starting weights
                 if not opts.teacher or not Path(opts.teacher).is_file():
@@ -359,22 +390,31 @@ def run_training(opts: TrainOptions) -> dict:
                 _init_from(model, teacher)
         data = concat(data, record_set(prepared, stride, params, teacher, device, pseudo,
                                           opts.record_limit, opts.record_negatives))
+    if len(data.indices) == 0:
+        raise DataError("nothing to train on: no region-train image and no usable pseudo-label")
     log("start", mode=opts.mode, version=version, device=str(device), model=opts.model,
         parameters=count_parameters(model), images=len(data.indices), counts=data.counts,
         method=params.method if params else None, torch=torch.__version__, threads=torch.get_num_threads())
     model.to(device)
     summary = fit(model, data, prepared, opts, device)
-    metrics = evaluate_model(model, prepared, device, split=opts.eval_split, stride=stride)
-    log("evaluated", split=opts.eval_split, metrics={c: {k: metrics[c][k] for k in ("auroc", "froc")} for c in CLASSES})
-    print(summary_line(metrics), file=sys.stderr)
+    metrics = None
+    if prepared.split(opts.eval_split):
+        metrics = evaluate_model(model, prepared, device, split=opts.eval_split, stride=stride)
+        log("evaluated", split=opts.eval_split,
+            metrics={c: {k: metrics[c][k] for k in ("auroc", "froc")} for c in CLASSES})
+        print(summary_line(metrics), file=sys.stderr)
+    else:
+        log("not_evaluated", split=opts.eval_split, reason=f"no {opts.eval_split} images")
     model.cpu()
     recipe = {k: v for k, v in asdict(opts).items() if k not in ("database", "out")}
     info = {"version": version, "parentVersion": parent, "mode": opts.mode, "recipe": recipe,
             "sharpen": params.to_dict() if params else None, "counts": data.counts,
+            "snapshot": snapshot.summary if snapshot is not None else None,
             "inputSize": prepared.size, "stride": stride, "classes": list(CLASSES),
             "metrics": metrics, "training": summary, "torch": torch.__version__}
     save_checkpoint(out / "model.pt", model, {"version": version, "info": info})
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if metrics is not None:
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "train.json").write_text(json.dumps(info, indent=2) + "\n")
     log("done", version=version, out=str(out), seconds=round(summary["seconds"], 1))
     return info

@@ -31,6 +31,19 @@ export interface ExpertBoxEntry {
   stated?: { rows: number; columns: number };
 }
 
+/**
+ * An image the file says an expert reviewed and found fracture-free (a D_R negative): a COCO image
+ * with no annotation, or an annotations.json row {"sopInstanceUid", "split", "fractureFree": true}.
+ */
+export interface FractureFreeEntry {
+  index: number;
+  where: string;
+  sopInstanceUid: string;
+  split?: RegionSplit;
+  annotator?: string;
+  stated?: { rows: number; columns: number };
+}
+
 /** Why a row was not imported. Each has one fixed meaning, counted in the summary. */
 export type RejectReason =
   | 'not-an-object'
@@ -43,7 +56,8 @@ export type RejectReason =
   | 'unknown-image'
   | 'size-mismatch'
   | 'box-outside-image'
-  | 'duplicate-in-file';
+  | 'duplicate-in-file'
+  | 'fracture-free-conflict';
 
 /** What each reason means, for the summary. */
 export const REJECT_REASON_TEXT: Record<RejectReason, string> = {
@@ -58,6 +72,8 @@ export const REJECT_REASON_TEXT: Record<RejectReason, string> = {
   'size-mismatch': "the file's image size differs from the stored image's",
   'box-outside-image': "box reaches outside the stored image's rows/columns",
   'duplicate-in-file': 'the same box appears earlier in the file',
+  'fracture-free-conflict':
+    'listed as fracture-free but has boxes (in the file or the database), or a class/box',
 };
 
 export interface Rejection {

@@ -10,6 +10,14 @@ export interface AnnotationImportSummary {
   rejected: Partial<Record<RejectReason, number>>;
   /** Accepted boxes per split (imported or already present). */
   bySplit: { 'region-train': number; 'region-test': number };
+  /** Images reviewed and found fracture-free (D_R negatives). */
+  fractureFree: {
+    imported: number;
+    alreadyPresent: number;
+    bySplit: { 'region-train': number; 'region-test': number };
+  };
+  /** Model inputs put into the training store for the reviewed images (set after the store step). */
+  inputs?: { stored: number; alreadyStored: number; unavailable: number; preprocessingVersion: string };
   /** Images whose geometry came from the cohort manifest because they are not in the images table yet. */
   imagesFromManifest: number;
 }
@@ -42,6 +50,17 @@ export function formatImportSummary(s: AnnotationImportSummary): string {
   lines.push(
     `  region-train boxes ${s.bySplit['region-train']}, region-test boxes ${s.bySplit['region-test']}`,
   );
+  const free = s.fractureFree;
+  if (free.imported + free.alreadyPresent > 0)
+    lines.push(
+      `  fracture-free images ${free.imported} imported, ${free.alreadyPresent} already present ` +
+        `(region-train ${free.bySplit['region-train']}, region-test ${free.bySplit['region-test']})`,
+    );
+  if (s.inputs)
+    lines.push(
+      `  model inputs (${s.inputs.preprocessingVersion}) ${s.inputs.stored} stored, ${s.inputs.alreadyStored} already ` +
+        `in the training store, ${s.inputs.unavailable} unavailable (no readable DICOM yet)`,
+    );
   if (s.imagesFromManifest > 0)
     lines.push(
       `  ${s.imagesFromManifest} image(s) checked against the cohort manifest: not in the images table yet`,

@@ -7,18 +7,21 @@ import {
   readSplit,
   showValue,
 } from './entry-fields.ts';
-import { rejection, type ExpertBoxEntry, type Rejection } from './expert-box.ts';
+import { rejection, type ExpertBoxEntry, type FractureFreeEntry, type Rejection } from './expert-box.ts';
 
 export interface ParsedAnnotations {
   entries: ExpertBoxEntry[];
+  /** Images reviewed and found fracture-free (D_R negatives). */
+  fractureFree: FractureFreeEntry[];
   rejects: Rejection[];
-  /** Rows (JSON) or annotations (COCO) in the file. */
+  /** Box rows (JSON) or annotations (COCO) in the file. */
   total: number;
 }
 
 /**
  * annotations.json as `harvester synth` writes it (docs/data-contracts.md): an array of
- * {"sopInstanceUid","class","box":[x0,y0,x1,y1],"split"}, optionally "annotator".
+ * {"sopInstanceUid","class","box":[x0,y0,x1,y1],"split"}, optionally "annotator"; a row
+ * {"sopInstanceUid","split","fractureFree":true} records an image reviewed with no fracture.
  * Rows are numbered from 1 in messages ("row 3"); a bad row is rejected, the others are kept.
  */
 export function parseAnnotationsJson(text: string): ParsedAnnotations {
@@ -33,7 +36,9 @@ export function parseAnnotationsJson(text: string): ParsedAnnotations {
       'annotations JSON must be an array of {"sopInstanceUid","class","box","split"} (is it COCO? use --format coco)',
     );
   const entries: ExpertBoxEntry[] = [];
+  const fractureFree: FractureFreeEntry[] = [];
   const rejects: Rejection[] = [];
+  let boxRows = 0;
   data.forEach((row: unknown, index) => {
     const at = { index, where: `row ${index + 1}` };
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
@@ -46,6 +51,25 @@ export function parseAnnotationsJson(text: string): ParsedAnnotations {
       rejects.push(rejection(at, 'missing-image', 'no "sopInstanceUid" string'));
       return;
     }
+    if (r.fractureFree === true) {
+      if (r.class !== undefined || r.box !== undefined) {
+        rejects.push(
+          rejection(at, 'fracture-free-conflict', 'a "fractureFree": true row has no "class" or "box"'),
+        );
+        return;
+      }
+      const split = readSplit(r.split, at);
+      if (isRejection(split)) return void rejects.push(split);
+      const annotator = readAnnotator(r.annotator);
+      fractureFree.push({
+        ...at,
+        sopInstanceUid: sop.trim(),
+        ...(split ? { split } : {}),
+        ...(annotator ? { annotator } : {}),
+      });
+      return;
+    }
+    boxRows++;
     const cls = readClass(r.class, at);
     if (isRejection(cls)) return void rejects.push(cls);
     const box = readCornerBox(r.box, at);
@@ -62,5 +86,6 @@ export function parseAnnotationsJson(text: string): ParsedAnnotations {
       ...(annotator ? { annotator } : {}),
     });
   });
-  return { entries, rejects, total: data.length };
+  const notObjects = data.length - boxRows - fractureFree.length;
+  return { entries, fractureFree, rejects, total: boxRows + notObjects };
 }

@@ -4,6 +4,7 @@ import {
   rejection,
   type AnnotationClass,
   type ExpertBoxEntry,
+  type FractureFreeEntry,
   type PixelBox,
   type RegionSplit,
   type Rejection,
@@ -11,6 +12,9 @@ import {
 import type { ParsedAnnotations } from './parse-annotations-json.ts';
 
 interface CocoImage {
+  index: number;
+  id: unknown;
+  annotated: boolean;
   sopInstanceUid?: string;
   split?: RegionSplit | Rejection;
   stated?: { rows: number; columns: number };
@@ -83,6 +87,9 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
       throw new AnnotationFileError(`COCO images ${k + 1}: id ${showValue(i.id)} appears twice`);
     const split = readSplit(i.split, { index: -1, where: '' });
     imageById.set(i.id, {
+      index: k,
+      id: i.id,
+      annotated: false,
       sopInstanceUid: sopOfImage(i),
       ...(split ? { split } : {}),
       ...(positiveInteger(i.width) && positiveInteger(i.height)
@@ -102,6 +109,7 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
     }
     const a = ann as Record<string, unknown>;
     const image = imageById.get(a.image_id);
+    if (image) image.annotated = true;
     if (!image) {
       rejects.push(rejection(at, 'missing-image', `image_id ${showValue(a.image_id)} is not in "images"`));
       return;
@@ -174,5 +182,34 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
       ...(image.stated ? { stated: image.stated } : {}),
     });
   });
-  return { entries, rejects, total: annotations.length };
+  // every image listed with no annotation at all was reviewed and found fracture-free (D_R negatives)
+  const fractureFree: FractureFreeEntry[] = [];
+  for (const image of imageById.values()) {
+    if (image.annotated) continue;
+    const at = {
+      index: annotations.length + image.index,
+      where: `image ${image.index + 1} (id ${showValue(image.id)})`,
+    };
+    if (!image.sopInstanceUid) {
+      rejects.push(
+        rejection(
+          at,
+          'missing-image',
+          'image has no sop_instance_uid and its file_name is not dicom/<SOPInstanceUID>.dcm',
+        ),
+      );
+      continue;
+    }
+    if (isRejection(image.split)) {
+      rejects.push({ ...image.split, ...at });
+      continue;
+    }
+    fractureFree.push({
+      ...at,
+      sopInstanceUid: image.sopInstanceUid,
+      ...(image.split ? { split: image.split } : {}),
+      ...(image.stated ? { stated: image.stated } : {}),
+    });
+  }
+  return { entries, fractureFree, rejects, total: annotations.length };
 }

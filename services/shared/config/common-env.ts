@@ -66,6 +66,8 @@ function consumerServiceFields(prefix: string, d: ConsumerServiceDefaults) {
     SESSION_TIMEOUT_MS: envInt(name('SESSION_TIMEOUT_MS'), 6000, 30_000),
     RETRY_INITIAL_MS: envInt(name('RETRY_INITIAL_MS'), 10, 500),
     RETRY_MAX_MS: envInt(name('RETRY_MAX_MS'), 10, 30_000),
+    // a chunk failing this long turns /health unhealthy and its retries into error logs
+    UNHEALTHY_AFTER_MS: envInt(name('UNHEALTHY_AFTER_MS'), 1000, 120_000),
     HTTP_PORT: envInt(name('HTTP_PORT'), 0, d.httpPort),
     HTTP_HOST: z.string().default('0.0.0.0'),
   };
@@ -108,5 +110,6 @@ export function consumerSettingsFromEnv<P extends string>(
     retryInitialMs: value('RETRY_INITIAL_MS'),
     retryMaxMs: value('RETRY_MAX_MS'),
     sessionTimeoutMs: value('SESSION_TIMEOUT_MS'),
+    unhealthyAfterMs: value('UNHEALTHY_AFTER_MS'),
   };
 }

@@ -31,6 +31,8 @@ export async function migrateDatabase(options: MigrateOptions): Promise<string[]
     ...connection,
     dir: MIGRATIONS_DIR,
     schema: options.schema ?? 'public',
+    // a named schema that does not exist yet is created (CREATE SCHEMA IF NOT EXISTS)
+    createSchema: true,
     migrationsTable: MIGRATIONS_TABLE,
     direction,
     count: options.count ?? (direction === 'up' ? Infinity : 1),

@@ -249,9 +249,11 @@ export async function completeJob(
     outcome: 'succeeded',
   };
   const { rowCount } = await db.query(
+    // the data it trained on, as the distiller registered it with the model (null from a prepared folder)
     `UPDATE distill_jobs SET status = 'succeeded', finished_at = now(), heartbeat_at = now(),
        output_model_version = $4, output_model_path = $5, output_checksum_sha256 = $6, duration_seconds = $7,
-       attempts = attempts || $8::jsonb
+       attempts = attempts || $8::jsonb,
+       snapshot = (SELECT training_snapshot FROM model_versions WHERE version = $4)
      WHERE id = $1 AND attempt = $2 AND claimed_by = $3 AND status = 'running'`,
     [
       job.id,

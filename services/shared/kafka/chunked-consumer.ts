@@ -14,7 +14,14 @@ export interface ChunkedConsumerSettings {
   retryInitialMs: number;
   retryMaxMs: number;
   sessionTimeoutMs: number;
+  /**
+   * How long one chunk may keep failing before /health says unhealthy and each retry is logged as
+   * an error (default 120 s): a dependency that stays down needs an operator.
+   */
+  unhealthyAfterMs?: number;
 }
+
+export const DEFAULT_UNHEALTHY_AFTER_MS = 120_000;
 
 /**
  * The kafkajs mechanics the consuming services share: one consumer group with manual offsets
@@ -102,33 +109,69 @@ export class ChunkedConsumer {
 
   /**
    * Runs `attempt` until it succeeds, waiting with exponential back-off (heartbeating meanwhile)
-   * and reporting degraded health between tries; `onRetry` counts and logs each failure. Returns
-   * false, without committing anything, when the consumer stops or the partition is reassigned
-   * meanwhile: the chunk will be consumed again.
+   * and reporting degraded health between tries, unhealthy once the chunk has failed for longer
+   * than `unhealthyAfterMs`; `onRetry` counts and logs each failure (`failingMs`: since the first).
+   * Returns false, without committing anything, when the consumer stops or the partition is
+   * reassigned meanwhile: the chunk will be consumed again.
    */
   async retryUntilDone(
     payload: EachBatchPayload,
     attempt: () => Promise<unknown>,
-    onRetry: (err: Error, attempt: number, delayMs: number) => void,
+    onRetry: (err: Error, attempt: number, delayMs: number, failingMs: number) => void,
   ): Promise<boolean> {
     const { heartbeat, isRunning, isStale } = payload;
+    const bound = this.settings.unhealthyAfterMs ?? DEFAULT_UNHEALTHY_AFTER_MS;
+    let firstFailure: number | undefined;
     for (let n = 0; ; n++) {
       try {
         await attempt();
         return true;
       } catch (err) {
-        this.state = {
-          status: 'degraded',
-          detail: `retrying batch: ${(err as Error).message}`.slice(0, 200),
-        };
+        firstFailure ??= Date.now();
+        const failingMs = Date.now() - firstFailure;
+        const message = (err as Error).message;
+        this.state =
+          failingMs >= bound
+            ? {
+                status: 'unhealthy',
+                detail: `a chunk has failed for ${Math.round(failingMs / 1000)} s: ${message}`.slice(0, 300),
+              }
+            : { status: 'degraded', detail: `retrying batch: ${message}`.slice(0, 200) };
         const delay = backoffDelay(n, this.settings.retryInitialMs, this.settings.retryMaxMs);
-        onRetry(err as Error, n, delay);
+        onRetry(err as Error, n, delay, failingMs);
         // on shutdown, stop retrying: the chunk is not committed and will be consumed again
         if (!isRunning()) return false;
         await sleepWithTicks(delay, heartbeat, isRunning);
         if (!isRunning() || isStale()) return false;
       }
     }
+  }
+
+  /** The log level of a retry: an error once the chunk has failed for longer than the bound. */
+  retryLogLevel(failingMs: number): 'warn' | 'error' {
+    return failingMs >= (this.settings.unhealthyAfterMs ?? DEFAULT_UNHEALTHY_AFTER_MS) ? 'error' : 'warn';
+  }
+
+  /**
+   * Logs one failed try of a chunk with what failed and why (the error names the topic, table or
+   * registry), where the chunk starts, and for how long it has been failing.
+   */
+  logRetry(
+    err: Error,
+    at: { topic: string; partition: number; firstOffset: string; stage?: string },
+    retry: { attempt: number; delayMs: number; failingMs: number },
+  ): void {
+    const what = at.stage ? `${at.stage}: ${err.message}` : err.message;
+    this.logger[this.retryLogLevel(retry.failingMs)](
+      {
+        err: err.message,
+        ...at,
+        attempt: retry.attempt,
+        delayMs: retry.delayMs,
+        failingSeconds: Math.round(retry.failingMs / 1000),
+      },
+      `chunk failed (${what}); offsets not committed, retrying`,
+    );
   }
 
   /**

@@ -20,13 +20,34 @@ export async function createMessageProducer(kafka: Kafka): Promise<MessageProduc
   return {
     async send(topic, messages) {
       for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES)) {
-        await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: chunk });
+        try {
+          await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: chunk });
+        } catch (err) {
+          throw new TopicSendError(topic, err as Error);
+        }
       }
     },
     async disconnect() {
       await producer.disconnect();
     },
   };
+}
+
+/** A send that failed, naming the topic (kafkajs' own messages do not). */
+export class TopicSendError extends Error {
+  override name = 'TopicSendError';
+  constructor(
+    readonly topic: string,
+    cause: Error,
+  ) {
+    const missing = /does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION/i.test(cause.message);
+    super(
+      missing
+        ? `topic ${topic} does not exist (or has no leader yet): ${cause.message}`
+        : `producing to ${topic} failed: ${cause.message}`,
+      { cause },
+    );
+  }
 }
 
 /**

@@ -2,8 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface HealthState {
-  /** ok: consuming; degraded: retrying after a dependency error; starting/stopped otherwise. */
-  status: 'starting' | 'ok' | 'degraded' | 'stopped';
+  /**
+   * ok: consuming; degraded: retrying after a dependency error; unhealthy: still failing after the
+   * service's bound (an operator should look); starting/stopped otherwise.
+   */
+  status: 'starting' | 'ok' | 'degraded' | 'unhealthy' | 'stopped';
   detail?: string;
 }
 

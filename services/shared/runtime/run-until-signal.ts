@@ -8,20 +8,38 @@ export interface StoppableService {
 }
 
 /**
- * Keeps a started service running until SIGTERM or SIGINT, then stops it gracefully. Rejects
- * (so the command exits non-zero) when the stop fails or the service stops on its own.
+ * Starts a service and keeps it running until SIGTERM or SIGINT, then stops it gracefully. A
+ * signal during start-up (e.g. while it waits for topics) aborts the start and ends cleanly.
+ * Rejects (so the command exits non-zero) when the start or the stop fails, or the service stops
+ * on its own.
  */
-export function runUntilSignal(service: StoppableService, logger: Logger): Promise<void> {
+export function runServiceUntilSignal(
+  start: (signal: AbortSignal) => Promise<StoppableService>,
+  logger: Logger,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const starting = new AbortController();
+    let service: StoppableService | undefined;
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
-      service.stop().then(resolve, reject);
+      if (service) service.stop().then(resolve, reject);
+      else starting.abort();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-    service.stopped?.catch(async (err: Error) => {
-      await service.stop().catch(() => {});
-      reject(err);
-    });
+    start(starting.signal).then(
+      (started) => {
+        service = started;
+        if (starting.signal.aborted) {
+          started.stop().then(resolve, reject);
+          return;
+        }
+        started.stopped?.catch(async (err: Error) => {
+          await started.stop().catch(() => {});
+          reject(err);
+        });
+      },
+      (err: unknown) => (starting.signal.aborted ? resolve() : reject(err)),
+    );
   });
 }

@@ -91,7 +91,7 @@ describe('checking expert boxes against the images', () => {
       ],
     );
     assert.match(rejects[0]!.detail, /not in the images table or the cohort manifest/);
-    assert.match(rejects[5]!.detail, /already has region-train boxes in the database/);
+    assert.match(rejects[5]!.detail, /already in region-train in the database/);
     assert.match(rejects[6]!.detail, /row 1 puts this image in region-train/);
     assert.match(rejects[7]!.detail, /as row 1/);
   });
@@ -112,6 +112,37 @@ describe('checking expert boxes against the images', () => {
     assert.deepEqual(
       without.rejects.map((r) => [r.where, r.reason]),
       [['row 1', 'missing-split']],
+    );
+  });
+
+  it('accepts fracture-free images like boxed ones (known, one split) and refuses those with boxes anywhere', () => {
+    n = 0;
+    const free = (sop: string, e: Partial<ExpertBoxEntry> = {}) => {
+      const { index, where, split } = entry(e);
+      return { index, where, sopInstanceUid: sop, ...(split ? { split } : {}) };
+    };
+    const { fractureFree, rejects } = checkExpertBoxes(
+      [entry({ sopInstanceUid: IN_DB })],
+      { images, storedSplits, storedBoxed: new Set([TRAIN_STORED]), split: 'region-test' },
+      [
+        free(IN_MANIFEST, { split: undefined }),
+        free(IN_DB),
+        free(TRAIN_STORED),
+        free('2.25.404', { split: 'region-test' }),
+      ],
+    );
+    assert.deepEqual(
+      fractureFree.map((f) => [f.sopInstanceUid, f.split, f.imageFrom]),
+      [[IN_MANIFEST, 'region-test', 'manifest']],
+    );
+    assert.deepEqual(
+      rejects.map((r) => [r.where, r.reason]),
+      [
+        ['row 1', 'split-conflict'],
+        ['row 3', 'fracture-free-conflict'],
+        ['row 4', 'fracture-free-conflict'],
+        ['row 5', 'unknown-image'],
+      ],
     );
   });
 
@@ -143,6 +174,8 @@ describe('the import summary', () => {
       alreadyPresent: 3,
       rejected,
       bySplit: { 'region-train': 5, 'region-test': 2 },
+      fractureFree: { imported: 6, alreadyPresent: 1, bySplit: { 'region-train': 3, 'region-test': 4 } },
+      inputs: { stored: 12, alreadyStored: 1, unavailable: 2, preprocessingVersion: 'fh1-256x256-u8' },
       imagesFromManifest: 1,
     });
     assert.match(text, /10 boxes read/);
@@ -152,6 +185,14 @@ describe('the import summary', () => {
     assert.match(text, /unknown-image\s+2 /);
     assert.match(text, /box-outside-image\s+1 /);
     assert.match(text, /1 image\(s\) checked against the cohort manifest/);
+    assert.match(
+      text,
+      /fracture-free images 6 imported, 1 already present \(region-train 3, region-test 4\)/,
+    );
+    assert.match(
+      text,
+      /model inputs \(fh1-256x256-u8\) 12 stored, 1 already in the training store, 2 unavailable/,
+    );
     assert.equal(
       formatRejection('boxes.json', rejects[2]!),
       'boxes.json: row 3: box-outside-image: box [0, 0, 999, 5] is outside the image (columns 120, rows 100)',

@@ -43,6 +43,25 @@ describe('annotations.json (the synth layout)', () => {
     ]);
   });
 
+  it('reads {"sopInstanceUid","split","fractureFree":true} as an image reviewed with no fracture', () => {
+    const parsed = parseAnnotationsJson(
+      JSON.stringify([
+        { sopInstanceUid: SOP_A, split: 'region-test', fractureFree: true, annotator: 'dr-k' },
+        { sopInstanceUid: SOP_B, class: 'rib', box: [1, 1, 2, 2], fractureFree: true },
+        { sopInstanceUid: SOP_B, class: 'rib', box: [1, 1, 2, 2], split: 'region-test' },
+      ]),
+    );
+    assert.deepEqual(parsed.fractureFree, [
+      { index: 0, where: 'row 1', sopInstanceUid: SOP_A, split: 'region-test', annotator: 'dr-k' },
+    ]);
+    assert.deepEqual(
+      parsed.rejects.map((r) => [r.where, r.reason]),
+      [['row 2', 'fracture-free-conflict']],
+    );
+    assert.equal(parsed.entries.length, 1);
+    assert.equal(parsed.total, 2);
+  });
+
   it('rejects each kind of bad row with its row number and keeps the good rows around it', () => {
     const good = { sopInstanceUid: SOP_A, class: 'rib', box: [1, 2, 3, 4], split: 'region-test' };
     const parsed = parseAnnotationsJson(
@@ -131,7 +150,15 @@ describe('annotations.coco.json (the synth layout)', () => {
         }),
       ),
     );
-    assert.deepEqual(parsed.rejects, []);
+    // images 3 and 4 have no annotation, so they would be fracture-free images: unusable ones are refused
+    assert.deepEqual(
+      parsed.rejects.map((r) => [r.where, r.reason]),
+      [
+        ['image 3 (id 3)', 'missing-image'],
+        ['image 4 (id 4)', 'bad-split'],
+      ],
+    );
+    assert.deepEqual(parsed.fractureFree, []);
     assert.equal(parsed.total, 2);
     assert.deepEqual(parsed.entries, [
       {
@@ -152,6 +179,23 @@ describe('annotations.coco.json (the synth layout)', () => {
         box: [0.1, 0.2, 0.3, 0.3],
         split: 'region-test',
         annotator: 'dr-k',
+        stated: { rows: 128, columns: 128 },
+      },
+    ]);
+  });
+
+  it('records every listed image without an annotation as reviewed and fracture-free, with its split', () => {
+    const parsed = parseCocoAnnotations(
+      JSON.stringify(
+        cocoDoc({ annotations: [{ id: 7, image_id: 1, category_id: 1, bbox: [10, 20, 15, 5] }] }),
+      ),
+    );
+    assert.deepEqual(parsed.fractureFree, [
+      {
+        index: 2, // after the file's annotations, in image order
+        where: 'image 2 (id 2)',
+        sopInstanceUid: SOP_B,
+        split: 'region-test',
         stated: { rows: 128, columns: 128 },
       },
     ]);

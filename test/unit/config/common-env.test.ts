@@ -84,6 +84,7 @@ describe('consumerSettingsFromEnv', () => {
       DEMO_SERVICE_RETRY_INITIAL_MS: '20',
       DEMO_SERVICE_RETRY_MAX_MS: '40',
       DEMO_SERVICE_SESSION_TIMEOUT_MS: '7000',
+      DEMO_SERVICE_UNHEALTHY_AFTER_MS: '60000',
     });
     assert.deepEqual(consumerSettingsFromEnv(c, 'DEMO_SERVICE', ['t1', 't2']), {
       groupId: 'g',
@@ -95,6 +96,7 @@ describe('consumerSettingsFromEnv', () => {
       retryInitialMs: 20,
       retryMaxMs: 40,
       sessionTimeoutMs: 7000,
+      unhealthyAfterMs: 60_000,
     });
   });
 });

@@ -84,6 +84,35 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
+  it('the training store volume is mounted where TRAINING_STORE_URL points, in every pod that reads or writes it', () => {
+    const cm = all.find((d) => d.doc.kind === 'ConfigMap')!.doc;
+    const storeDir = new URL(cm.data.TRAINING_STORE_URL).pathname;
+    const claims = all.filter((d) => d.doc.kind === 'PersistentVolumeClaim').map((d) => d.doc);
+    const claim = claims.find((c) => c.metadata.name === 'training-data');
+    assert.ok(claim, 'storage.yaml claims training-data');
+    assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany'], 'several nodes mount it at once');
+    const pods = [
+      ...all
+        .filter(
+          (d) =>
+            ['pseudo-labeler', 'distill-worker'].includes(d.doc.metadata.name) && d.doc.kind === 'Deployment',
+        )
+        .map((d) => [d.doc.metadata.name, d.doc.spec.template.spec]),
+      ['distill-job', load('distill-job.yaml')[0]!.spec.template.spec],
+    ] as Array<[string, Obj]>;
+    assert.equal(pods.length, 3);
+    for (const [name, spec] of pods) {
+      const volume = spec.volumes.find((v: Obj) => v.persistentVolumeClaim?.claimName === 'training-data');
+      assert.ok(volume, `${name} has the training-data volume`);
+      const mount = spec.containers[0].volumeMounts.find((m: Obj) => m.name === volume.name);
+      assert.ok(mount && storeDir.startsWith(`${mount.mountPath}/`), `${name} mounts it above ${storeDir}`);
+      assert.notEqual(mount.readOnly, true, `${name} may write runs and inputs`);
+    }
+    assert.equal(cm.data.DISTILLER_TRAINING_STORE_URL, '$(TRAINING_STORE_URL)');
+    assert.ok(cm.data.DISTILL_WORK_DIR.startsWith('/data/training/'), 'runs and models on the shared volume');
+    assert.equal(cm.data.DISTILL_PREPARED_DIR, undefined, 'the loop trains on what it harvested');
+  });
+
   it('the Job template is a valid batch/v1 Job without Kubernetes retries, on a GPU node', () => {
     const [job] = load('distill-job.yaml');
     checkJobManifest(job);
@@ -97,8 +126,9 @@ describe('renderDistillJob', () => {
     jobId: '42',
     attempt: 2,
     teacherVersion: 'teacher-synth-v1',
-    preparedDir: '/data/prepared',
-    workDir: '/data/distill',
+    watermark: new Date('2026-12-03T10:00:00.000Z'),
+    storeUrl: '$(TRAINING_STORE_URL)',
+    workDir: '/data/training/distill',
     databaseUrl: '$(DATABASE_URL)',
     recipe: { model: 'gpu', epochs: '20' },
   });
@@ -121,6 +151,14 @@ describe('renderDistillJob', () => {
     assert.equal(c.image, 'reg/distiller:1');
     assert.deepEqual(c.args.slice(0, 3), ['-m', 'distiller', 'distill']);
     assert.ok(c.args.includes('$(DATABASE_URL)'), 'the database URL stays a reference to the Secret');
+    assert.deepEqual(c.args.slice(3, 5), ['--store', '$(TRAINING_STORE_URL)'], 'no prepared folder');
+    assert.ok(
+      c.env.some(
+        (e: Obj) =>
+          e.name === 'TRAINING_STORE_URL' && e.valueFrom.configMapKeyRef.key === 'TRAINING_STORE_URL',
+      ),
+      'the Job defines what its arguments refer to',
+    );
     assert.deepEqual(c.args.slice(-4), ['--epochs', '20', '--model', 'gpu']);
     assert.equal(c.resources.limits['nvidia.com/gpu'], 2);
     assert.ok(c.env.some((e: Obj) => e.name === 'MODEL_VERSION' && e.value === version));

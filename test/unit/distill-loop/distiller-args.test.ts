@@ -11,14 +11,15 @@ const base = {
   jobId: '5',
   attempt: 1,
   teacherVersion: 'teacher-synth-v1',
-  preparedDir: '/data/prepared',
+  watermark: new Date('2026-12-03T10:00:00.000Z'),
+  storeUrl: 'file:///data/training-store',
   workDir: '/work',
   databaseUrl: 'postgres://db/h',
   recipe: {},
 };
 
 describe('distillerArgs', () => {
-  it('trains from the stored pseudo-labels of the job teacher, exports and registers a per-attempt version', () => {
+  it('trains on the snapshot of the job (training store, teacher, watermark), exports and registers a per-attempt version', () => {
     const { args, version, onnxPath, runDir } = distillerArgs({
       ...base,
       recipe: { epochs: '2', model: 'tiny' },
@@ -28,8 +29,10 @@ describe('distillerArgs', () => {
     assert.equal(runDir, '/work/runs/student-job5-a1');
     assert.deepEqual(args, [
       'distill',
-      '--prepared',
-      '/data/prepared',
+      '--store',
+      'file:///data/training-store',
+      '--watermark',
+      '2026-12-03T10:00:00.000Z',
       '--out',
       runDir,
       '--database',
@@ -44,6 +47,17 @@ describe('distillerArgs', () => {
       '2',
       '--model',
       'tiny',
+    ]);
+  });
+
+  it('reads images and boxes from a prepared folder instead when one is given (offline runs)', () => {
+    const { args } = distillerArgs({ ...base, preparedDir: '/data/prepared' });
+    assert.deepEqual(args.slice(0, 5), [
+      'distill',
+      '--prepared',
+      '/data/prepared',
+      '--watermark',
+      '2026-12-03T10:00:00.000Z',
     ]);
   });
 

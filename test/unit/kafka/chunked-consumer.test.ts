@@ -113,6 +113,28 @@ describe('ChunkedConsumer', () => {
     return { done, tries, record };
   }
 
+  it('turns unhealthy, with the error, once one chunk has failed for longer than the bound', async () => {
+    const { kafka } = fakeKafka();
+    const group = new ChunkedConsumer(kafka, { ...settings, unhealthyAfterMs: 20 }, logger, async () => {});
+    const { payload } = fakePayload(['1']);
+    const seen: Array<{ status: string; level: string }> = [];
+    const started = Date.now();
+    const done = await group.retryUntilDone(
+      payload,
+      async () => {
+        if (Date.now() - started < 60) throw new Error('topic labels.pseudo does not exist');
+      },
+      (_err, _attempt, _delay, failingMs) =>
+        seen.push({ status: group.health().status, level: group.retryLogLevel(failingMs) }),
+    );
+    assert.equal(done, true);
+    assert.deepEqual(seen[0], { status: 'degraded', level: 'warn' });
+    assert.deepEqual(seen.at(-1), { status: 'unhealthy', level: 'error' });
+    assert.match(group.health().detail ?? '', /topic labels\.pseudo does not exist/);
+    await group.commitChunk(payload, payload.batch.messages);
+    assert.equal(group.health().status, 'ok');
+  });
+
   it('stops retrying without committing when the consumer shuts down', async () => {
     const { done, tries, record } = await retryWhile((control) => {
       control.running = false;

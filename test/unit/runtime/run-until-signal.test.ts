@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../../services/shared/observability/logger.ts';
-import { runUntilSignal } from '../../../services/shared/runtime/run-until-signal.ts';
+import {
+  runServiceUntilSignal,
+  type StoppableService,
+} from '../../../services/shared/runtime/run-until-signal.ts';
 
 const logger = createLogger('run-until-signal-test', 'silent');
 
@@ -10,10 +13,14 @@ function emitSignal(signal: 'SIGTERM' | 'SIGINT'): void {
   (process.emit as (event: string) => boolean)(signal);
 }
 
-describe('runUntilSignal', () => {
+const started = (service: StoppableService) => async () => service;
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('runServiceUntilSignal', () => {
   it('stops the service gracefully on SIGTERM and then resolves', async () => {
     let stops = 0;
-    const running = runUntilSignal({ stop: async () => void stops++ }, logger);
+    const running = runServiceUntilSignal(started({ stop: async () => void stops++ }), logger);
+    await tick();
     emitSignal('SIGTERM');
     await running;
     assert.equal(stops, 1);
@@ -21,14 +28,15 @@ describe('runUntilSignal', () => {
   });
 
   it('rejects when the graceful stop fails, so the command exits non-zero', async () => {
-    const running = runUntilSignal(
-      {
+    const running = runServiceUntilSignal(
+      started({
         stop: async () => {
           throw new Error('producer would not disconnect');
         },
-      },
+      }),
       logger,
     );
+    await tick();
     emitSignal('SIGINT');
     await assert.rejects(running, /producer would not disconnect/);
     emitSignal('SIGTERM');
@@ -40,10 +48,38 @@ describe('runUntilSignal', () => {
     const stopped = new Promise<void>((_resolve, reject) => {
       crash = reject;
     });
-    const running = runUntilSignal({ stop: async () => void stops++, stopped }, logger);
+    const running = runServiceUntilSignal(started({ stop: async () => void stops++, stopped }), logger);
+    await tick();
     crash(new Error('consumer crashed'));
     await assert.rejects(running, /consumer crashed/);
     assert.equal(stops, 1);
+    emitSignal('SIGTERM');
+    emitSignal('SIGINT');
+  });
+
+  it('a signal while the service is still starting (waiting for topics) aborts the start and resolves', async () => {
+    let aborted = false;
+    const running = runServiceUntilSignal(
+      (signal) =>
+        new Promise<StoppableService>((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('stopped while waiting for topics'));
+          });
+        }),
+      logger,
+    );
+    emitSignal('SIGTERM');
+    await running;
+    assert.equal(aborted, true);
+    emitSignal('SIGINT');
+  });
+
+  it('rejects with the start-up error when the start fails on its own', async () => {
+    const running = runServiceUntilSignal(async () => {
+      throw new Error('cannot reach the Kafka brokers');
+    }, logger);
+    await assert.rejects(running, /cannot reach the Kafka brokers/);
     emitSignal('SIGTERM');
     emitSignal('SIGINT');
   });
