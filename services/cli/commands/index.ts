@@ -64,7 +64,10 @@ export function registerCommands(program: Command): void {
     .command('migrate')
     .description('Apply the database migrations (migrations/*.sql, node-pg-migrate) to DATABASE_URL')
     .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
-    .option('--schema <name>', 'schema to create the tables in', 'public')
+    .option(
+      '--schema <name>',
+      "schema to create the tables in (default: the first of the connection's search_path, else public)",
+    )
     .option('--down', 'revert instead of apply (one migration unless --count)')
     .option('--count <n>', 'how many migrations to apply or revert')
     .action(async (opts) => (await import('./migrate.ts')).migrateCommand(opts));
@@ -77,6 +80,22 @@ export function registerCommands(program: Command): void {
     .option('--since <date>', 'only studies with images arrived since this date (ISO 8601)')
     .option('--batch-studies <n>', 'studies per processing batch', '50')
     .action(async (opts) => (await import('./relabel.ts')).relabelCommand(opts));
+  program
+    .command('up')
+    .description(
+      'The whole streaming system on this machine: the local stack, migrations, event schemas and topics, the four ' +
+        'services under one supervisor (logs in var/up/logs, a crashed service restarted with back-off), optionally a ' +
+        'synthetic hospital fed through Kafka with its expert annotations imported; live progress until Ctrl-C, which ' +
+        'stops everything it started',
+    )
+    .option('--feed <source>', 'synthetic: generate a hospital (harvester synth), import its annotations and feed it')
+    .option('--studies <n>', 'studies of the synthetic hospital (10% + 10% of them expert-annotated)', '600')
+    .option('--seed <s>', 'seed of the synthetic hospital and its feed order', '1')
+    .option('--rate <msgs/s>', 'feed rate; 0 = as fast as possible', '0')
+    .option('--until <event>', 'stop by itself once: fed | labelled | first-decision (default: run until Ctrl-C)')
+    .option('--keep-stack', 'leave Kafka, the registry and Postgres running at the end')
+    .option('--dir <dir>', 'logs, the generated pseudonymisation key and the synthetic hospital', 'var/up')
+    .action(async (opts) => (await import('./up.ts')).upCommand(opts));
   const topics = program.command('topics').description('Kafka topics of the system (DESIGN.md)');
   topics
     .command('ensure')

@@ -1,13 +1,8 @@
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config/env.ts';
-import { EVENTS } from '../../shared/events/catalog.ts';
-import { createSchemaRegistry, registerEventSchemas } from '../../shared/events/registry.ts';
-import {
-  resolveSystemTopics,
-  topicProvisioningEnvShape,
-  withTopicDefaults,
-  type SystemTopicId,
-} from '../../shared/kafka/system-topics.ts';
+import { registerSystemSchemas } from '../../shared/events/register-system-schemas.ts';
+import { createSchemaRegistry } from '../../shared/events/registry.ts';
+import { topicProvisioningEnvShape } from '../../shared/kafka/system-topics.ts';
 
 /**
  * `harvester schemas register`: every schemas/*.avsc under `<topic>-value`, BACKWARD compatible,
@@ -26,20 +21,7 @@ export async function schemasRegisterCommand(opts: { registry?: string }): Promi
     password: process.env.SCHEMA_REGISTRY_PASSWORD,
   });
   const settings = loadConfig(z.object(topicProvisioningEnvShape), process.env);
-  const topics = resolveSystemTopics(withTopicDefaults(process.env), settings);
-  // one registration per name a topic has (two services may name one topic differently)
-  const rounds = Math.max(...EVENTS.map((e) => topics.filter((t) => t.id === e.topic).length));
-  const printed = new Set<string>();
-  for (let round = 0; round < rounds; round++) {
-    const topicOf = Object.fromEntries(
-      EVENTS.map((e) => {
-        const names = topics.filter((t) => t.id === (e.topic as SystemTopicId)).map((t) => t.name);
-        return [e.name, names[Math.min(round, names.length - 1)]];
-      }),
-    );
-    for (const r of await registerEventSchemas(registry, topicOf)) {
-      if (!printed.has(r.subject)) console.log(`${r.subject}\tid ${r.id}\t${r.name}`);
-      printed.add(r.subject);
-    }
+  for (const r of await registerSystemSchemas(registry, process.env, settings)) {
+    console.log(`${r.subject}\tid ${r.id}\t${r.name}`);
   }
 }
