@@ -94,9 +94,20 @@ try {
      FROM (SELECT extract(epoch FROM min(p.created_at) - i.arrived_at) AS s
            FROM pseudo_labels p JOIN images i USING (sop_instance_uid) GROUP BY i.sop_instance_uid, i.arrived_at) t`,
   );
-  const batches = await service.metrics.inferenceBatchSize.get();
-  const sum = batches.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
-  const count = batches.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 1;
+  const histogram = async (h: {
+    get(): Promise<{ values: Array<{ metricName?: string; value: number }> }>;
+  }) => {
+    const { values } = await h.get();
+    return {
+      sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
+      count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
+    };
+  };
+  const { sum, count } = await histogram(service.metrics.inferenceBatchSize);
+  // the training store on this path: bytes kept per image, and the shard writes (hash, write, fsync, rename)
+  const shardWrites = await histogram(service.metrics.trainingShardWriteSeconds);
+  const storeBytes = (await service.metrics.trainingStoreBytes.get()).values[0]?.value ?? 0;
+  const storedInputs = await h.count('SELECT count(*) FROM training_inputs');
   console.log(
     JSON.stringify({
       bench: 'pseudo-labeler-e2e',
@@ -111,7 +122,14 @@ try {
       seconds: Math.round(seconds * 100) / 100,
       imagesPerSecond: Math.round((cohort.images.length / seconds) * 10) / 10,
       latencySeconds: { p50: round3(rows[0]!.p50), p99: round3(rows[0]!.p99), max: round3(rows[0]!.max) },
-      meanInferenceBatch: Math.round((sum / count) * 10) / 10,
+      meanInferenceBatch: Math.round((sum / Math.max(1, count)) * 10) / 10,
+      trainingStore: {
+        inputs: storedInputs,
+        shards: shardWrites.count,
+        bytesPerImage: Math.round(storeBytes / Math.max(1, storedInputs)),
+        shardWriteMsPerImage: round3((shardWrites.sum * 1000) / Math.max(1, storedInputs)),
+        shardWriteMsPerShard: round3((shardWrites.sum * 1000) / Math.max(1, shardWrites.count)),
+      },
       maxInferenceBatch: Number(values.batch),
       rssPeakMiB: Math.round(rssPeak / 1048576),
     }),

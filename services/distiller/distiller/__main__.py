@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.prepared and not args.teacher_version:
                     opts.database = None
             run_training(opts)
-            _export_and_register(Path(args.out) / "model.pt", args.export, args.database)
+            # from the database without --export, the database was only the data: nothing to register
+            register = args.database if (args.export or args.prepared) else None
+            _export_and_register(Path(args.out) / "model.pt", args.export, register)
         elif args.command == "evaluate":
             import torch
             from .data import load_prepared
