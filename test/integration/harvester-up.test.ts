@@ -7,12 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import {
   Cleanup,
-  createTestKafka,
+  freshDeployment,
   getTestStack,
-  uniqueSchemaName,
+  type FreshDeployment,
   type TestStack,
 } from '../support/index.ts';
 import { waitFor } from '../support/report-labeler.ts';
@@ -30,8 +29,7 @@ const skip = torch.status === 0 ? false : `the Python distiller is not importabl
 
 describe('harvester up', { skip }, () => {
   const cleanup = new Cleanup();
-  const prefix = `up${process.pid}x${Date.now().toString(36)}.`;
-  const schema = uniqueSchemaName('up');
+  let fresh: FreshDeployment;
   let stack: TestStack;
   let dir: string;
 
@@ -39,18 +37,7 @@ describe('harvester up', { skip }, () => {
     stack = await getTestStack();
     dir = await mkdtemp(path.join(tmpdir(), 'fh-up-'));
     cleanup.add(() => rm(dir, { recursive: true, force: true }));
-    const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
-    cleanup.add(async () => {
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.end();
-    });
-    const admin = createTestKafka(stack).admin();
-    await admin.connect();
-    cleanup.add(async () => {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-      await admin.disconnect();
-    });
+    fresh = await freshDeployment(stack, 'up', cleanup);
   });
   after(() => cleanup.run());
 
@@ -58,7 +45,6 @@ describe('harvester up', { skip }, () => {
     'runs the loop from one command to a gate decision and stops everything on Ctrl-C',
     { timeout: 600_000 },
     async () => {
-      const sep = stack.databaseUrl.includes('?') ? '&' : '?';
       const child = spawn(
         process.execPath,
         ['bin/harvester.js', 'up', '--feed', 'synthetic', '--studies', '30', '--dir', dir],
@@ -68,8 +54,8 @@ describe('harvester up', { skip }, () => {
             ...process.env,
             KAFKA_BROKERS: stack.kafkaBrokers.join(','),
             SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-            DATABASE_URL: `${stack.databaseUrl}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-            KAFKA_TOPIC_PREFIX: prefix,
+            DATABASE_URL: fresh.databaseUrl,
+            KAFKA_TOPIC_PREFIX: fresh.prefix,
             KAFKA_TOPIC_PARTITIONS: '2',
             TRAINING_STORE_URL: path.join(dir, 'store'),
             DISTILL_WORK_DIR: path.join(dir, 'distill'),

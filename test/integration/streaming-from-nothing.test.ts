@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { writeCohort } from '../../services/cli/commands/synth.ts';
 import { DISTILLER_DIR } from '../../services/distill-worker/worker.ts';
 import { SYSTEM_TOPICS } from '../../services/shared/kafka/system-topics.ts';
@@ -15,9 +13,10 @@ import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
 import type { ManifestLine } from '../../services/shared/synth/study-output.ts';
 import {
   Cleanup,
-  createTestKafka,
+  freshDeployment,
   getTestStack,
-  uniqueSchemaName,
+  runHarvester,
+  type FreshDeployment,
   type TestStack,
 } from '../support/index.ts';
 import { TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
@@ -33,8 +32,6 @@ import { ServiceProcess } from '../support/service-process.ts';
  * pseudo-labeler and the distill-worker first, the report-labeler last, each as its own process.
  */
 
-const execFileAsync = promisify(execFile);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.DISTILLER_PYTHON ?? '/usr/bin/python3';
 const torch = spawnSync(PYTHON, ['-c', 'import torch, numpy, onnx, psycopg2'], { encoding: 'utf8' });
 const skip =
@@ -68,12 +65,12 @@ export_onnx(sys.argv[1] + ".pt", sys.argv[1])
   assert.equal(r.status, 0, r.stderr);
 }
 
-const harvester = (args: string[], env: NodeJS.ProcessEnv) =>
-  execFileAsync(process.execPath, ['bin/harvester.js', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    maxBuffer: 16 * 1024 * 1024,
-  });
+/** A documented command; fails the test with its stderr when it fails. */
+const harvester = async (args: string[], env: NodeJS.ProcessEnv) => {
+  const r = await runHarvester(args, env);
+  assert.equal(r.code, 0, `harvester ${args.join(' ')}: ${r.stderr}`);
+  return r;
+};
 
 const logOf = (service: ServiceProcess) =>
   existsSync(service.logFile) ? readFileSync(service.logFile, 'utf8') : '';
@@ -89,8 +86,7 @@ describe(
   { skip },
   () => {
     const cleanup = new Cleanup();
-    const prefix = `fresh${process.pid}x${Date.now().toString(36)}.`;
-    const schema = uniqueSchemaName('fresh');
+    let fresh: FreshDeployment;
     let stack: TestStack;
     let work: string;
     let env: NodeJS.ProcessEnv;
@@ -110,8 +106,7 @@ describe(
       await waitFor(
         `${name} started`,
         () => {
-          if (!service.running)
-            throw new Error(`${name} exited: ${logOf(service).slice(-2000)}`);
+          if (!service.running) throw new Error(`${name} exited: ${logOf(service).slice(-2000)}`);
           return logOf(service).includes(`"msg":"${name} started"`);
         },
         120_000,
@@ -122,35 +117,15 @@ describe(
       stack = await getTestStack();
       work = await mkdtemp(path.join(tmpdir(), 'fh-fresh-'));
       cleanup.add(() => rm(work, { recursive: true, force: true }));
-      const sep = stack.databaseUrl.includes('?') ? '&' : '?';
-      const databaseUrl = `${stack.databaseUrl}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      db = new pg.Pool({
-        connectionString: stack.databaseUrl,
-        options: `-c search_path=${schema},public`,
-        max: 2,
-      });
-      cleanup.add(async () => {
-        await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await db.end();
-      });
-      const admin = createTestKafka(stack).admin();
-      await admin.connect();
-      cleanup.add(async () => {
-        const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-        if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-        await admin.disconnect();
-      });
-      assert.deepEqual(
-        (await admin.listTopics()).filter((t) => t.startsWith(prefix)),
-        [],
-        'the broker has none of the topics',
-      );
+      fresh = await freshDeployment(stack, 'fresh', cleanup);
+      db = fresh.pool;
+      assert.deepEqual(await fresh.topics(), [], 'the broker has none of the topics');
       writeConstantTeacher(path.join(work, 'teacher.onnx'));
       env = {
         KAFKA_BROKERS: stack.kafkaBrokers.join(','),
         SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        DATABASE_URL: databaseUrl,
-        KAFKA_TOPIC_PREFIX: prefix,
+        DATABASE_URL: fresh.databaseUrl,
+        KAFKA_TOPIC_PREFIX: fresh.prefix,
         KAFKA_TOPIC_PARTITIONS: '2',
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
         LOG_LEVEL: 'info',
@@ -163,9 +138,9 @@ describe(
         MODEL_CACHE_DIR: path.join(work, 'model-cache'),
         REPORT_LABELER_HTTP_PORT: '0',
         PSEUDO_LABELER_HTTP_PORT: '0',
-        REPORT_LABELER_GROUP_ID: `${prefix}report-labeler`,
-        PSEUDO_LABELER_GROUP_ID: `${prefix}pseudo-labeler`,
-        DISTILL_WORKER_GROUP_ID: `${prefix}distill-worker`,
+        REPORT_LABELER_GROUP_ID: `${fresh.prefix}report-labeler`,
+        PSEUDO_LABELER_GROUP_ID: `${fresh.prefix}pseudo-labeler`,
+        DISTILL_WORKER_GROUP_ID: `${fresh.prefix}distill-worker`,
         DISTILL_WORK_DIR: path.join(work, 'distill'),
         DISTILL_SCHEDULER_POLL_SECONDS: '2',
         DISTILL_GATE_RETRY_SECONDS: '5',
@@ -207,6 +182,10 @@ describe(
 
         // documented set-up commands: the tables (and their schema) and the event schemas
         await harvester(['migrate'], env);
+        assert.ok(
+          (await count(`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, [fresh.schema])) > 20,
+          "the tables are in DATABASE_URL's schema",
+        );
         await harvester(['schemas', 'register'], env);
 
         // the worst order: the consumers of what does not exist yet first, the report-labeler last
@@ -343,11 +322,10 @@ describe(
         );
 
         // every topic of the system now exists, made by the services and the feed alone
-        const admin = createTestKafka(stack).admin();
-        await admin.connect();
-        const topics = new Set((await admin.listTopics()).filter((t) => t.startsWith(prefix)));
-        await admin.disconnect();
-        assert.deepEqual([...topics].sort(), SYSTEM_TOPICS.map((t) => `${prefix}${t.id}`).sort());
+        assert.deepEqual(
+          (await fresh.topics()).sort(),
+          SYSTEM_TOPICS.map((t) => `${fresh.prefix}${t.id}`).sort(),
+        );
 
         for (const [name, service] of Object.entries(services)) {
           await service.stop();

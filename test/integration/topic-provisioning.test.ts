@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Kafka } from 'kafkajs';
-import pg from 'pg';
 import { z } from 'zod';
 import { createLogger } from '../../services/shared/observability/logger.ts';
 import { provisionTopics } from '../../services/shared/kafka/provision-topics.ts';
@@ -17,8 +13,10 @@ import { topicProvisioningEnvShape } from '../../services/shared/kafka/system-to
 import {
   Cleanup,
   createTestKafka,
+  freshDeployment,
   getTestStack,
-  uniqueSchemaName,
+  runHarvester,
+  type FreshDeployment,
   type TestStack,
 } from '../support/index.ts';
 import { buildOruMessage } from '../support/hl7-builder.ts';
@@ -32,8 +30,6 @@ import { ServiceProcess } from '../support/service-process.ts';
  * creates them, and then works; start-up problems end in one line saying what to fix.
  */
 
-const execFileAsync = promisify(execFile);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const logger = createLogger('topic-provisioning-test', 'silent');
 
 const freePort = () =>
@@ -44,31 +40,20 @@ const freePort = () =>
     });
   });
 
-const harvester = (args: string[], env: NodeJS.ProcessEnv) =>
-  execFileAsync(process.execPath, ['bin/harvester.js', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const harvester = runHarvester;
 
 describe('topic provisioning on the real broker', () => {
   const cleanup = new Cleanup();
-  const prefix = `prov${process.pid}x${Date.now().toString(36)}.`;
+  let fresh: FreshDeployment;
+  let prefix: string;
   let stack: TestStack;
   let kafka: Kafka;
 
   before(async () => {
     stack = await getTestStack();
     kafka = createTestKafka(stack);
-    const admin = kafka.admin();
-    await admin.connect();
-    cleanup.add(async () => {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-      await admin.disconnect();
-    });
+    fresh = await freshDeployment(stack, 'prov', cleanup);
+    prefix = fresh.prefix;
   });
   after(() => cleanup.run());
 
@@ -96,24 +81,14 @@ describe('topic provisioning on the real broker', () => {
     'with KAFKA_CREATE_TOPICS=false a service waits, saying which topics are missing, until an administrator creates them',
     { timeout: 180_000 },
     async () => {
-      const schema = uniqueSchemaName('prov');
-      const sep = stack.databaseUrl.includes('?') ? '&' : '?';
       const port = await freePort();
       const work = await mkdtemp(path.join(tmpdir(), 'fh-prov-'));
       cleanup.add(() => rm(work, { recursive: true, force: true }));
-      const db = new pg.Pool({
-        connectionString: stack.databaseUrl,
-        options: `-c search_path=${schema}`,
-        max: 1,
-      });
-      cleanup.add(async () => {
-        await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await db.end();
-      });
+      const db = fresh.pool;
       const env = {
         KAFKA_BROKERS: stack.kafkaBrokers.join(','),
         SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        DATABASE_URL: `${stack.databaseUrl}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+        DATABASE_URL: fresh.databaseUrl,
         KAFKA_TOPIC_PREFIX: `${prefix}b.`,
         KAFKA_CREATE_TOPICS: 'false',
         KAFKA_TOPIC_WAIT_LOG_SECONDS: '1',

@@ -10,3 +10,4 @@ export { uniqueTopicName, uniqueSchemaName } from './names.ts';
 export { createTestKafka, createTestProducer, createTopics, deleteTopics } from './kafka.ts';
 export { createTestPool, createTestSchema, type TestSchema } from './postgres.ts';
 export { Cleanup } from './cleanup.ts';
+export { freshDeployment, runHarvester, type FreshDeployment } from './fresh-deployment.ts';
