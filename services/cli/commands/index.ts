@@ -100,6 +100,23 @@ export function registerCommands(program: Command): void {
     )
     .action(async () => (await import('./run-pseudo-labeler.ts')).runPseudoLabelerCommand());
   run
+    .command('hl7-gateway')
+    .description(
+      'HL7 v2 over MLLP (from a RIS or interface engine) to hl7.oru.raw: each message is published (key MSH-4|MSH-10, ' +
+        'bytes unchanged) and answered AA only after Kafka acknowledged it; AR with an ERR for what cannot be accepted; ' +
+        'no ACK when Kafka does not acknowledge, so the sender retries (config: KAFKA_BROKERS, HL7_GATEWAY_*)',
+    )
+    .action(async () => (await import('./run-hl7-gateway.ts')).runHl7GatewayCommand());
+  run
+    .command('dicom-gateway')
+    .description(
+      'DICOM C-STORE SCP (and C-ECHO) from a modality or PACS: each instance is stored durably in the image store, ' +
+        'its DicomArrived published to dicom.arrived, then answered success; failures answer a failure status so the ' +
+        'sender retries; non-image and non-chest objects are stored but not announced (config: KAFKA_BROKERS, ' +
+        'SCHEMA_REGISTRY_URL, DICOM_GATEWAY_*)',
+    )
+    .action(async () => (await import('./run-dicom-gateway.ts')).runDicomGatewayCommand());
+  run
     .command('distill-scheduler')
     .description(
       'Request a distillation (distill_jobs row + distill.jobs event) when new pseudo-labels per class pass DISTILL_MIN_NEW_LABELS; single-flight across replicas; retries or fails jobs whose lease expired',

@@ -1,0 +1,12 @@
+import { loadDicomGatewayConfig } from '../../dicom-gateway/config.ts';
+import { startDicomGateway } from '../../dicom-gateway/service.ts';
+import { createLogger } from '../../shared/observability/logger.ts';
+import { runUntilSignal } from '../../shared/runtime/run-until-signal.ts';
+
+/** `harvester run dicom-gateway`: runs until SIGTERM/SIGINT, then lets open associations finish. */
+export async function runDicomGatewayCommand(): Promise<void> {
+  const config = loadDicomGatewayConfig();
+  const logger = createLogger('dicom-gateway');
+  const gateway = await startDicomGateway(config, logger);
+  await runUntilSignal(gateway, logger);
+}
