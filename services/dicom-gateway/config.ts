@@ -10,13 +10,22 @@ const upperList = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .transform((v) => new Set(v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean)));
+    .transform(
+      (v) =>
+        new Set(
+          v
+            .split(',')
+            .map((s) => s.trim().toUpperCase())
+            .filter(Boolean),
+        ),
+    );
 
 /** A DICOM AE title: 1-16 characters, no backslash or control characters. */
 const aeTitle = (name: string, fallback: string) =>
   z
     .string()
     .default(fallback)
+    // eslint-disable-next-line no-control-regex -- AE titles exclude control characters (PS3.5 6.2)
     .refine((v) => /^[^\\\x00-\x1f]{1,16}$/.test(v) && v.trim().length > 0, {
       message: `${name} must be 1 to 16 characters without backslash`,
     })
@@ -39,7 +48,15 @@ export const dicomGatewayEnvSchema = z.object({
   DICOM_GATEWAY_ALLOWED_CALLING_AE_TITLES: z
     .string()
     .default('')
-    .transform((v) => new Set(v.split(',').map((s) => s.trim()).filter(Boolean))),
+    .transform(
+      (v) =>
+        new Set(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+    ),
   DICOM_GATEWAY_ALLOWED_PEERS: z.string().default(''),
   DICOM_GATEWAY_MAX_ASSOCIATIONS: envInt('DICOM_GATEWAY_MAX_ASSOCIATIONS', 1, 32),
   /** file:// folder (or a plain path) of the image store; the pseudo-labeler must read the same. */

@@ -121,7 +121,10 @@ export class InstanceIngest {
     if (outcome === 'stored') this.metrics.bytes.inc(incoming.size);
     if (outcome === 'conflict') {
       // DICOM says one SOP Instance UID is one object: keep the first, report the second
-      this.logger.warn({ outcome }, 'a different object arrived under a stored SOP Instance UID; the first is kept');
+      this.logger.warn(
+        { outcome },
+        'a different object arrived under a stored SOP Instance UID; the first is kept',
+      );
       this.metrics.instances.inc({ outcome: 'duplicate', reason: 'different-content' });
       return { status: STORE_STATUS.success };
     }
@@ -132,7 +135,10 @@ export class InstanceIngest {
     header = { ...header, sopInstanceUid: header.sopInstanceUid ?? sopInstanceUid };
     const decision = decideAnnouncement(header, this.policy);
     if (!decision.announce) {
-      this.metrics.instances.inc({ outcome: outcome === 'duplicate' ? 'duplicate' : 'stored', reason: decision.reason });
+      this.metrics.instances.inc({
+        outcome: outcome === 'duplicate' ? 'duplicate' : 'stored',
+        reason: decision.reason,
+      });
       return { status: STORE_STATUS.success };
     }
     if (await this.store.isAnnounced(finalPath)) {
@@ -178,7 +184,10 @@ export class InstanceIngest {
 
   private failed(reason: string, comment: string): StoreResult {
     this.metrics.instances.inc({ outcome: 'failed', reason });
-    this.logger.warn({ reason, detail: comment.slice(0, 200) }, 'C-STORE answered with a failure status; the sender will retry');
+    this.logger.warn(
+      { reason, detail: comment.slice(0, 200) },
+      'C-STORE answered with a failure status; the sender will retry',
+    );
     return { status: STORE_STATUS.outOfResources, comment: comment.slice(0, 64) };
   }
 }

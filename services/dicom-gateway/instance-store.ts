@@ -64,7 +64,12 @@ export class IncomingInstance extends Writable {
       .catch((err: Error) => {
         this.failure = err;
       })
-      .finally(() => handle.close().then(() => callback(), () => callback()));
+      .finally(() =>
+        handle.close().then(
+          () => callback(),
+          () => callback(),
+        ),
+      );
   }
 
   /** The first bytes of the file (header, usually whole). */
@@ -100,7 +105,10 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 /** A UID as a path component; anything that is not a plain UID (or is too long) becomes its hash. */
 export function uidPathComponent(uid: string | null): string {
   if (uid && UID.test(uid) && uid.length <= 64) return uid;
-  return `x${createHash('sha256').update(uid ?? '').digest('hex').slice(0, 32)}`;
+  return `x${createHash('sha256')
+    .update(uid ?? '')
+    .digest('hex')
+    .slice(0, 32)}`;
 }
 
 /**
@@ -126,11 +134,15 @@ export class InstanceStore {
     await syncDirectory(this.root);
     // leftovers of a crash: never acknowledged, so the sender sends them again
     const { readdir } = await import('node:fs/promises');
-    for (const name of await readdir(this.incomingDir)) await rm(path.join(this.incomingDir, name), { force: true });
+    for (const name of await readdir(this.incomingDir))
+      await rm(path.join(this.incomingDir, name), { force: true });
   }
 
   incoming(prefix: Buffer): IncomingInstance {
-    return new IncomingInstance(path.join(this.incomingDir, `${randomBytes(12).toString('hex')}.part`), prefix);
+    return new IncomingInstance(
+      path.join(this.incomingDir, `${randomBytes(12).toString('hex')}.part`),
+      prefix,
+    );
   }
 
   pathFor(studyUid: string | null, sopUid: string): string {
@@ -149,7 +161,10 @@ export class InstanceStore {
         await rm(incoming.tempPath, { force: true });
         return 'duplicate';
       }
-      await commitFileDurably(incoming.tempPath, `${finalPath.slice(0, -4)}.${incoming.sha256.slice(0, 16)}.conflict`);
+      await commitFileDurably(
+        incoming.tempPath,
+        `${finalPath.slice(0, -4)}.${incoming.sha256.slice(0, 16)}.conflict`,
+      );
       return 'conflict';
     }
     await commitFileDurably(incoming.tempPath, finalPath);

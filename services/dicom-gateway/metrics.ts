@@ -9,12 +9,15 @@ export function createDicomGatewayMetrics() {
     registry,
     instances: new Counter({
       name: `${p}instances_total`,
-      help:
-        'C-STORE requests by outcome (announced; stored: kept, not announced, with the reason; duplicate; failed: a failure status was answered, with the reason)',
+      help: 'C-STORE requests by outcome (announced; stored: kept, not announced, with the reason; duplicate; failed: a failure status was answered, with the reason)',
       labelNames: ['outcome', 'reason'] as const,
       registers: [registry],
     }),
-    bytes: new Counter({ name: `${p}stored_bytes_total`, help: 'Bytes of DICOM written to the store', registers: [registry] }),
+    bytes: new Counter({
+      name: `${p}stored_bytes_total`,
+      help: 'Bytes of DICOM written to the store',
+      registers: [registry],
+    }),
     storeSeconds: new Histogram({
       name: `${p}store_seconds`,
       help: 'From the last byte of an instance to its C-STORE response (durable write + Kafka acknowledgment)',

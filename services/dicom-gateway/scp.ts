@@ -73,14 +73,28 @@ export function gatewayScpClass(deps: ScpDeps): typeof Scp {
       const called = association.getCalledAeTitle().trim();
       if (settings.checkCalledAe && called !== settings.aeTitle) {
         metrics.associationsRejected.inc({ reason: 'called-ae' });
-        logger.warn({ calling, called, peer: this.peer }, `association for AE title ${called} refused: this is ${settings.aeTitle}`);
-        this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
+        logger.warn(
+          { calling, called, peer: this.peer },
+          `association for AE title ${called} refused: this is ${settings.aeTitle}`,
+        );
+        this.sendAssociationReject(
+          RejectResult.Permanent,
+          RejectSource.ServiceUser,
+          RejectReason.CalledAeNotRecognized,
+        );
         return;
       }
       if (settings.allowedCallingAeTitles.size > 0 && !settings.allowedCallingAeTitles.has(calling)) {
         metrics.associationsRejected.inc({ reason: 'calling-ae' });
-        logger.warn({ calling, peer: this.peer }, 'association refused: calling AE title not in DICOM_GATEWAY_ALLOWED_CALLING_AE_TITLES');
-        this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
+        logger.warn(
+          { calling, peer: this.peer },
+          'association refused: calling AE title not in DICOM_GATEWAY_ALLOWED_CALLING_AE_TITLES',
+        );
+        this.sendAssociationReject(
+          RejectResult.Permanent,
+          RejectSource.ServiceUser,
+          RejectReason.CallingAeNotRecognized,
+        );
         return;
       }
       association.setMaxPduLength(settings.maxPduLength);
@@ -108,7 +122,10 @@ export function gatewayScpClass(deps: ScpDeps): typeof Scp {
       this.sendAssociationReleaseResponse();
     }
 
-    override cEchoRequest(request: CEchoRequest, callback: (response: InstanceType<typeof CEchoResponse>) => void): void {
+    override cEchoRequest(
+      request: CEchoRequest,
+      callback: (response: InstanceType<typeof CEchoResponse>) => void,
+    ): void {
       metrics.echoes.inc();
       const response = CEchoResponse.fromRequest(request);
       response.setStatus(Status.Success);
@@ -142,7 +159,10 @@ export function gatewayScpClass(deps: ScpDeps): typeof Scp {
       }
     }
 
-    override cStoreRequest(request: CStoreRequest, callback: (response: InstanceType<typeof CStoreResponse>) => void): void {
+    override cStoreRequest(
+      request: CStoreRequest,
+      callback: (response: InstanceType<typeof CStoreResponse>) => void,
+    ): void {
       const incoming = incomingOf.get(request);
       const respond = (status: number, comment?: string) => {
         const response = CStoreResponse.fromRequest(request);

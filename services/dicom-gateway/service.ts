@@ -34,7 +34,11 @@ export interface RunningDicomGateway {
  * The topics the gateway writes, created when missing (one function, so a deployment-wide topic
  * catalogue can take over: the gateway only needs its output topic to exist).
  */
-export async function ensureGatewayTopics(kafka: Kafka, config: DicomGatewayConfig, logger: Logger): Promise<void> {
+export async function ensureGatewayTopics(
+  kafka: Kafka,
+  config: DicomGatewayConfig,
+  logger: Logger,
+): Promise<void> {
   if (!config.DICOM_GATEWAY_ENSURE_TOPICS) return;
   const topics = [config.DICOM_GATEWAY_TOPIC];
   try {
@@ -59,7 +63,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Starts `harvester run dicom-gateway`: image store, Kafka producer, C-STORE/C-ECHO SCP, /health and /metrics. */
-export async function startDicomGateway(config: DicomGatewayConfig, logger: Logger): Promise<RunningDicomGateway> {
+export async function startDicomGateway(
+  config: DicomGatewayConfig,
+  logger: Logger,
+): Promise<RunningDicomGateway> {
   // dcmjs-dimse logs every request at info through loglevel; its warnings and errors are enough
   dimse.log.setLevel(process.env.LOG_LEVEL === 'debug' ? 'info' : 'warn');
   const metrics = createDicomGatewayMetrics();
@@ -87,7 +94,11 @@ export async function startDicomGateway(config: DicomGatewayConfig, logger: Logg
   const publisher: ArrivalPublisher = {
     publish: async (message) => {
       try {
-        await withTimeout(coalescing.publish([message]), config.DICOM_GATEWAY_PUBLISH_TIMEOUT_MS, 'DicomArrived');
+        await withTimeout(
+          coalescing.publish([message]),
+          config.DICOM_GATEWAY_PUBLISH_TIMEOUT_MS,
+          'DicomArrived',
+        );
         lastFailure = undefined;
       } catch (err) {
         lastFailure = (err as Error).message;
@@ -125,7 +136,10 @@ export async function startDicomGateway(config: DicomGatewayConfig, logger: Logg
   const onConnection = (socket: Socket) => {
     if (!allowList.allows(socket.remoteAddress)) {
       metrics.associationsRejected.inc({ reason: 'peer-not-allowed' });
-      logger.warn({ peer: socket.remoteAddress }, 'connection from a peer not in DICOM_GATEWAY_ALLOWED_PEERS refused');
+      logger.warn(
+        { peer: socket.remoteAddress },
+        'connection from a peer not in DICOM_GATEWAY_ALLOWED_PEERS refused',
+      );
       socket.destroy();
       return;
     }
@@ -163,7 +177,12 @@ export async function startDicomGateway(config: DicomGatewayConfig, logger: Logg
     lastFailure ? { status: 'degraded', detail: lastFailure.slice(0, 200) } : { status: state };
   let http: HttpServer | undefined;
   try {
-    http = await startHttpServer(config.DICOM_GATEWAY_HTTP_PORT, config.DICOM_GATEWAY_HTTP_HOST, health, metrics.registry);
+    http = await startHttpServer(
+      config.DICOM_GATEWAY_HTTP_PORT,
+      config.DICOM_GATEWAY_HTTP_HOST,
+      health,
+      metrics.registry,
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.DICOM_GATEWAY_PORT, config.DICOM_GATEWAY_HOST, () => resolve());

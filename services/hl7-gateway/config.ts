@@ -13,7 +13,10 @@ export const hl7GatewayEnvSchema = z.object({
   HL7_GATEWAY_HOST: z.string().default('0.0.0.0'),
   HL7_GATEWAY_TOPIC: z.string().min(1).default('hl7.oru.raw'),
   /** MSH-9 types accepted, comma-separated; `ORU` alone accepts every ORU event. */
-  HL7_GATEWAY_ACCEPTED_TYPES: z.string().min(1, 'HL7_GATEWAY_ACCEPTED_TYPES must list at least one type, e.g. ORU^R01').default('ORU^R01'),
+  HL7_GATEWAY_ACCEPTED_TYPES: z
+    .string()
+    .min(1, 'HL7_GATEWAY_ACCEPTED_TYPES must list at least one type, e.g. ORU^R01')
+    .default('ORU^R01'),
   HL7_GATEWAY_MAX_MESSAGE_BYTES: envInt('HL7_GATEWAY_MAX_MESSAGE_BYTES', 1024, 1_048_576),
   /** Peers allowed to connect: IP addresses and CIDR subnets, comma-separated; empty = any. */
   HL7_GATEWAY_ALLOWED_PEERS: z.string().default(''),

@@ -1,5 +1,10 @@
 import { decodeHl7, UnknownEncodingError } from '../shared/hl7-transport/charset.ts';
-import { hl7MessageKey, NotHl7Error, readMshHeader, type MshHeader } from '../shared/hl7-transport/msh-header.ts';
+import {
+  hl7MessageKey,
+  NotHl7Error,
+  readMshHeader,
+  type MshHeader,
+} from '../shared/hl7-transport/msh-header.ts';
 import { HL7_ERRORS, UNKNOWN_HEADER, type AckCode, type AckedHeader, type AckError } from './ack.ts';
 
 /** What the gateway accepts (from its configuration). */
@@ -11,7 +16,13 @@ export interface IntakeRules {
 
 export type IntakeDecision =
   | { accept: true; header: MshHeader; key: string }
-  | { accept: false; header: AckedHeader; code: Exclude<AckCode, 'AA'>; reason: RefusalReason; error: AckError };
+  | {
+      accept: false;
+      header: AckedHeader;
+      code: Exclude<AckCode, 'AA'>;
+      reason: RefusalReason;
+      error: AckError;
+    };
 
 /** Counter labels of refused messages. */
 export type RefusalReason =
@@ -40,7 +51,9 @@ export function parseAcceptedTypes(list: string): Array<{ code: string; event?: 
     .filter(Boolean)
     .map((t) => {
       const [code, event] = t.split('^');
-      return event ? { code: code!.toUpperCase(), event: event.toUpperCase() } : { code: code!.toUpperCase() };
+      return event
+        ? { code: code!.toUpperCase(), event: event.toUpperCase() }
+        : { code: code!.toUpperCase() };
     });
 }
 
@@ -98,8 +111,7 @@ export function checkMessage(raw: Buffer, rules: IntakeRules): IntakeDecision {
 
 /** One MLLP payload: a single message, or a batch (FHS/BHS ... BTS/FTS) of them. */
 export type Payload =
-  | { kind: 'message'; bytes: Buffer }
-  | { kind: 'batch'; header: AckedHeader; messages: Buffer[] };
+  { kind: 'message'; bytes: Buffer } | { kind: 'batch'; header: AckedHeader; messages: Buffer[] };
 
 const ENVELOPE = new Set(['FHS', 'FTS', 'BHS', 'BTS']);
 

@@ -21,7 +21,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     promise,
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new PublishTimeoutError(`Kafka did not acknowledge within ${ms} ms`)), ms);
+      timer = setTimeout(
+        () => reject(new PublishTimeoutError(`Kafka did not acknowledge within ${ms} ms`)),
+        ms,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -47,14 +50,24 @@ export class MessageHandler {
   /** An ACK for a frame the framer could not deliver (over the limit, or bytes outside MLLP frames). */
   refuseFrame(kind: 'oversize' | 'outside-frame', head: Buffer, size: number): string {
     const decision = checkMessage(head, this.rules);
-    const header: AckedHeader = decision.accept || decision.reason !== 'not-hl7' ? decision.header : UNKNOWN_HEADER;
+    const header: AckedHeader =
+      decision.accept || decision.reason !== 'not-hl7' ? decision.header : UNKNOWN_HEADER;
     const reason = kind === 'oversize' ? 'too-large' : 'not-mllp';
     const detail =
       kind === 'oversize'
         ? `message of ${size} bytes is over the gateway's limit of ${this.rules.maxMessageBytes} bytes`
         : `${size} bytes outside an MLLP frame (expected <VT> message <FS><CR>)`;
-    this.count({ accept: false, header, code: 'AR', reason, error: { condition: HL7_ERRORS.applicationError, detail } });
-    return buildAck(header, 'AR', this.nextAckId(), this.now(), { condition: HL7_ERRORS.applicationError, detail });
+    this.count({
+      accept: false,
+      header,
+      code: 'AR',
+      reason,
+      error: { condition: HL7_ERRORS.applicationError, detail },
+    });
+    return buildAck(header, 'AR', this.nextAckId(), this.now(), {
+      condition: HL7_ERRORS.applicationError,
+      detail,
+    });
   }
 
   async handle(payload: Buffer): Promise<HandlerResponse> {

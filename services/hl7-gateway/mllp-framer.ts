@@ -48,7 +48,10 @@ export class MllpFramer {
         const noise = chunk.subarray(i, end).filter((b) => b !== CR && b !== 0x0a && b !== 0x20);
         if (noise.length > 0) {
           if (this.outsideHead.length < HEAD_BYTES)
-            this.outsideHead = Buffer.concat([this.outsideHead, noise.subarray(0, HEAD_BYTES - this.outsideHead.length)]);
+            this.outsideHead = Buffer.concat([
+              this.outsideHead,
+              noise.subarray(0, HEAD_BYTES - this.outsideHead.length),
+            ]);
           this.outsideSize += noise.length;
         }
         if (start < 0) break;

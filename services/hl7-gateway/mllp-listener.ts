@@ -42,12 +42,16 @@ export class MllpListener {
           {
             cert: this.options.tls.cert,
             key: this.options.tls.key,
-            ...(this.options.tls.ca ? { ca: this.options.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+            ...(this.options.tls.ca
+              ? { ca: this.options.tls.ca, requestCert: true, rejectUnauthorized: true }
+              : {}),
           },
           onConnection,
         )
       : net.createServer(onConnection);
-    server.on('tlsClientError', (err: Error) => this.logger.warn({ err: err.message }, 'TLS handshake failed'));
+    server.on('tlsClientError', (err: Error) =>
+      this.logger.warn({ err: err.message }, 'TLS handshake failed'),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => resolve());
@@ -59,7 +63,9 @@ export class MllpListener {
 
   /** Stops accepting, lets handlers in progress finish (up to `graceMs`), then closes every connection. */
   async stop(graceMs = 5000): Promise<void> {
-    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const closed = new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
     const deadline = Date.now() + graceMs;
     while ([...this.sockets].some((s) => (s as Socket & { busy?: boolean }).busy) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
@@ -82,7 +88,10 @@ export class MllpListener {
     }
     if (this.sockets.size >= this.options.maxConnections) {
       this.metrics.connectionsRefused.inc({ reason: 'too-many-connections' });
-      this.logger.warn({ peer, open: this.sockets.size }, 'connection refused: HL7_GATEWAY_MAX_CONNECTIONS reached');
+      this.logger.warn(
+        { peer, open: this.sockets.size },
+        'connection refused: HL7_GATEWAY_MAX_CONNECTIONS reached',
+      );
       socket.destroy();
       return;
     }
@@ -112,7 +121,10 @@ export class MllpListener {
             if (response.ack !== null) send(response.ack);
             else socket.destroy();
           } catch (err) {
-            this.logger.error({ err: (err as Error).message }, 'message handling failed; closing the connection without ACK');
+            this.logger.error(
+              { err: (err as Error).message },
+              'message handling failed; closing the connection without ACK',
+            );
             socket.destroy();
           } finally {
             state.busy = false;
@@ -124,7 +136,10 @@ export class MllpListener {
     socket.on('close', () => {
       if (framer.pendingBytes > 0) {
         this.metrics.abandonedFrames.inc();
-        this.logger.info({ peer, bytes: framer.pendingBytes }, 'sender disconnected mid-message; nothing of it was published');
+        this.logger.info(
+          { peer, bytes: framer.pendingBytes },
+          'sender disconnected mid-message; nothing of it was published',
+        );
       }
       this.sockets.delete(socket);
       this.metrics.connections.set(this.sockets.size);

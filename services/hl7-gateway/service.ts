@@ -28,7 +28,11 @@ export interface RunningHl7Gateway {
  * The topics the gateway writes, created when missing (one function, so a deployment-wide topic
  * catalogue can take over: the gateway only needs its output topic to exist).
  */
-export async function ensureGatewayTopics(kafka: Kafka, config: Hl7GatewayConfig, logger: Logger): Promise<void> {
+export async function ensureGatewayTopics(
+  kafka: Kafka,
+  config: Hl7GatewayConfig,
+  logger: Logger,
+): Promise<void> {
   if (!config.HL7_GATEWAY_ENSURE_TOPICS) return;
   const topics = [config.HL7_GATEWAY_TOPIC];
   try {
@@ -109,7 +113,12 @@ export async function startHl7Gateway(
   let server: Server | undefined;
   let mllpPort: number;
   try {
-    server = await startHttpServer(config.HL7_GATEWAY_HTTP_PORT, config.HL7_GATEWAY_HTTP_HOST, health, metrics.registry);
+    server = await startHttpServer(
+      config.HL7_GATEWAY_HTTP_PORT,
+      config.HL7_GATEWAY_HTTP_HOST,
+      health,
+      metrics.registry,
+    );
     mllpPort = await listener.start();
   } catch (err) {
     server?.close();

@@ -15,6 +15,8 @@ export interface DicomWriteSpec {
   pixelRepresentation?: 0 | 1;
   photometricInterpretation?: string;
   samplesPerPixel?: number;
+  /** Written when samplesPerPixel > 1 (default 0: interleaved). */
+  planarConfiguration?: 0 | 1;
   rescaleSlope?: number;
   rescaleIntercept?: number;
   /** Backslash-separated values allowed, as in DICOM ("40\\400"). */
@@ -119,6 +121,8 @@ export function writeDicom(spec: DicomWriteSpec): Uint8Array {
     element(0x0028, 0x0002, us(spec.samplesPerPixel ?? 1), explicit),
     element(0x0028, 0x0004, text('CS', spec.photometricInterpretation ?? 'MONOCHROME2'), explicit),
   ];
+  if ((spec.samplesPerPixel ?? 1) > 1)
+    ds.push(element(0x0028, 0x0006, us(spec.planarConfiguration ?? 0), explicit));
   if (spec.numberOfFrames !== undefined)
     ds.push(element(0x0028, 0x0008, text('IS', String(spec.numberOfFrames)), explicit));
   ds.push(

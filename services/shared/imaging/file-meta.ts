@@ -47,7 +47,12 @@ export function encodeFileMeta(fields: FileMetaFields): Buffer {
   ]);
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(body.length, 0);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0000, 'UL', groupLength), body]);
+  return Buffer.concat([
+    Buffer.alloc(128),
+    Buffer.from('DICM', 'latin1'),
+    element(0x0000, 'UL', groupLength),
+    body,
+  ]);
 }
 
 /** How a file's first bytes are laid out. */
@@ -70,7 +75,13 @@ const isUpper = (b: number | undefined) => b !== undefined && b >= 0x41 && b <= 
  * first tag is a small even group (0008 typically) followed by a plausible length.
  */
 export function detectDicomLayout(bytes: Uint8Array): DicomLayout {
-  if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d)
+  if (
+    bytes.length >= 132 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  )
     return { kind: 'part10' };
   if (bytes.length >= 12 && Buffer.from(bytes.buffer, bytes.byteOffset, 4).toString('latin1') === 'DICM')
     return { kind: 'no-preamble' };
@@ -106,7 +117,11 @@ export function asPart10(bytes: Uint8Array): { bytes: Uint8Array; layout: DicomL
     case 'bare-dataset':
       return {
         bytes: concat(
-          encodeFileMeta({ sopClassUid: '', sopInstanceUid: '', transferSyntaxUid: layout.transferSyntaxUid }),
+          encodeFileMeta({
+            sopClassUid: '',
+            sopInstanceUid: '',
+            transferSyntaxUid: layout.transferSyntaxUid,
+          }),
           bytes,
         ),
         layout,

@@ -38,7 +38,10 @@ export class CoalescingPublisher {
       while (this.waiting.length > 0) {
         const batch: Waiting[] = [];
         let count = 0;
-        while (this.waiting.length > 0 && (batch.length === 0 || count + this.waiting[0]!.messages.length <= this.maxBatch)) {
+        while (
+          this.waiting.length > 0 &&
+          (batch.length === 0 || count + this.waiting[0]!.messages.length <= this.maxBatch)
+        ) {
           const next = this.waiting.shift()!;
           batch.push(next);
           count += next.messages.length;

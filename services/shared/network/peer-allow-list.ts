@@ -32,12 +32,15 @@ export function parsePeerAllowList(list: string, variable: string): PeerAllowLis
     const family = isIP(address ?? '');
     const type = family === 6 ? 'ipv6' : 'ipv4';
     if (family === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
-      throw new PeerListError(`${variable}: "${entry}" is not an IP address or CIDR subnet (e.g. 10.1.0.0/16)`);
+      throw new PeerListError(
+        `${variable}: "${entry}" is not an IP address or CIDR subnet (e.g. 10.1.0.0/16)`,
+      );
     }
     if (prefix === undefined) blocks.addAddress(address!, type);
     else {
       const bits = Number(prefix);
-      if (bits > (family === 6 ? 128 : 32)) throw new PeerListError(`${variable}: "${entry}" has a prefix too long`);
+      if (bits > (family === 6 ? 128 : 32))
+        throw new PeerListError(`${variable}: "${entry}" has a prefix too long`);
       blocks.addSubnet(address!, bits, type);
     }
   }

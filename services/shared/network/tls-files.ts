@@ -30,7 +30,9 @@ export function listenerTlsFromFiles(
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new TlsConfigError(`${prefix}_${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new TlsConfigError(
+        `${prefix}_${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   };
   return {

@@ -39,7 +39,10 @@ export async function commitFileDurably(tempPath: string, finalPath: string): Pr
 
 /** A temporary name next to `finalPath` (same folder, so the rename stays on one file system). */
 export function temporaryNameFor(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(
+    path.dirname(finalPath),
+    `.${path.basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
 }
 
 /** Writes `data` to `finalPath` durably (temp file, fsync, rename, fsync folder). */

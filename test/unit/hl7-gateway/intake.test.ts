@@ -6,7 +6,9 @@ import { readMshHeader } from '../../../services/shared/hl7-transport/msh-header
 
 const rules = { acceptedTypes: parseAcceptedTypes('ORU^R01'), maxMessageBytes: 2000 };
 const oru = (id: string, type = 'ORU^R01', charset = '') =>
-  Buffer.from(`MSH|^~\\&|RIS|GENHOSP|FH|RESEARCH|20240105||${type}|${id}|P|2.5.1||||||${charset}\rPID|1||MRN1\rOBX|1|TX|||No fracture.\r`);
+  Buffer.from(
+    `MSH|^~\\&|RIS|GENHOSP|FH|RESEARCH|20240105||${type}|${id}|P|2.5.1||||||${charset}\rPID|1||MRN1\rOBX|1|TX|||No fracture.\r`,
+  );
 
 describe('checkMessage', () => {
   it('accepts an ORU^R01 and keys it MSH-4|MSH-10', () => {
@@ -36,7 +38,9 @@ describe('checkMessage', () => {
   });
 
   it('accepts every event of a type listed without one', () => {
-    assert.ok(checkMessage(oru('C6', 'ORU^R30'), { ...rules, acceptedTypes: parseAcceptedTypes('ORU') }).accept);
+    assert.ok(
+      checkMessage(oru('C6', 'ORU^R30'), { ...rules, acceptedTypes: parseAcceptedTypes('ORU') }).accept,
+    );
   });
 });
 
@@ -44,7 +48,12 @@ describe('splitPayload', () => {
   it('splits a batch into its messages, bytes unchanged, and reads the batch header', () => {
     const a = oru('A');
     const b = oru('B');
-    const batch = Buffer.concat([Buffer.from('BHS|^~\\&|RIS|GENHOSP|FH|RESEARCH|20240105||||B-1\r'), a, b, Buffer.from('BTS|2\r')]);
+    const batch = Buffer.concat([
+      Buffer.from('BHS|^~\\&|RIS|GENHOSP|FH|RESEARCH|20240105||||B-1\r'),
+      a,
+      b,
+      Buffer.from('BTS|2\r'),
+    ]);
     const p = splitPayload(batch);
     assert.equal(p.kind, 'batch');
     if (p.kind === 'batch') {
@@ -62,13 +71,19 @@ describe('buildAck', () => {
 
   it('answers AA with sender and receiver swapped and MSA-2 = the message control id', () => {
     const segments = buildAck(header, 'AA', 'ACK1', now).split('\r');
-    assert.equal(segments[0], 'MSH|^~\\&|FH|RESEARCH|RIS|GENHOSP|20240105100000+0000||ACK^R01^ACK|ACK1|P|2.5.1');
+    assert.equal(
+      segments[0],
+      'MSH|^~\\&|FH|RESEARCH|RIS|GENHOSP|20240105100000+0000||ACK^R01^ACK|ACK1|P|2.5.1',
+    );
     assert.equal(segments[1], 'MSA|AA|CTRL-9');
     assert.equal(segments[2], '');
   });
 
   it('answers AR with an ERR segment and escapes separators in the detail', () => {
-    const ack = buildAck(header, 'AR', 'ACK2', now, { condition: HL7_ERRORS.unsupportedMessageType, detail: 'type A|B^C' });
+    const ack = buildAck(header, 'AR', 'ACK2', now, {
+      condition: HL7_ERRORS.unsupportedMessageType,
+      detail: 'type A|B^C',
+    });
     const segments = ack.split('\r');
     assert.equal(segments[1], 'MSA|AR|CTRL-9|type A\\F\\B\\S\\C');
     assert.equal(segments[2], 'ERR|||200^Unsupported message type^HL70357|E||||type A\\F\\B\\S\\C');
@@ -76,7 +91,10 @@ describe('buildAck', () => {
 
   it('wraps the ACKs of a batch in BHS/BTS', () => {
     const batch = buildBatchAck(header, ['MSH|a\rMSA|AA|1\r', 'MSH|b\rMSA|AR|2\r'], 'BA1', now);
-    assert.match(batch, /^BHS\|\^~\\&\|FH\|RESEARCH\|RIS\|GENHOSP\|20240105100000\+0000\|\|\|\|BA1\|CTRL-9\r/);
+    assert.match(
+      batch,
+      /^BHS\|\^~\\&\|FH\|RESEARCH\|RIS\|GENHOSP\|20240105100000\+0000\|\|\|\|BA1\|CTRL-9\r/,
+    );
     assert.match(batch, /BTS\|2\r$/);
   });
 });

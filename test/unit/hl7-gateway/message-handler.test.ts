@@ -38,7 +38,9 @@ describe('MessageHandler', () => {
     const publisher = new FakePublisher();
     publisher.mode = 'gate';
     let answered = false;
-    const pending = handler(publisher).handle(oru('M1')).then((r) => ((answered = true), r));
+    const pending = handler(publisher)
+      .handle(oru('M1'))
+      .then((r) => ((answered = true), r));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(answered, false, 'no ACK before Kafka acknowledged');
     publisher.release!();
@@ -77,11 +79,10 @@ describe('MessageHandler', () => {
     ]);
     const response = await handler(publisher).handle(batch);
     assert.match(response.ack!, /^BHS\|/);
-    assert.deepEqual(msa(response.ack!).map((s) => s.split('|').slice(0, 3).join('|')), [
-      'MSA|AA|B7-1',
-      'MSA|AR|B7-2',
-      'MSA|AA|B7-3',
-    ]);
+    assert.deepEqual(
+      msa(response.ack!).map((s) => s.split('|').slice(0, 3).join('|')),
+      ['MSA|AA|B7-1', 'MSA|AR|B7-2', 'MSA|AA|B7-3'],
+    );
     assert.deepEqual(
       publisher.published.map((m) => m.key),
       ['GENHOSP|B7-1', 'GENHOSP|B7-3'],

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mllpFrame, MllpFramer } from '../../../services/hl7-gateway/mllp-framer.ts';
 
-const msg = (id: string) => Buffer.from(`MSH|^~\\&|RIS|HOSP|FH|R|20240101||ORU^R01|${id}|P|2.5.1\rOBX|1|TX|||é\r`, 'latin1');
+const msg = (id: string) =>
+  Buffer.from(`MSH|^~\\&|RIS|HOSP|FH|R|20240101||ORU^R01|${id}|P|2.5.1\rOBX|1|TX|||é\r`, 'latin1');
 
 describe('MllpFramer', () => {
   it('returns each framed message byte-exact, however the stream is cut', () => {
@@ -31,7 +32,10 @@ describe('MllpFramer', () => {
   it('discards a frame over the limit as it streams, then reports it once with its head and size', () => {
     const framer = new MllpFramer(100);
     const big = Buffer.concat([msg('BIG'), Buffer.alloc(5000, 0x41)]);
-    const events = [...framer.push(mllpFrame(big).subarray(0, 3000)), ...framer.push(mllpFrame(big).subarray(3000))];
+    const events = [
+      ...framer.push(mllpFrame(big).subarray(0, 3000)),
+      ...framer.push(mllpFrame(big).subarray(3000)),
+    ];
     assert.equal(events.length, 1);
     const e = events[0]!;
     assert.equal(e.kind, 'oversize');
