@@ -8,6 +8,8 @@ export interface DicomWriteSpec {
   transferSyntaxUid?: string;
   implicitVr?: boolean;
   sopInstanceUid?: string;
+  /** Default: Digital X-Ray Image Storage - For Presentation. */
+  sopClassUid?: string;
   rows: number;
   columns: number;
   bitsAllocated: 8 | 16;
@@ -104,7 +106,7 @@ export function writeDicom(spec: DicomWriteSpec): Uint8Array {
   const sop = spec.sopInstanceUid ?? '1.2.826.0.1.3680043.10.1.1';
   const metaElements = [
     element(0x0002, 0x0001, { vr: 'OB', bytes: new Uint8Array([0, 1]) }, true),
-    element(0x0002, 0x0002, text('UI', DX_SOP_CLASS), true),
+    element(0x0002, 0x0002, text('UI', spec.sopClassUid ?? DX_SOP_CLASS), true),
     element(0x0002, 0x0003, text('UI', sop), true),
     element(0x0002, 0x0010, text('UI', ts), true),
     element(0x0002, 0x0012, text('UI', '1.2.826.0.1.3680043.10.1.99'), true),
@@ -114,7 +116,7 @@ export function writeDicom(spec: DicomWriteSpec): Uint8Array {
 
   const bitsStored = spec.bitsStored ?? spec.bitsAllocated;
   const ds: Uint8Array[] = [
-    element(0x0008, 0x0016, text('UI', DX_SOP_CLASS), explicit),
+    element(0x0008, 0x0016, text('UI', spec.sopClassUid ?? DX_SOP_CLASS), explicit),
     element(0x0008, 0x0018, text('UI', sop), explicit),
     element(0x0008, 0x0060, text('CS', 'DX'), explicit),
     element(0x0018, 0x5101, text('CS', 'PA'), explicit),
