@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
 import type { OutgoingMessage } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
@@ -37,6 +39,16 @@ class KeyedLock {
     } finally {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
+  }
+}
+
+/** The header, or null when the bytes are not a readable DICOM header. */
+function safeHeader(bytes: Uint8Array): InstanceHeader | null {
+  try {
+    return readInstanceHeader(bytes);
+  } catch (err) {
+    if (err instanceof HeaderReadError) return null;
+    throw err;
   }
 }
 
@@ -119,39 +131,38 @@ export class InstanceIngest {
       return this.failed('store-write', `cannot store the instance: ${(err as Error).message}`);
     }
     if (outcome === 'stored') this.metrics.bytes.inc(incoming.size);
+    let file = { sizeBytes: incoming.size, sha256: incoming.sha256 };
     if (outcome === 'conflict') {
-      // DICOM says one SOP Instance UID is one object: keep the first, report the second
-      this.logger.warn(
-        { outcome },
-        'a different object arrived under a stored SOP Instance UID; the first is kept',
-      );
-      this.metrics.instances.inc({ outcome: 'duplicate', reason: 'different-content' });
-      return { status: STORE_STATUS.success };
+      // the same SOP Instance UID in other bytes (another transfer syntax, say): one instance, so the
+      // first copy stays the instance; it is announced below if that has not happened yet
+      this.logger.info({ outcome }, 'an instance arrived again in other bytes; the first copy is kept');
+      const first = await readFile(finalPath);
+      file = { sizeBytes: first.length, sha256: createHash('sha256').update(first).digest('hex') };
+      header = safeHeader(first);
     }
+    const repeat = outcome !== 'stored';
     if (!header) {
-      this.metrics.instances.inc({ outcome: 'stored', reason: 'unreadable-header' });
+      this.metrics.instances.inc({ outcome: repeat ? 'duplicate' : 'stored', reason: 'unreadable-header' });
       return { status: STORE_STATUS.success };
     }
     header = { ...header, sopInstanceUid: header.sopInstanceUid ?? sopInstanceUid };
     const decision = decideAnnouncement(header, this.policy);
     if (!decision.announce) {
       this.metrics.instances.inc({
-        outcome: outcome === 'duplicate' ? 'duplicate' : 'stored',
+        outcome: repeat ? 'duplicate' : 'stored',
         reason: decision.reason,
       });
       return { status: STORE_STATUS.success };
     }
     if (await this.store.isAnnounced(finalPath)) {
-      this.metrics.instances.inc({ outcome: 'duplicate', reason: 'already-announced' });
+      this.metrics.instances.inc({
+        outcome: 'duplicate',
+        reason: outcome === 'conflict' ? 'already-announced-other-bytes' : 'already-announced',
+      });
       return { status: STORE_STATUS.success };
     }
     const uri = this.store.uriFor(finalPath);
-    const event = dicomArrivedFromHeader(
-      header,
-      { uri, sizeBytes: incoming.size, sha256: incoming.sha256 },
-      Date.now(),
-      this.hmacKey,
-    );
+    const event = dicomArrivedFromHeader(header, { uri, ...file }, Date.now(), this.hmacKey);
     try {
       await this.publisher.publish({ key: event.accession, value: this.encode(event) });
     } catch (err) {
@@ -168,15 +179,11 @@ export class InstanceIngest {
   }
 
   private async readHeader(incoming: IncomingInstance): Promise<InstanceHeader | null> {
-    try {
-      return readInstanceHeader(incoming.head);
-    } catch (err) {
-      if (!(err instanceof HeaderReadError) || incoming.complete) return null;
-    }
+    const fromHead = safeHeader(incoming.head);
+    if (fromHead || incoming.complete) return fromHead;
     // the header is longer than the bytes kept in memory (or the dataset is deflated): read it all
     try {
-      const { readFile } = await import('node:fs/promises');
-      return readInstanceHeader(await readFile(incoming.tempPath));
+      return safeHeader(await readFile(incoming.tempPath));
     } catch {
       return null;
     }

@@ -1,0 +1,171 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { waitFor } from './report-labeler.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** Free TCP ports on loopback (closed again: the caller binds them next). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** Waits until GET /health answers 200 (the service finished starting). */
+export async function waitForHealthy(httpPort: number, what: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `${what} /health`,
+    async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${httpPort}/health`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    timeoutMs,
+  );
+}
+
+/** The value of one Prometheus counter sample (0 when absent). */
+export async function metricValue(httpPort: number, sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}
+
+/** Every record of a topic so far (reads from the beginning with a throw-away group). */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  atLeast: number,
+  timeoutMs = 60_000,
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({
+    groupId: `reader-${topic}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  });
+  const seen: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message);
+      },
+    });
+    await waitFor(`${atLeast} record(s) on ${topic}`, () => seen.length >= atLeast, timeoutMs);
+    // records still in flight right behind the last one expected
+    await new Promise((r) => setTimeout(r, 1500));
+    return [...seen];
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Decodes Confluent-framed Avro records. */
+export async function decodeAll<T>(registry: SchemaRegistry, records: KafkaMessage[]): Promise<T[]> {
+  return Promise.all(records.map(async (r) => (await registry.decode(r.value!)) as T));
+}
+
+/** Runs a DCMTK tool; resolves with its exit code and output (never rejects on a non-zero exit). */
+export async function dcmtk(tool: string, args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(tool, args, { maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+/** The storescu option that proposes a file's transfer syntax (storescu proposes uncompressed ones otherwise). */
+export const STORESCU_PROPOSE: Record<string, string[]> = {
+  '1.2.840.10008.1.2': ['-xi'],
+  '1.2.840.10008.1.2.1': [],
+  '1.2.840.10008.1.2.2': ['-xb'],
+  '1.2.840.10008.1.2.1.99': ['-xd'],
+  '1.2.840.10008.1.2.5': ['-xr'],
+  '1.2.840.10008.1.2.4.50': ['-xy'],
+  '1.2.840.10008.1.2.4.51': ['-xx'],
+  '1.2.840.10008.1.2.4.70': ['-xs'],
+  '1.2.840.10008.1.2.4.80': ['-xt'],
+  '1.2.840.10008.1.2.4.81': ['-xu'],
+};
+
+/** Orthanc (Debian's package) as a test PACS: a generated configuration, its own folder and ports. */
+export class TestOrthanc {
+  private child: ChildProcess | undefined;
+  httpPort = 0;
+  dicomPort = 0;
+  private output = '';
+
+  async start(modalities: Record<string, [string, string, number]>): Promise<void> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fh-orthanc-'));
+    [this.httpPort, this.dicomPort] = (await freePorts(2)) as [number, number];
+    const config = {
+      Name: 'fracture-harvester-test',
+      StorageDirectory: path.join(dir, 'db'),
+      IndexDirectory: path.join(dir, 'db'),
+      HttpPort: this.httpPort,
+      DicomPort: this.dicomPort,
+      DicomAet: 'ORTHANC',
+      RemoteAccessAllowed: false,
+      AuthenticationEnabled: false,
+      HttpServerEnabled: true,
+      DicomServerEnabled: true,
+      Plugins: [],
+      DicomModalities: modalities,
+      // forward in the stored syntax, as a PACS router does (no transcoding)
+      DicomScuTimeout: 30,
+      StableAge: 1,
+    };
+    const file = path.join(dir, 'orthanc.json');
+    await writeFile(file, JSON.stringify(config, null, 2));
+    this.child = spawn('Orthanc', [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
+    this.child.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
+    await waitFor(
+      'Orthanc to answer',
+      async () => {
+        if (this.child?.exitCode !== null) throw new Error(`Orthanc exited: ${this.output}`);
+        try {
+          return (await fetch(`http://127.0.0.1:${this.httpPort}/system`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+    );
+  }
+
+  async rest(method: string, route: string, body?: Uint8Array | string | object): Promise<unknown> {
+    const payload =
+      body instanceof Uint8Array || typeof body === 'string' ? body : body ? JSON.stringify(body) : undefined;
+    const response = await fetch(`http://127.0.0.1:${this.httpPort}${route}`, { method, body: payload });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`Orthanc ${method} ${route}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    await new Promise((resolve) => this.child!.once('exit', resolve));
+  }
+}
