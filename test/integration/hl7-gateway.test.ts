@@ -26,23 +26,35 @@ let mllpPort: number;
 let httpPort: number;
 
 const oru = (id: string, accession = `ACC-${id}`) =>
-  buildOruMessage({ messageControlId: id, accession, status: 'F', patientId: 'MRN42', text: FINDINGS.ribPositive });
+  buildOruMessage({
+    messageControlId: id,
+    accession,
+    status: 'F',
+    patientId: 'MRN42',
+    text: FINDINGS.ribPositive,
+  });
 
 /** Sends messages one at a time over one node-hl7-client connection, each after the previous ACK. */
 async function sendWithClient(messages: Array<Message | Batch>, expectAcks: number): Promise<string[]> {
   const acks: string[] = [];
   const client = new Client({ host: '127.0.0.1' });
   let wake: (() => void) | undefined;
-  const connection = client.createConnection({ port: mllpPort, waitAck: true }, async (res: InboundResponse) => {
-    acks.push(res.getMessage().toString());
-    wake?.();
-  });
+  const connection = client.createConnection(
+    { port: mllpPort, waitAck: true },
+    async (res: InboundResponse) => {
+      acks.push(res.getMessage().toString());
+      wake?.();
+    },
+  );
   try {
     for (const m of messages) {
       const before = acks.length;
       const got = new Promise<void>((resolve) => (wake = resolve));
       await connection.sendMessage(m);
-      await Promise.race([got, new Promise((_, reject) => setTimeout(() => reject(new Error('no ACK in 15 s')), 15_000))]);
+      await Promise.race([
+        got,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no ACK in 15 s')), 15_000)),
+      ]);
       await waitFor('all ACKs of this send', () => acks.length > before, 15_000);
     }
     await waitFor(`${expectAcks} ACK(s)`, () => acks.length >= expectAcks, 15_000);
@@ -70,7 +82,11 @@ function sendRaw(bytes: Buffer): Promise<string> {
   });
 }
 
-const msa = (ack: string) => ack.split(/\r|\n/).find((s) => s.startsWith('MSA'))!.split('|');
+const msa = (ack: string) =>
+  ack
+    .split(/\r|\n/)
+    .find((s) => s.startsWith('MSA'))!
+    .split('|');
 
 before(async () => {
   const stack = await getTestStack();
@@ -109,7 +125,10 @@ describe('hl7-gateway with node-hl7-client as the sender', () => {
     const records = await readTopic(kafka, topic, 1);
     const record = records.find((r) => r.key?.toString() === 'GENHOSP|GW-1');
     assert.ok(record, 'published under GENHOSP|GW-1');
-    assert.equal(record.value!.toString('latin1').replace(/\r$/, ''), new Message({ text }).toString().replace(/\r$/, ''));
+    assert.equal(
+      record.value!.toString('latin1').replace(/\r$/, ''),
+      new Message({ text }).toString().replace(/\r$/, ''),
+    );
   });
 
   it('acknowledges a batch message by message and publishes each accepted message', async () => {
@@ -134,14 +153,25 @@ describe('hl7-gateway with node-hl7-client as the sender', () => {
 
     const notHl7 = await sendRaw(mllpFrame('{"json": "not hl7"}'));
     assert.equal(msa(notHl7)[1], 'AR');
-    const big = buildOruMessage({ messageControlId: 'GW-BIG', accession: 'ACC-BIG', status: 'F', text: 'x'.repeat(70_000) });
+    const big = buildOruMessage({
+      messageControlId: 'GW-BIG',
+      accession: 'ACC-BIG',
+      status: 'F',
+      text: 'x'.repeat(70_000),
+    });
     const tooLarge = await sendRaw(mllpFrame(big));
     assert.deepEqual(msa(tooLarge).slice(0, 3), ['MSA', 'AR', 'GW-BIG']);
     assert.match(tooLarge, /over the gateway's limit of 65536 bytes/);
 
     const keys = (await readTopic(kafka, topic, 4)).map((r) => r.key?.toString());
     assert.ok(!keys.some((k) => k === 'GENHOSP|GW-ADT' || k === 'GENHOSP|GW-BIG'));
-    assert.equal(await metricValue(httpPort, 'harvester_hl7_gateway_messages_total{outcome="refused",reason="too-large"}'), 1);
+    assert.equal(
+      await metricValue(
+        httpPort,
+        'harvester_hl7_gateway_messages_total{outcome="refused",reason="too-large"}',
+      ),
+      1,
+    );
   });
 
   it('publishes nothing of a message whose sender disconnected mid-message, and takes the resend', async () => {
@@ -153,7 +183,10 @@ describe('hl7-gateway with node-hl7-client as the sender', () => {
       socket.on('close', () => resolve());
       socket.on('error', reject);
     });
-    await waitFor('the abandoned frame counted', async () => (await metricValue(httpPort, 'harvester_hl7_gateway_abandoned_frames_total')) === 1);
+    await waitFor(
+      'the abandoned frame counted',
+      async () => (await metricValue(httpPort, 'harvester_hl7_gateway_abandoned_frames_total')) === 1,
+    );
     const [ack] = await sendWithClient([new Message({ text: oru('GW-CUT') })], 1);
     assert.deepEqual(msa(ack!).slice(0, 3), ['MSA', 'AA', 'GW-CUT']);
     const copies = (await readTopic(kafka, topic, 5)).filter((r) => r.key?.toString() === 'GENHOSP|GW-CUT');

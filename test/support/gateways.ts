@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -137,7 +138,9 @@ export class TestOrthanc {
     };
     const file = path.join(dir, 'orthanc.json');
     await writeFile(file, JSON.stringify(config, null, 2));
-    this.child = spawn('Orthanc', [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Debian installs it in /usr/sbin, which is not on every user's PATH
+    const binary = existsSync('/usr/sbin/Orthanc') ? '/usr/sbin/Orthanc' : 'Orthanc';
+    this.child = spawn(binary, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
     this.child.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
     await waitFor(
@@ -168,4 +171,78 @@ export class TestOrthanc {
     this.child.kill('SIGTERM');
     await new Promise((resolve) => this.child!.once('exit', resolve));
   }
+}
+
+/** What a sender did to deliver one item: how many attempts, and whether any went unacknowledged or refused. */
+export interface Delivery {
+  attempts: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * An interface engine's HL7 sender, with node-hl7-client: one connection per attempt, wait for the
+ * ACK; no ACK in time (the gateway closes the connection when Kafka did not acknowledge) means send
+ * it again, after a pause. AA ends; AR/AE fail the test (nothing here should be refused).
+ */
+export async function deliverHl7(
+  port: number,
+  text: string,
+  ackTimeoutMs = 12_000,
+  maxAttempts = 30,
+): Promise<Delivery> {
+  const { Client, Message } = await import('node-hl7-client');
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const client = new Client({ host: '127.0.0.1' });
+    let ack: string | undefined;
+    const connection = client.createConnection(
+      { port, waitAck: true, maxConnectionAttempts: 1 },
+      async (res) => {
+        ack = res.getMessage().toString();
+      },
+    );
+    connection.on('client.error', () => {});
+    try {
+      await connection.sendMessage(new Message({ text }));
+      const deadline = Date.now() + ackTimeoutMs;
+      while (ack === undefined && Date.now() < deadline) await sleep(50);
+    } catch {
+      // not connected: try again
+    } finally {
+      await connection.close().catch(() => {});
+      client.closeAll();
+    }
+    const code = ack
+      ?.split('\r')
+      .find((s) => s.startsWith('MSA'))
+      ?.split('|')[1];
+    if (code === 'AA') return { attempts: attempt };
+    if (code) throw new Error(`message refused with ${code}: ${ack}`);
+    await sleep(1000);
+  }
+  throw new Error(`no AA after ${maxAttempts} attempts`);
+}
+
+/** A modality's store with DCMTK's storescu: a failed store (failure status, no association) is sent again. */
+export async function deliverDicom(
+  port: number,
+  file: string,
+  proposeFlags: string[] = [],
+  maxAttempts = 30,
+): Promise<Delivery> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const result = await dcmtk('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      'HARVESTER',
+      ...proposeFlags,
+      '127.0.0.1',
+      String(port),
+      file,
+    ]);
+    if (result.code === 0 && !/Store Failed|Failed|Error/i.test(result.output)) return { attempts: attempt };
+    await sleep(1000);
+  }
+  throw new Error(`storescu did not succeed after ${maxAttempts} attempts: ${file}`);
 }
