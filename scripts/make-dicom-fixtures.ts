@@ -77,6 +77,31 @@ interface J2KEncoder {
   delete(): void;
 }
 
+/** A lossless 16-bit single-component stream from one of the cornerstone WASM encoders. */
+async function encodeLosslessWasm(
+  specifier: string,
+  encoderName: string,
+  raw: Uint8Array,
+): Promise<Uint8Array> {
+  const require = createRequire(import.meta.url);
+  const factory = require(specifier) as (o: object) => Promise<Record<string, new () => J2KEncoder>>;
+  const codec = await factory({ print: () => {}, printErr: console.error });
+  const encoder = new codec[encoderName]!();
+  const frameInfo = {
+    width: COLUMNS,
+    height: ROWS,
+    bitsPerSample: 16,
+    componentCount: 1,
+    isSigned: false,
+    isUsingColorTransform: false,
+  };
+  encoder.getDecodedBuffer(frameInfo).set(raw);
+  encoder.encode();
+  const stream = encoder.getEncodedBuffer().slice();
+  encoder.delete();
+  return stream;
+}
+
 function run(tool: string, args: string[]): void {
   execFileSync(tool, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
@@ -122,27 +147,8 @@ async function main(): Promise<void> {
     run('dcmcjpls', ['+en', '+md', '2', src16, join(OUT, 'jpeg-ls-near-lossless.dcm')]);
 
     // JPEG 2000 (lossless, reversible 5/3) with the OpenJPEG encoder in WASM.
-    const require = createRequire(import.meta.url);
-    const openjpeg = await (
-      require('@cornerstonejs/codec-openjpeg/wasmjs') as (
-        o: object,
-      ) => Promise<Record<string, new () => J2KEncoder>>
-    )({ print: () => {}, printErr: console.error });
-    const encoder = new openjpeg.J2KEncoder!();
     const raw = bytes16(p12);
-    encoder
-      .getDecodedBuffer({
-        width: COLUMNS,
-        height: ROWS,
-        bitsPerSample: 16,
-        componentCount: 1,
-        isSigned: false,
-        isUsingColorTransform: false,
-      })
-      .set(raw);
-    encoder.encode();
-    const j2k = encoder.getEncodedBuffer().slice();
-    encoder.delete();
+    const j2k = await encodeLosslessWasm('@cornerstonejs/codec-openjpeg/wasmjs', 'J2KEncoder', raw);
     writeFileSync(
       join(OUT, 'jpeg-2000-lossless.dcm'),
       writeDicom({
@@ -205,25 +211,7 @@ async function main(): Promise<void> {
     run('dcmcrle', [srcRgb, join(OUT, 'rgb-rle.dcm')]);
 
     // High-Throughput JPEG 2000 (lossless) with the OpenJPH encoder in WASM
-    const openjph = await (
-      require('@cornerstonejs/codec-openjph/wasmjs') as (
-        o: object,
-      ) => Promise<Record<string, new () => J2KEncoder>>
-    )({ print: () => {}, printErr: console.error });
-    const htEncoder = new openjph.HTJ2KEncoder!();
-    htEncoder
-      .getDecodedBuffer({
-        width: COLUMNS,
-        height: ROWS,
-        bitsPerSample: 16,
-        componentCount: 1,
-        isSigned: false,
-        isUsingColorTransform: false,
-      })
-      .set(raw);
-    htEncoder.encode();
-    const ht = htEncoder.getEncodedBuffer().slice();
-    htEncoder.delete();
+    const ht = await encodeLosslessWasm('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KEncoder', raw);
     writeFileSync(
       join(OUT, 'htj2k-lossless.dcm'),
       writeDicom({

@@ -1,6 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import net, { type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type { Server, Socket } from 'node:net';
 import dimse from 'dcmjs-dimse';
 import type { Kafka } from 'kafkajs';
 import { EventEncoder } from '../shared/events/encoder.ts';
@@ -10,12 +9,12 @@ import { createKafka } from '../shared/kafka/client.ts';
 import { CoalescingPublisher } from '../shared/kafka/coalescing-publisher.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer } from '../shared/kafka/producer.ts';
-import { ensureTopics } from '../shared/kafka/topics.ts';
-import { parsePeerAllowList } from '../shared/network/peer-allow-list.ts';
-import { listenerTlsFromFiles } from '../shared/network/tls-files.ts';
+import { ensureTopicsLeniently } from '../shared/kafka/ensure-topics-leniently.ts';
+import { createListeningServer, listenerSecurity } from '../shared/network/tls-files.ts';
 import { startHttpServer, type HealthState } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { listeningPort } from '../shared/runtime/service-connections.ts';
+import { withTimeout } from '../shared/runtime/with-timeout.ts';
 import type { DicomGatewayConfig } from './config.ts';
 import { InstanceIngest, type ArrivalPublisher } from './ingest.ts';
 import { InstanceStore } from './instance-store.ts';
@@ -40,26 +39,12 @@ export async function ensureGatewayTopics(
   logger: Logger,
 ): Promise<void> {
   if (!config.DICOM_GATEWAY_ENSURE_TOPICS) return;
-  const topics = [config.DICOM_GATEWAY_TOPIC];
-  try {
-    const created = await ensureTopics(
-      kafka,
-      topics.map((topic) => ({ topic, numPartitions: config.DICOM_GATEWAY_TOPIC_PARTITIONS })),
-    );
-    if (created.length > 0) logger.info({ created }, 'created missing topics');
-  } catch (err) {
-    logger.warn({ err: (err as Error).message, topics }, 'could not ensure topics; continuing');
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} not acknowledged within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  await ensureTopicsLeniently(
+    kafka,
+    [config.DICOM_GATEWAY_TOPIC],
+    config.DICOM_GATEWAY_TOPIC_PARTITIONS,
+    logger,
+  );
 }
 
 /** Starts `harvester run dicom-gateway`: image store, Kafka producer, C-STORE/C-ECHO SCP, /health and /metrics. */
@@ -70,8 +55,8 @@ export async function startDicomGateway(
   // dcmjs-dimse logs every request at info through loglevel; its warnings and errors are enough
   dimse.log.setLevel(process.env.LOG_LEVEL === 'debug' ? 'info' : 'warn');
   const metrics = createDicomGatewayMetrics();
-  const allowList = parsePeerAllowList(config.DICOM_GATEWAY_ALLOWED_PEERS, 'DICOM_GATEWAY_ALLOWED_PEERS');
-  const tlsFiles = listenerTlsFromFiles('DICOM_GATEWAY', {
+  const { allowList, tls: tlsFiles } = listenerSecurity('DICOM_GATEWAY', {
+    allowedPeers: config.DICOM_GATEWAY_ALLOWED_PEERS,
     cert: config.DICOM_GATEWAY_TLS_CERT_FILE,
     key: config.DICOM_GATEWAY_TLS_KEY_FILE,
     ca: config.DICOM_GATEWAY_TLS_CA_FILE,
@@ -97,7 +82,8 @@ export async function startDicomGateway(
         await withTimeout(
           coalescing.publish([message]),
           config.DICOM_GATEWAY_PUBLISH_TIMEOUT_MS,
-          'DicomArrived',
+          () =>
+            new Error(`DicomArrived not acknowledged within ${config.DICOM_GATEWAY_PUBLISH_TIMEOUT_MS} ms`),
         );
         lastFailure = undefined;
       } catch (err) {
@@ -161,16 +147,7 @@ export async function startDicomGateway(
       socket.end();
     });
   };
-  const server: Server = tlsFiles
-    ? tls.createServer(
-        {
-          cert: tlsFiles.cert,
-          key: tlsFiles.key,
-          ...(tlsFiles.ca ? { ca: tlsFiles.ca, requestCert: true, rejectUnauthorized: true } : {}),
-        },
-        onConnection,
-      )
-    : net.createServer(onConnection);
+  const server: Server = createListeningServer(tlsFiles, onConnection);
 
   let state: HealthState['status'] = 'starting';
   const health = (): HealthState =>

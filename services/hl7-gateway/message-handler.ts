@@ -1,5 +1,6 @@
 import type { OutgoingMessage } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { withTimeout } from '../shared/runtime/with-timeout.ts';
 import { buildAck, buildBatchAck, HL7_ERRORS, UNKNOWN_HEADER, type AckedHeader } from './ack.ts';
 import { checkMessage, splitPayload, type IntakeDecision, type IntakeRules } from './intake.ts';
 import type { Hl7GatewayMetrics } from './metrics.ts';
@@ -14,19 +15,6 @@ export interface RawPublisher {
 
 export class PublishTimeoutError extends Error {
   override name = 'PublishTimeoutError';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new PublishTimeoutError(`Kafka did not acknowledge within ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -78,7 +66,11 @@ export class MessageHandler {
     const accepted = decisions.flatMap((d, i) => (d.accept ? [{ key: d.key, value: raws[i]! }] : []));
     if (accepted.length > 0) {
       try {
-        await withTimeout(this.publisher.publish(accepted), this.publishTimeoutMs);
+        await withTimeout(
+          this.publisher.publish(accepted),
+          this.publishTimeoutMs,
+          () => new PublishTimeoutError(`Kafka did not acknowledge within ${this.publishTimeoutMs} ms`),
+        );
       } catch (err) {
         this.metrics.publishFailures.inc();
         this.metrics.messages.inc({ outcome: 'unacknowledged', reason: 'kafka' }, accepted.length);

@@ -1,8 +1,7 @@
-import net, { type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type { Server, Socket } from 'node:net';
 import type { Logger } from '../shared/observability/logger.ts';
 import type { PeerAllowList } from '../shared/network/peer-allow-list.ts';
-import type { ListenerTls } from '../shared/network/tls-files.ts';
+import { createListeningServer, type ListenerTls } from '../shared/network/tls-files.ts';
 import { mllpFrame, MllpFramer } from './mllp-framer.ts';
 import type { MessageHandler } from './message-handler.ts';
 import type { Hl7GatewayMetrics } from './metrics.ts';
@@ -37,18 +36,7 @@ export class MllpListener {
 
   async start(): Promise<number> {
     const onConnection = (socket: Socket) => this.accept(socket);
-    const server = this.options.tls
-      ? tls.createServer(
-          {
-            cert: this.options.tls.cert,
-            key: this.options.tls.key,
-            ...(this.options.tls.ca
-              ? { ca: this.options.tls.ca, requestCert: true, rejectUnauthorized: true }
-              : {}),
-          },
-          onConnection,
-        )
-      : net.createServer(onConnection);
+    const server = createListeningServer(this.options.tls, onConnection);
     server.on('tlsClientError', (err: Error) =>
       this.logger.warn({ err: err.message }, 'TLS handshake failed'),
     );

@@ -4,9 +4,8 @@ import { createKafka } from '../shared/kafka/client.ts';
 import { CoalescingPublisher } from '../shared/kafka/coalescing-publisher.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer } from '../shared/kafka/producer.ts';
-import { ensureTopics } from '../shared/kafka/topics.ts';
-import { parsePeerAllowList } from '../shared/network/peer-allow-list.ts';
-import { listenerTlsFromFiles } from '../shared/network/tls-files.ts';
+import { ensureTopicsLeniently } from '../shared/kafka/ensure-topics-leniently.ts';
+import { listenerSecurity } from '../shared/network/tls-files.ts';
 import { startHttpServer, type HealthState } from '../shared/observability/http-server.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { listeningPort } from '../shared/runtime/service-connections.ts';
@@ -34,17 +33,7 @@ export async function ensureGatewayTopics(
   logger: Logger,
 ): Promise<void> {
   if (!config.HL7_GATEWAY_ENSURE_TOPICS) return;
-  const topics = [config.HL7_GATEWAY_TOPIC];
-  try {
-    const created = await ensureTopics(
-      kafka,
-      topics.map((topic) => ({ topic, numPartitions: config.HL7_GATEWAY_TOPIC_PARTITIONS })),
-    );
-    if (created.length > 0) logger.info({ created }, 'created missing topics');
-  } catch (err) {
-    // e.g. no CREATE permission where operators provision topics: they may well exist already
-    logger.warn({ err: (err as Error).message, topics }, 'could not ensure topics; continuing');
-  }
+  await ensureTopicsLeniently(kafka, [config.HL7_GATEWAY_TOPIC], config.HL7_GATEWAY_TOPIC_PARTITIONS, logger);
 }
 
 /** Starts `harvester run hl7-gateway`: Kafka producer, MLLP listener, /health and /metrics. */
@@ -54,8 +43,8 @@ export async function startHl7Gateway(
   overrides: { publisher?: RawPublisher } = {},
 ): Promise<RunningHl7Gateway> {
   const metrics = createHl7GatewayMetrics();
-  const allowList = parsePeerAllowList(config.HL7_GATEWAY_ALLOWED_PEERS, 'HL7_GATEWAY_ALLOWED_PEERS');
-  const tls = listenerTlsFromFiles('HL7_GATEWAY', {
+  const { allowList, tls } = listenerSecurity('HL7_GATEWAY', {
+    allowedPeers: config.HL7_GATEWAY_ALLOWED_PEERS,
     cert: config.HL7_GATEWAY_TLS_CERT_FILE,
     key: config.HL7_GATEWAY_TLS_KEY_FILE,
     ca: config.HL7_GATEWAY_TLS_CA_FILE,

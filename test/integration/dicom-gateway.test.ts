@@ -131,44 +131,19 @@ describe('dicom-gateway with DCMTK and Orthanc as senders', () => {
       (await dcmtk(decompressed[0] as string, [...(decompressed[1] as string[]), source, base])).code,
       0,
     );
-    sent = [
-      {
-        name: 'explicit-le',
-        file: await variant(base, 'explicit-le', 'dcmconv', ['+te']),
-        tsUid: '1.2.840.10008.1.2.1',
-      },
-      {
-        name: 'implicit-le',
-        file: await variant(base, 'implicit-le', 'dcmconv', ['+ti']),
-        tsUid: '1.2.840.10008.1.2',
-      },
-      {
-        name: 'big-endian',
-        file: await variant(base, 'big-endian', 'dcmconv', ['+tb']),
-        tsUid: '1.2.840.10008.1.2.2',
-      },
-      {
-        name: 'deflated',
-        file: await variant(base, 'deflated', 'dcmconv', ['+td']),
-        tsUid: '1.2.840.10008.1.2.1.99',
-      },
-      { name: 'rle', file: await variant(base, 'rle', 'dcmcrle', []), tsUid: '1.2.840.10008.1.2.5' },
-      {
-        name: 'jpeg-lossless',
-        file: await variant(base, 'jpeg-lossless', 'dcmcjpeg', ['+e1']),
-        tsUid: '1.2.840.10008.1.2.4.70',
-      },
-      {
-        name: 'jpeg-12bit',
-        file: await variant(base, 'jpeg-12bit', 'dcmcjpeg', ['+ee', '+q', '95']),
-        tsUid: '1.2.840.10008.1.2.4.51',
-      },
-      {
-        name: 'jpeg-ls',
-        file: await variant(base, 'jpeg-ls', 'dcmcjpls', ['+el']),
-        tsUid: '1.2.840.10008.1.2.4.80',
-      },
+    const plan: Array<[name: string, tool: string, args: string[], tsUid: string]> = [
+      ['explicit-le', 'dcmconv', ['+te'], '1.2.840.10008.1.2.1'],
+      ['implicit-le', 'dcmconv', ['+ti'], '1.2.840.10008.1.2'],
+      ['big-endian', 'dcmconv', ['+tb'], '1.2.840.10008.1.2.2'],
+      ['deflated', 'dcmconv', ['+td'], '1.2.840.10008.1.2.1.99'],
+      ['rle', 'dcmcrle', [], '1.2.840.10008.1.2.5'],
+      ['jpeg-lossless', 'dcmcjpeg', ['+e1'], '1.2.840.10008.1.2.4.70'],
+      ['jpeg-12bit', 'dcmcjpeg', ['+ee', '+q', '95'], '1.2.840.10008.1.2.4.51'],
+      ['jpeg-ls', 'dcmcjpls', ['+el'], '1.2.840.10008.1.2.4.80'],
     ];
+    sent = [];
+    for (const [name, tool, args, tsUid] of plan)
+      sent.push({ name, file: await variant(base, name, tool, args), tsUid });
     for (const s of sent) {
       const result = await storescu([s.file], STORESCU_PROPOSE[s.tsUid]!);
       assert.equal(result.code, 0, `storescu ${s.name}: ${result.output}`);

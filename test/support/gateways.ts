@@ -1,7 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,23 +10,9 @@ import { waitFor } from './report-labeler.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** Free TCP ports on loopback (closed again: the caller binds them next). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
+import { freePorts } from './fault-stack.ts';
+
+export { freePorts };
 
 /** Waits until GET /health answers 200 (the service finished starting). */
 export async function waitForHealthy(httpPort: number, what: string, timeoutMs = 60_000): Promise<void> {

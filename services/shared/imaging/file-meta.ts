@@ -111,32 +111,22 @@ export function asPart10(bytes: Uint8Array): { bytes: Uint8Array; layout: DicomL
     case 'part10':
       return { bytes, layout };
     case 'no-preamble':
-      return { bytes: concat(Buffer.alloc(128), bytes), layout };
+      return { bytes: Buffer.concat([Buffer.alloc(128), bytes]), layout };
     case 'meta-only':
-      return { bytes: concat(Buffer.alloc(128), Buffer.from('DICM', 'latin1'), bytes), layout };
+      return { bytes: Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), bytes]), layout };
     case 'bare-dataset':
       return {
-        bytes: concat(
+        bytes: Buffer.concat([
           encodeFileMeta({
             sopClassUid: '',
             sopInstanceUid: '',
             transferSyntaxUid: layout.transferSyntaxUid,
           }),
           bytes,
-        ),
+        ]),
         layout,
       };
     case 'unknown':
       return null;
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

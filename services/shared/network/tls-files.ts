@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import net, { type Server, type Socket } from 'node:net';
+import tls from 'node:tls';
+import { parsePeerAllowList, type PeerAllowList } from './peer-allow-list.ts';
 
 /** A listener's TLS material: certificate and key, and a CA whose client certificates are required. */
 export interface ListenerTls {
@@ -39,5 +42,32 @@ export function listenerTlsFromFiles(
     cert: read(files.cert, 'TLS_CERT_FILE'),
     key: read(files.key, 'TLS_KEY_FILE'),
     ...(files.ca ? { ca: read(files.ca, 'TLS_CA_FILE') } : {}),
+  };
+}
+
+/** A plain TCP server, or a TLS one (requiring client certificates when a CA is given). */
+export function createListeningServer(
+  tlsFiles: ListenerTls | null,
+  onConnection: (socket: Socket) => void,
+): Server {
+  if (!tlsFiles) return net.createServer(onConnection);
+  return tls.createServer(
+    {
+      cert: tlsFiles.cert,
+      key: tlsFiles.key,
+      ...(tlsFiles.ca ? { ca: tlsFiles.ca, requestCert: true, rejectUnauthorized: true } : {}),
+    },
+    onConnection,
+  );
+}
+
+/** A gateway's listener security from its `<PREFIX>_ALLOWED_PEERS` and `<PREFIX>_TLS_*` settings. */
+export function listenerSecurity(
+  prefix: string,
+  settings: { allowedPeers: string; cert?: string; key?: string; ca?: string },
+): { allowList: PeerAllowList; tls: ListenerTls | null } {
+  return {
+    allowList: parsePeerAllowList(settings.allowedPeers, `${prefix}_ALLOWED_PEERS`),
+    tls: listenerTlsFromFiles(prefix, settings),
   };
 }
