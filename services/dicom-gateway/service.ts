@@ -70,7 +70,12 @@ export async function startDicomGateway(
     password: config.SCHEMA_REGISTRY_PASSWORD,
   });
   const encoder = new EventEncoder<DicomArrivedEvent>(registry, 'DicomArrived', config.DICOM_GATEWAY_TOPIC);
-  await encoder.ready();
+  try {
+    await encoder.ready();
+  } catch (err) {
+    // a deployment step missed (or the registry unreachable): one clear line, not a stack
+    throw Object.assign(new Error(`cannot start: ${(err as Error).message}`), { expected: true });
+  }
   const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
   await ensureGatewayTopics(kafka, config, logger);
   const producer = await createMessageProducer(kafka);
