@@ -351,24 +351,36 @@ export function decodeJpegDct(data: Uint8Array): DecodedJpegPlanes {
     const lineWidth = c.stride * 8;
     const rows = mcusPerColumn * c.v * 8;
     const samples = new Uint16Array(lineWidth * rows);
+    const block = new Float64Array(64);
     const tmp = new Float64Array(64);
     const blocks = c.coefficients.length / 64;
     for (let b = 0; b < blocks; b++) {
       const o = b * 64;
       const by = Math.floor(b / c.stride) * 8;
       const bx = (b % c.stride) * 8;
-      // rows: tmp[y][x] = sum_u F[y][u] * IDCT[x][u]
-      for (let y = 0; y < 8; y++)
-        for (let x = 0; x < 8; x++) {
-          let s = 0;
-          for (let u = 0; u < 8; u++) s += c.coefficients[o + y * 8 + u]! * q[y * 8 + u]! * IDCT[x * 8 + u]!;
-          tmp[y * 8 + x] = s;
+      for (let i = 0; i < 64; i++) block[i] = c.coefficients[o + i]! * q[i]!;
+      // rows: tmp[y][x] = sum_u F[y][u] * IDCT[x][u]; a row with only its DC term is flat (the
+      // common case in smooth radiographs), which saves most of the work
+      for (let y = 0; y < 8; y++) {
+        const r = y * 8;
+        let ac = false;
+        for (let u = 1; u < 8; u++) if (block[r + u] !== 0) ac = true;
+        if (!ac) {
+          const flat = block[r]! * IDCT[0]!;
+          for (let x = 0; x < 8; x++) tmp[r + x] = flat;
+          continue;
         }
+        for (let x = 0; x < 8; x++) {
+          let sum = 0;
+          for (let u = 0; u < 8; u++) sum += block[r + u]! * IDCT[x * 8 + u]!;
+          tmp[r + x] = sum;
+        }
+      }
       for (let x = 0; x < 8; x++)
         for (let y = 0; y < 8; y++) {
-          let s = 0;
-          for (let v = 0; v < 8; v++) s += tmp[v * 8 + x]! * IDCT[y * 8 + v]!;
-          const value = Math.round(s) + shift;
+          let sum = 0;
+          for (let v = 0; v < 8; v++) sum += tmp[v * 8 + x]! * IDCT[y * 8 + v]!;
+          const value = Math.round(sum) + shift;
           samples[(by + y) * lineWidth + bx + x] = value < 0 ? 0 : value > max ? max : value;
         }
     }
