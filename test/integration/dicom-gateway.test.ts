@@ -91,6 +91,7 @@ before(async () => {
       DICOM_GATEWAY_HOST: '127.0.0.1',
       DICOM_GATEWAY_HTTP_PORT: String(httpPort),
       DICOM_GATEWAY_TOPIC_PARTITIONS: '2',
+      DICOM_GATEWAY_ALLOWED_CALLING_AE_TITLES: 'MODALITY,ORTHANC',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     },
     path.join(work, 'dicom-gateway.log'),
@@ -103,11 +104,16 @@ before(async () => {
 after(() => cleanup.run());
 
 describe('dicom-gateway with DCMTK and Orthanc as senders', () => {
-  it('answers C-ECHO, and refuses an association for another AE title', async () => {
-    assert.equal((await dcmtk('echoscu', ['-aec', 'HARVESTER', '127.0.0.1', String(dicomPort)])).code, 0);
-    const wrong = await dcmtk('echoscu', ['-aec', 'SOMEONE', '127.0.0.1', String(dicomPort)]);
-    assert.notEqual(wrong.code, 0);
-    assert.match(wrong.output, /Called AE Title Not Recognized|Association Rejected/i);
+  it('answers C-ECHO, and refuses associations for another AE title or from a calling AE not allowed', async () => {
+    const echo = (calling: string, called: string) =>
+      dcmtk('echoscu', ['-aet', calling, '-aec', called, '127.0.0.1', String(dicomPort)]);
+    assert.equal((await echo('MODALITY', 'HARVESTER')).code, 0);
+    const wrongCalled = await echo('MODALITY', 'SOMEONE');
+    assert.notEqual(wrongCalled.code, 0);
+    assert.match(wrongCalled.output, /Called AE Title Not Recognized/i);
+    const intruder = await echo('INTRUDER', 'HARVESTER');
+    assert.notEqual(intruder.code, 0);
+    assert.match(intruder.output, /Calling AE Title Not Recognized/i);
   });
 
   let sent: Array<{ name: string; file: string; tsUid: string }> = [];
