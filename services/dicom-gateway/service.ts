@@ -85,7 +85,7 @@ export async function startDicomGateway(
     publish: async (message) => {
       try {
         await withTimeout(
-          coalescing.publish([message]),
+          (signal) => coalescing.publish([message], signal),
           config.DICOM_GATEWAY_PUBLISH_TIMEOUT_MS,
           () =>
             new Error(`DicomArrived not acknowledged within ${config.DICOM_GATEWAY_PUBLISH_TIMEOUT_MS} ms`),

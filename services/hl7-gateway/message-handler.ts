@@ -10,7 +10,8 @@ export type HandlerResponse = { ack: string } | { ack: null; why: string };
 
 /** Publishes messages and resolves once Kafka acknowledged every one of them. */
 export interface RawPublisher {
-  publish(messages: OutgoingMessage[]): Promise<void>;
+  /** `signal` aborts when the gateway gives up waiting: messages not yet sent may then be withdrawn. */
+  publish(messages: OutgoingMessage[], signal?: AbortSignal): Promise<void>;
 }
 
 export class PublishTimeoutError extends Error {
@@ -67,7 +68,7 @@ export class MessageHandler {
     if (accepted.length > 0) {
       try {
         await withTimeout(
-          this.publisher.publish(accepted),
+          (signal) => this.publisher.publish(accepted, signal),
           this.publishTimeoutMs,
           () => new PublishTimeoutError(`Kafka did not acknowledge within ${this.publishTimeoutMs} ms`),
         );

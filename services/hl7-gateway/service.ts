@@ -59,9 +59,9 @@ export async function startHl7Gateway(
   }
   let lastFailure: { at: number; why: string } | undefined;
   const tracked: RawPublisher = {
-    publish: async (messages) => {
+    publish: async (messages, signal) => {
       try {
-        await publisher.publish(messages);
+        await publisher.publish(messages, signal);
         lastFailure = undefined;
       } catch (err) {
         lastFailure = { at: Date.now(), why: (err as Error).message };

@@ -24,10 +24,26 @@ export class CoalescingPublisher {
     private readonly maxBatch = 500,
   ) {}
 
-  publish(messages: OutgoingMessage[]): Promise<void> {
+  /**
+   * Resolves once the broker acknowledged `messages`. When `signal` aborts while they still wait
+   * for a request (the broker is slow or down and the caller gave up), they are withdrawn and never
+   * sent: what a sender will send again is not also published late.
+   */
+  publish(messages: OutgoingMessage[], signal?: AbortSignal): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ messages, resolve, reject });
+      const entry: Waiting = { messages, resolve, reject };
+      this.waiting.push(entry);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiting.indexOf(entry);
+          if (at < 0) return; // already in a request: its outcome stands
+          this.waiting.splice(at, 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('publish withdrawn'));
+        },
+        { once: true },
+      );
       if (!this.inFlight) void this.drain();
     });
   }
