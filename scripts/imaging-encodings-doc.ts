@@ -35,7 +35,7 @@ export function renderEncodingsDoc(): string {
     'A refused file fails with `DicomImageError` (code `unsupported-transfer-syntax` or',
     '`unsupported-pixel-format`) and the reason below; the pseudo-labeler sends its arrival to the DLQ',
     'with that reason, `harvester prepare` and backfill count it. Files without the 128-byte preamble,',
-    'without "DICM", or without any file meta (a bare Implicit/Explicit VR Little Endian dataset) are',
+    'without "DICM", or without any file meta (a bare Implicit/Explicit VR Little Endian or Explicit VR Big Endian dataset) are',
     'read. Multi-frame images: the first frame is the radiograph (numberOfFrames is in DicomArrived).',
     '',
     '## Transfer syntaxes',

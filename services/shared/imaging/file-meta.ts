@@ -71,8 +71,9 @@ const isUpper = (b: number | undefined) => b !== undefined && b >= 0x41 && b <= 
 /**
  * Recognises a Part 10 file, one stored without its preamble or "DICM", or a bare dataset (as
  * some old archives and modalities write). A bare dataset is taken as Explicit VR Little Endian
- * when its first element carries a VR (two capital letters), Implicit VR Little Endian when its
- * first tag is a small even group (0008 typically) followed by a plausible length.
+ * when its first element carries a VR (two capital letters), Explicit VR Big Endian when it does
+ * and its group reads byte-swapped, Implicit VR Little Endian when its first tag is a small even
+ * group (0008 typically) followed by a plausible length.
  */
 export function detectDicomLayout(bytes: Uint8Array): DicomLayout {
   if (
@@ -88,6 +89,17 @@ export function detectDicomLayout(bytes: Uint8Array): DicomLayout {
   if (bytes.length < 8) return { kind: 'unknown' };
   const group = bytes[0]! | (bytes[1]! << 8);
   const explicitVr = isUpper(bytes[4]) && isUpper(bytes[5]);
+  // Explicit VR Big Endian: the group's bytes the other way round (0008 reads as 0800)
+  const groupBigEndian = (bytes[0]! << 8) | bytes[1]!;
+  if (
+    explicitVr &&
+    groupBigEndian > 0 &&
+    groupBigEndian <= 0x0010 &&
+    groupBigEndian % 2 === 0 &&
+    group > 0x00ff
+  ) {
+    return { kind: 'bare-dataset', transferSyntaxUid: '1.2.840.10008.1.2.2' };
+  }
   if (group === 0x0002 && explicitVr) return { kind: 'meta-only' };
   // a dataset starts with a low group (0008 identification, or 0000-0007 group lengths/commands)
   if (group % 2 !== 0 || group === 0 || group > 0x0010) return { kind: 'unknown' };

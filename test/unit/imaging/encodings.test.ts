@@ -90,6 +90,11 @@ describe('encodings beyond little endian greyscale', () => {
       assert.deepEqual(input.pixels, reference.pixels, name);
     }
     assert.equal(parseDicomImage(fixture('bare-dataset-implicit.dcm')).header.layout, 'bare-dataset');
+    // a bare Explicit VR Big Endian dataset: the big-endian file without its preamble and meta
+    const be = fixture('explicit-be.dcm');
+    const metaLength = Buffer.from(be.buffer, be.byteOffset).readUInt32LE(140);
+    const bareBigEndian = await dicomToModelInput(be.subarray(144 + metaLength));
+    assert.deepEqual(bareBigEndian.pixels, reference.pixels, 'bare big endian dataset');
   });
 
   it('multi-frame greyscale: the first frame, native and JPEG Lossless, and the frame count is reported', async () => {
