@@ -260,4 +260,10 @@ describe('dicom-gateway with DCMTK and Orthanc as senders', () => {
       async () => (await fetch(`http://127.0.0.1:${httpPort}/health`)).ok,
     );
   });
+
+  it('logs no patient data', async () => {
+    const log = await readFile(path.join(work, 'dicom-gateway.log'), 'utf8');
+    assert.ok(log.includes('dicom-gateway started'), 'the log was written');
+    for (const m of cohort.images) assert.ok(!log.includes(m.patientId), 'no patient id in the log');
+  });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,7 @@ const topic = uniqueTopicName('hl7.oru.raw');
 let kafka: Kafka;
 let mllpPort: number;
 let httpPort: number;
+let logFile: string;
 
 const oru = (id: string, accession = `ACC-${id}`) =>
   buildOruMessage({
@@ -108,7 +109,7 @@ before(async () => {
       HL7_GATEWAY_TOPIC_PARTITIONS: '2',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     },
-    path.join(work, 'hl7-gateway.log'),
+    (logFile = path.join(work, 'hl7-gateway.log')),
   );
   cleanup.add(() => gateway.close());
   gateway.start();
@@ -191,5 +192,12 @@ describe('hl7-gateway with node-hl7-client as the sender', () => {
     assert.deepEqual(msa(ack!).slice(0, 3), ['MSA', 'AA', 'GW-CUT']);
     const copies = (await readTopic(kafka, topic, 5)).filter((r) => r.key?.toString() === 'GENHOSP|GW-CUT');
     assert.equal(copies.length, 1, 'exactly one copy: the half message was never published');
+  });
+
+  it('logs no patient data: no patient id, no report text', async () => {
+    const log = await readFile(logFile, 'utf8');
+    assert.ok(log.includes('message refused'), 'the log was written');
+    assert.ok(!log.includes('MRN42'), 'no patient id');
+    assert.ok(!log.includes('fracture'), 'no report text');
   });
 });
