@@ -59,6 +59,7 @@ export class IncomingInstance extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     this.sha256 = this.hash.digest('hex');
     const handle = this.handle;
+    this.handle = undefined;
     if (!handle) return callback();
     (this.failure ? Promise.resolve() : handle.sync())
       .catch((err: Error) => {
@@ -70,6 +71,17 @@ export class IncomingInstance extends Writable {
           () => callback(),
         ),
       );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // an abandoned instance (the sender went away): close the file; the caller removes it
+    const handle = this.handle;
+    this.handle = undefined;
+    if (!handle) return callback(error);
+    handle.close().then(
+      () => callback(error),
+      () => callback(error),
+    );
   }
 
   /** The first bytes of the file (header, usually whole). */

@@ -62,9 +62,20 @@ export function gatewayScpClass(deps: ScpDeps): typeof Scp {
     private association: Association | undefined;
     private readonly peer: string | undefined;
 
+    /** The instance being received, until its C-STORE is handled. */
+    private receiving: IncomingInstance | undefined;
+
     constructor(socket: Socket, opts: ConstructorParameters<typeof Scp>[1]) {
       super(socket, opts);
       this.peer = socket.remoteAddress;
+      // a sender that goes away mid-instance leaves nothing behind (it was never acknowledged)
+      socket.once('close', () => {
+        const partial = this.receiving;
+        if (partial && !partial.writableFinished) {
+          partial.destroy();
+          void store.discard(partial).catch(() => {});
+        }
+      });
     }
 
     override associationRequested(association: Association): void {
@@ -142,6 +153,7 @@ export function gatewayScpClass(deps: ScpDeps): typeof Scp {
         }),
       );
       incomingOf.set(request, incoming);
+      this.receiving = incoming;
       return incoming;
     }
 
@@ -174,6 +186,7 @@ export function gatewayScpClass(deps: ScpDeps): typeof Scp {
         respond(Status.ProcessingFailure, 'no data received');
         return;
       }
+      this.receiving = undefined;
       ingest.ingest(incoming, request.getAffectedSopInstanceUid()).then(
         (result) => respond(result.status, result.comment),
         (err: Error) => {

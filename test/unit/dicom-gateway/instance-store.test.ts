@@ -80,3 +80,19 @@ describe('InstanceStore', () => {
     assert.match(uidPathComponent(null), /^x[0-9a-f]{32}$/);
   });
 });
+
+describe('IncomingInstance', () => {
+  it('an instance abandoned mid-transfer closes its file and can be discarded', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'fh-store-'));
+    dirs.push(root);
+    const store = new InstanceStore(root);
+    await store.prepare();
+    const incoming = store.incoming(Buffer.alloc(10));
+    incoming.write(Buffer.alloc(1000));
+    await new Promise((r) => setImmediate(r));
+    incoming.destroy();
+    await new Promise((r) => incoming.once('close', r));
+    await store.discard(incoming);
+    assert.deepEqual(await readdir(store.incomingDir), []);
+  });
+});
