@@ -5,8 +5,8 @@
  *   npm run bench:imaging            (BENCH_IMAGE_SIZE=2048 for full-size radiographs)
  *
  * Compressed streams are made here with the codecs' own WASM encoders (JPEG-LS, JPEG 2000,
- * JPEG baseline), the synthetic hospital's RLE encoder, and DCMTK's dcmcjpeg for JPEG Lossless
- * when it is installed (skipped otherwise). Prints one table; numbers are single-threaded.
+ * JPEG baseline, HTJ2K), the synthetic hospital's RLE encoder, and DCMTK's dcmcjpeg for JPEG
+ * Lossless and 12-bit JPEG Extended when it is installed (skipped otherwise). Prints one table; numbers are single-threaded.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -119,6 +119,17 @@ async function main(): Promise<void> {
       fragments: [j2k.getEncodedBuffer().slice()],
     }),
   ]);
+  const ht = await encoder('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KEncoder');
+  ht.getDecodedBuffer(info).set(raw);
+  ht.encode();
+  files.push([
+    'HTJ2K Lossless (OpenJPH)',
+    writeDicom({
+      ...base,
+      transferSyntaxUid: '1.2.840.10008.1.2.4.201',
+      fragments: [ht.getEncodedBuffer().slice()],
+    }),
+  ]);
   const jpeg = await encoder('@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs', 'JPEGEncoder');
   const p8 = Uint8Array.from(pixels, (v) => v >> 4);
   jpeg.getDecodedBuffer({ ...info, bitsPerSample: 8 }).set(p8);
@@ -141,6 +152,13 @@ async function main(): Promise<void> {
     writeFileSync(join(work, 'in.dcm'), files[0]![1]);
     execFileSync('dcmcjpeg', ['+e1', join(work, 'in.dcm'), join(work, 'out.dcm')], { stdio: 'ignore' });
     files.push(['JPEG Lossless SV1 (dcmcjpeg)', new Uint8Array(readFileSync(join(work, 'out.dcm')))]);
+    execFileSync('dcmcjpeg', ['+ee', '+q', '90', join(work, 'in.dcm'), join(work, 'ext.dcm')], {
+      stdio: 'ignore',
+    });
+    files.push([
+      'JPEG Extended 12-bit (dcmcjpeg, q 90)',
+      new Uint8Array(readFileSync(join(work, 'ext.dcm'))),
+    ]);
   } catch {
     console.error('dcmcjpeg not found: JPEG Lossless skipped (apt-get install dcmtk)');
   } finally {

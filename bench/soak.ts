@@ -142,6 +142,7 @@ try {
         TEACHER_MODEL_PATH: values.teacher!,
         TEACHER_MODEL_VERSION: 'soak-teacher',
         TEACHER_EXECUTION_PROVIDERS: 'cpu',
+        TRAINING_STORE_URL: path.join(logDir, 'training-store'),
         PSEUDO_LABELER_GROUP_ID: groups.pl,
         PSEUDO_LABELER_DICOM_TOPIC: topics.dicom,
         PSEUDO_LABELER_LABELS_TOPIC: topics.labels,

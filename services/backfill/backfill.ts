@@ -57,7 +57,7 @@ export interface BackfillSummary {
     skipped: Counts;
     failed: Counts;
   };
-  images: { files: number; alreadyDone: number; recorded: number; failed: Counts };
+  images: { files: number; alreadyDone: number; recorded: number; failed: Counts; skipped: Counts };
   pseudoLabels: {
     studies: number;
     images: number;
@@ -102,7 +102,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     interrupted: false,
     seconds: 0,
     reports: { files: 0, messages: 0, alreadyDone: 0, stored: 0, versions: 0, skipped: {}, failed: {} },
-    images: { files: 0, alreadyDone: 0, recorded: 0, failed: {} },
+    images: { files: 0, alreadyDone: 0, recorded: 0, failed: {}, skipped: {} },
     pseudoLabels: {
       studies: 0,
       images: 0,
@@ -183,6 +183,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     s.alreadyDone += out.alreadyDone;
     s.recorded += out.recorded;
     addCounts(s.failed, out.failed);
+    addCounts(s.skipped, out.skipped);
     for (const p of out.problems) problem(`${p.file}: ${p.reason}: ${p.detail}`);
     imageBar?.increment(batch.length);
     options.afterBatch?.('images');

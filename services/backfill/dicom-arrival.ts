@@ -1,5 +1,6 @@
 import dicomParser from 'dicom-parser';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
+import { nonImageReason, nonImageSopClass, type NonImageKind } from '../shared/imaging/sop-class.ts';
 import {
   DicomHeaderError,
   pixelEncodingFields,
@@ -9,11 +10,16 @@ import {
 /** A stored DICOM file that cannot be recorded as an image; `reason` is a short code for the summary. */
 export class ArchiveImageError extends Error {
   constructor(
-    readonly reason: 'not-dicom' | 'missing-attribute',
+    readonly reason: 'not-dicom' | 'missing-attribute' | `non-image:${NonImageKind}`,
     message: string,
   ) {
     super(message);
     this.name = 'ArchiveImageError';
+  }
+
+  /** Not a failure: an object that is not an image (SR, SEG, PR, KO...), skipped on purpose. */
+  get skipped(): boolean {
+    return this.reason.startsWith('non-image:');
   }
 }
 
@@ -46,6 +52,9 @@ export function dicomArrivalFromFile(
     const why = err instanceof Error ? err.message : typeof err === 'string' ? err : 'unparseable';
     throw new ArchiveImageError('not-dicom', `not a readable DICOM file: ${why}`);
   }
+  const kind = nonImageSopClass(text(ds, 'x00080016') ?? text(ds, 'x00020002'));
+  if (kind)
+    throw new ArchiveImageError(nonImageReason(kind), `SOP class ${text(ds, 'x00080016')} is not an image`);
   let header;
   try {
     header = readDicomArrivalHeader(bytes);

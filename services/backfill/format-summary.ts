@@ -18,7 +18,8 @@ export function formatBackfillSummary(s: BackfillSummary): string {
     `  HL7 messages   ${r.messages} in ${r.files} file(s): ${r.stored} stored (${r.versions} report versions), ` +
       `${total(r.skipped)} skipped${list(r.skipped)}, ${total(r.failed)} failed${list(r.failed)}, ` +
       `${r.alreadyDone} already done`,
-    `  DICOM files    ${i.files}: ${i.recorded} recorded, ${total(i.failed)} failed${list(i.failed)}, ${i.alreadyDone} already done`,
+    `  DICOM files    ${i.files}: ${i.recorded} recorded, ${total(i.skipped)} skipped${list(i.skipped)}, ` +
+      `${total(i.failed)} failed${list(i.failed)}, ${i.alreadyDone} already done`,
     `  pseudo-labels  ${total(p.written)} written${list(p.written)} for ${p.inferred} image(s) of ${p.studies} study(ies); ` +
       `${total(p.failed)} image(s) failed${list(p.failed)}` +
       (p.superseded + p.withdrawn + p.stale > 0

@@ -16,6 +16,8 @@ export interface ImageBatchOutcome {
   alreadyDone: number;
   recorded: number;
   failed: Counts;
+  /** Objects that are not images (SR, SEG, PR, KO...), by reason: left out on purpose. */
+  skipped: Counts;
   problems: Array<{ file: string; reason: string; detail: string }>;
 }
 
@@ -35,6 +37,7 @@ export async function backfillImageBatch(
     alreadyDone: 0,
     recorded: 0,
     failed: {},
+    skipped: {},
     problems: [],
   };
   const uris = files.map((f) => pathToFileURL(resolve(f)).href);
@@ -72,6 +75,10 @@ export async function backfillImageBatch(
         value: Buffer.from(JSON.stringify(event)),
       });
     } catch (err) {
+      if (err instanceof ArchiveImageError && err.skipped) {
+        bump(outcome.skipped, err.reason);
+        continue;
+      }
       const reason =
         err instanceof ArchiveImageError
           ? err.reason

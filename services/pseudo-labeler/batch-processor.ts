@@ -5,6 +5,7 @@ import { withTransaction } from '../shared/db/transaction.ts';
 import type { EventEncoder } from '../shared/events/encoder.ts';
 import type { DeadLetter, DlqPublisher } from '../shared/kafka/dlq.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
+import { nonImageReason, nonImageSopClass } from '../shared/imaging/sop-class.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import {
   checkDicomArrived,
@@ -111,8 +112,16 @@ export class PseudoLabelProcessor {
       try {
         const decoded = await decodeEvent(registry, record.value);
         if (input === 'dicom') {
+          const event = checkDicomArrived(decoded);
+          // SR, SEG, PR, KO...: nothing to label; counted, not recorded as an image waiting for a report
+          const nonImage = nonImageSopClass(event.sopClassUid);
+          if (nonImage) {
+            metrics.messages.inc({ input, outcome: 'skipped' });
+            metrics.skipped.inc({ reason: nonImageReason(nonImage) });
+            continue;
+          }
           chunk.arrivals.push({
-            event: checkDicomArrived(decoded),
+            event,
             topic: record.topic,
             partition: record.partition,
             offset: record.offset,

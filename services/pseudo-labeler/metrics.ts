@@ -9,7 +9,7 @@ export function createPseudoLabelerMetrics() {
     registry,
     messages: new Counter({
       name: `${p}messages_total`,
-      help: 'Input records processed, by topic kind (dicom, labels) and outcome (stored, dlq)',
+      help: 'Input records processed, by topic kind (dicom, labels) and outcome (stored, skipped, dlq)',
       labelNames: ['input', 'outcome'] as const,
       registers: [registry],
     }),
@@ -23,6 +23,12 @@ export function createPseudoLabelerMetrics() {
       name: `${p}superseded_total`,
       help: 'Pseudo-labels moved to the history because their report changed (superseded or withdrawn)',
       labelNames: ['why'] as const,
+      registers: [registry],
+    }),
+    skipped: new Counter({
+      name: `${p}skipped_total`,
+      help: 'DicomArrived records left out on purpose, by reason (non-image:<kind> for SR, SEG, PR, KO, RT...)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     dlq: new Counter({

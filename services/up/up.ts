@@ -28,8 +28,13 @@ const execFileAsync = promisify(execFile);
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STACK = path.join(REPO, 'deploy/local/stack');
 
-/** The four services of DESIGN.md, in the order they are started. */
+/**
+ * The services `up` runs, in the order they are started: the gateways a hospital's RIS and PACS
+ * send to (MLLP on 2575, DICOM on 11112), then the four services of DESIGN.md.
+ */
 export const UP_SERVICES = [
+  'hl7-gateway',
+  'dicom-gateway',
   'report-labeler',
   'pseudo-labeler',
   'distill-scheduler',

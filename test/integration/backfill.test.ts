@@ -9,6 +9,7 @@ import { backfillWithConfig, type BackfillRun } from '../../services/cli/command
 import { createLogger } from '../../services/shared/observability/logger.ts';
 import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
 import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { writeDicom } from '../support/dicom-writer.ts';
 
 // The archive path end to end on the embedded database: a small synthetic hospital through
 // `harvester backfill`'s own entry point, then again (nothing new), then interrupted and resumed.
@@ -159,11 +160,21 @@ describe('harvester backfill into the embedded database', { timeout: 300_000 }, 
     }
   });
 
-  it('reports and counts bad files and messages, and backfills the rest', async () => {
+  it('reports and counts bad files and messages, skips non-image objects with a reason, and backfills the rest', async () => {
     const bad = join(dir, 'bad');
     rmSync(bad, { recursive: true, force: true });
     const dataDir = join(dir, 'db-bad');
     writeFileSync(join(dir, 'cohort', 'dicom', 'zz-broken.dcm'), Buffer.from('not a DICOM file at all'));
+    // a 1-bit segmentation object next to the radiographs: not an image waiting for a report
+    const seg = writeDicom({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.66.4',
+      sopInstanceUid: '1.2.826.0.1.3680043.10.1.66',
+      rows: 8,
+      columns: 8,
+      bitsAllocated: 8,
+      pixelBytes: new Uint8Array(64),
+    });
+    writeFileSync(join(dir, 'cohort', 'dicom', 'zz-seg.dcm'), seg);
     const hl7 = join(dir, 'cohort', 'reports.hl7');
     appendFileSync(hl7, 'MSH|^~\\&|RIS|H1|||20240101||ORU^R01|BROKEN1|P|2.5.1\rPID|1||\r\n');
     const problems: string[] = [];
@@ -171,6 +182,7 @@ describe('harvester backfill into the embedded database', { timeout: 300_000 }, 
       const r = await run(dataDir, { onProblem: (line) => problems.push(line) });
       assert.equal(r.summary.images.recorded, cohort.images);
       assert.deepEqual(r.summary.images.failed, { 'not-dicom': 1 });
+      assert.deepEqual(r.summary.images.skipped, { 'non-image:segmentation': 1 });
       assert.equal(r.summary.reports.stored, cohort.reports);
       assert.equal(
         Object.values(r.summary.reports.failed).reduce((a, b) => a + b, 0),
@@ -180,6 +192,7 @@ describe('harvester backfill into the embedded database', { timeout: 300_000 }, 
       assert.equal(r.db.labels.length, r.db.expectedLabels);
     } finally {
       rmSync(join(dir, 'cohort', 'dicom', 'zz-broken.dcm'), { force: true });
+      rmSync(join(dir, 'cohort', 'dicom', 'zz-seg.dcm'), { force: true });
     }
   });
 });

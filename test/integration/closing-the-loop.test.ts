@@ -210,6 +210,7 @@ describe('closing the loop on the real stack', { skip }, () => {
         loadPseudoLabelerConfig({
           ...env,
           TEACHER_MODEL_PATH: path.join(work, 'teacher.onnx'),
+          TRAINING_STORE_URL: path.join(work, 'training-store'),
           TEACHER_MODEL_VERSION: 'loop-teacher-0',
           TEACHER_EXECUTION_PROVIDERS: 'cpu',
           TEACHER_HOT_SWAP: 'true',

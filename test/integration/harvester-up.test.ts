@@ -62,6 +62,11 @@ describe('harvester up', { skip }, () => {
             MODEL_CACHE_DIR: path.join(dir, 'models'),
             REPORT_LABELER_HTTP_PORT: '0',
             PSEUDO_LABELER_HTTP_PORT: '0',
+            HL7_GATEWAY_PORT: '0',
+            HL7_GATEWAY_HTTP_PORT: '0',
+            DICOM_GATEWAY_PORT: '0',
+            DICOM_GATEWAY_HTTP_PORT: '0',
+            DICOM_GATEWAY_STORE_URI: path.join(dir, 'dicom-store'),
             TEACHER_EXECUTION_PROVIDERS: 'cpu',
             PROMOTION_EXECUTION_PROVIDERS: 'cpu',
             DISTILL_RECIPE_EPOCHS: '2',
@@ -96,11 +101,18 @@ describe('harvester up', { skip }, () => {
         /active teacher: sha256-2cd706cf8dc1/,
         /distill job 1 requested/,
         /distill job 1 succeeded: student-job1-a1/,
-        /stopping report-labeler, pseudo-labeler, distill-scheduler, distill-worker/,
+        /stopping hl7-gateway, dicom-gateway, report-labeler, pseudo-labeler, distill-scheduler, distill-worker/,
         /harvester up: ran \d+ s; 30 reports, \d+ images, \d+ pseudo-labels, 1 jobs, 1 gate decisions/,
       ])
         assert.match(output, line);
-      for (const service of ['report-labeler', 'pseudo-labeler', 'distill-scheduler', 'distill-worker']) {
+      for (const service of [
+        'hl7-gateway',
+        'dicom-gateway',
+        'report-labeler',
+        'pseudo-labeler',
+        'distill-scheduler',
+        'distill-worker',
+      ]) {
         const log = path.join(dir, 'logs', `${service}.log`);
         assert.ok(existsSync(log), `${service} logs to ${log}`);
         assert.match(

@@ -311,11 +311,13 @@ describe('pseudo-labeler on the real stack', () => {
       sopInstanceUid: '2.25.999004',
       accession: 'ACC-BROKEN-1',
     };
+    // a structured report announced by a PACS router: skipped (counted), neither an image nor a dead letter
+    const report = { ...fine, sopInstanceUid: '2.25.999005', sopClassUid: '1.2.840.10008.5.1.4.1.1.88.22' };
     const lettersBefore = h.deadLetters.length;
 
     await h.send(h.dicomTopic, [{ key: 'junk', value: 'not avro at all' }]);
     await h.send(h.labelsTopic, [{ key: 'junk', value: Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2, 3]) }]);
-    await h.produceImages([broken, missing, s3, fine]);
+    await h.produceImages([broken, missing, s3, report, fine]);
     await h.produceLabels([reportLabelFor('ACC-BROKEN-1', { rib: 'negative', clavicle: 'negative' })]);
 
     await waitFor('five dead letters', () => h.deadLetters.length - lettersBefore >= 5);
@@ -354,6 +356,7 @@ describe('pseudo-labeler on the real stack', () => {
         ['2.25.999003', 'storage-not-configured'],
         ['2.25.999004', null],
       ],
+      'the structured report (2.25.999005) is not recorded as an image',
     );
   });
 

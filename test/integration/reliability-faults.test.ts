@@ -214,6 +214,7 @@ class PseudoScenario {
         TEACHER_MODEL_PATH: PARITY_MODEL,
         TEACHER_MODEL_VERSION: 'parity-teacher-1',
         TEACHER_EXECUTION_PROVIDERS: 'cpu',
+        TRAINING_STORE_URL: path.join(logDir, 'training-store'),
         PSEUDO_LABELER_GROUP_ID: uniqueTopicName('pseudo-labeler'),
         PSEUDO_LABELER_DICOM_TOPIC: this.dicom,
         PSEUDO_LABELER_LABELS_TOPIC: this.labels,

@@ -120,6 +120,7 @@ describe('reliability: PHI', { timeout: 600_000 }, () => {
       {
         ...common,
         TEACHER_MODEL_PATH: PARITY_MODEL,
+        TRAINING_STORE_URL: path.join(logDir, 'training-store'),
         TEACHER_MODEL_VERSION: 'parity-teacher-1',
         TEACHER_EXECUTION_PROVIDERS: 'cpu',
         PSEUDO_LABELER_GROUP_ID: uniqueTopicName('pl'),

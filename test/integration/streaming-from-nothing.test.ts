@@ -183,7 +183,9 @@ describe(
         // documented set-up commands: the tables (and their schema) and the event schemas
         await harvester(['migrate'], env);
         assert.ok(
-          (await count(`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, [fresh.schema])) > 20,
+          (await count(`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, [
+            fresh.schema,
+          ])) > 20,
           "the tables are in DATABASE_URL's schema",
         );
         await harvester(['schemas', 'register'], env);

@@ -8,6 +8,8 @@ export interface DicomWriteSpec {
   transferSyntaxUid?: string;
   implicitVr?: boolean;
   sopInstanceUid?: string;
+  /** Default: Digital X-Ray Image Storage - For Presentation. */
+  sopClassUid?: string;
   rows: number;
   columns: number;
   bitsAllocated: 8 | 16;
@@ -15,6 +17,8 @@ export interface DicomWriteSpec {
   pixelRepresentation?: 0 | 1;
   photometricInterpretation?: string;
   samplesPerPixel?: number;
+  /** Written when samplesPerPixel > 1 (default 0: interleaved). */
+  planarConfiguration?: 0 | 1;
   rescaleSlope?: number;
   rescaleIntercept?: number;
   /** Backslash-separated values allowed, as in DICOM ("40\\400"). */
@@ -102,7 +106,7 @@ export function writeDicom(spec: DicomWriteSpec): Uint8Array {
   const sop = spec.sopInstanceUid ?? '1.2.826.0.1.3680043.10.1.1';
   const metaElements = [
     element(0x0002, 0x0001, { vr: 'OB', bytes: new Uint8Array([0, 1]) }, true),
-    element(0x0002, 0x0002, text('UI', DX_SOP_CLASS), true),
+    element(0x0002, 0x0002, text('UI', spec.sopClassUid ?? DX_SOP_CLASS), true),
     element(0x0002, 0x0003, text('UI', sop), true),
     element(0x0002, 0x0010, text('UI', ts), true),
     element(0x0002, 0x0012, text('UI', '1.2.826.0.1.3680043.10.1.99'), true),
@@ -112,13 +116,15 @@ export function writeDicom(spec: DicomWriteSpec): Uint8Array {
 
   const bitsStored = spec.bitsStored ?? spec.bitsAllocated;
   const ds: Uint8Array[] = [
-    element(0x0008, 0x0016, text('UI', DX_SOP_CLASS), explicit),
+    element(0x0008, 0x0016, text('UI', spec.sopClassUid ?? DX_SOP_CLASS), explicit),
     element(0x0008, 0x0018, text('UI', sop), explicit),
     element(0x0008, 0x0060, text('CS', 'DX'), explicit),
     element(0x0018, 0x5101, text('CS', 'PA'), explicit),
     element(0x0028, 0x0002, us(spec.samplesPerPixel ?? 1), explicit),
     element(0x0028, 0x0004, text('CS', spec.photometricInterpretation ?? 'MONOCHROME2'), explicit),
   ];
+  if ((spec.samplesPerPixel ?? 1) > 1)
+    ds.push(element(0x0028, 0x0006, us(spec.planarConfiguration ?? 0), explicit));
   if (spec.numberOfFrames !== undefined)
     ds.push(element(0x0028, 0x0008, text('IS', String(spec.numberOfFrames)), explicit));
   ds.push(

@@ -105,7 +105,8 @@ export class FaultStack {
   }
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/** Free TCP ports on loopback (closed again: the caller binds them next). */
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: n },

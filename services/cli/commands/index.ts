@@ -83,16 +83,22 @@ export function registerCommands(program: Command): void {
   program
     .command('up')
     .description(
-      'The whole streaming system on this machine: the local stack, migrations, event schemas and topics, the four ' +
-        'services under one supervisor (logs in var/up/logs, a crashed service restarted with back-off), optionally a ' +
+      'The whole streaming system on this machine: the local stack, migrations, event schemas and topics, the HL7 and ' +
+        'DICOM gateways and the four services under one supervisor (logs in var/up/logs, a crashed service restarted with back-off), optionally a ' +
         'synthetic hospital fed through Kafka with its expert annotations imported; live progress until Ctrl-C, which ' +
         'stops everything it started',
     )
-    .option('--feed <source>', 'synthetic: generate a hospital (harvester synth), import its annotations and feed it')
+    .option(
+      '--feed <source>',
+      'synthetic: generate a hospital (harvester synth), import its annotations and feed it',
+    )
     .option('--studies <n>', 'studies of the synthetic hospital (10% + 10% of them expert-annotated)', '600')
     .option('--seed <s>', 'seed of the synthetic hospital and its feed order', '1')
     .option('--rate <msgs/s>', 'feed rate; 0 = as fast as possible', '0')
-    .option('--until <event>', 'stop by itself once: fed | labelled | first-decision (default: run until Ctrl-C)')
+    .option(
+      '--until <event>',
+      'stop by itself once: fed | labelled | first-decision (default: run until Ctrl-C)',
+    )
     .option('--keep-stack', 'leave Kafka, the registry and Postgres running at the end')
     .option('--dir <dir>', 'logs, the generated pseudonymisation key and the synthetic hospital', 'var/up')
     .action(async (opts) => (await import('./up.ts')).upCommand(opts));
@@ -135,6 +141,23 @@ export function registerCommands(program: Command): void {
         'KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, TEACHER_MODEL_PATH, TEACHER_EXECUTION_PROVIDERS, ...)',
     )
     .action(async () => (await import('./run-pseudo-labeler.ts')).runPseudoLabelerCommand());
+  run
+    .command('hl7-gateway')
+    .description(
+      'HL7 v2 over MLLP (from a RIS or interface engine) to hl7.oru.raw: each message is published (key MSH-4|MSH-10, ' +
+        'bytes unchanged) and answered AA only after Kafka acknowledged it; AR with an ERR for what cannot be accepted; ' +
+        'no ACK when Kafka does not acknowledge, so the sender retries (config: KAFKA_BROKERS, HL7_GATEWAY_*)',
+    )
+    .action(async () => (await import('./run-hl7-gateway.ts')).runHl7GatewayCommand());
+  run
+    .command('dicom-gateway')
+    .description(
+      'DICOM C-STORE SCP (and C-ECHO) from a modality or PACS: each instance is stored durably in the image store, ' +
+        'its DicomArrived published to dicom.arrived, then answered success; failures answer a failure status so the ' +
+        'sender retries; non-image and non-chest objects are stored but not announced (config: KAFKA_BROKERS, ' +
+        'SCHEMA_REGISTRY_URL, DICOM_GATEWAY_*)',
+    )
+    .action(async () => (await import('./run-dicom-gateway.ts')).runDicomGatewayCommand());
   run
     .command('distill-scheduler')
     .description(

@@ -6,12 +6,25 @@
 export interface MshHeader {
   fieldSeparator: string;
   componentSeparator: string;
+  /** MSH-2 as sent (component, repetition, escape, subcomponent characters). */
+  encodingCharacters: string;
+  /** MSH-3, all components as sent. */
+  sendingApplication: string;
   /** MSH-4, all components as sent. */
   sendingFacility: string;
+  /** MSH-5 and MSH-6, as sent (an ACK swaps them with MSH-3 and MSH-4). */
+  receivingApplication: string;
+  receivingFacility: string;
+  /** MSH-9 components: message code (ORU), trigger event (R01), '' when absent. */
+  messageCode: string;
+  triggerEvent: string;
   /** MSH-7 as sent (an HL7 timestamp), '' when absent. */
   messageDateTime: string;
   /** MSH-10. */
   messageControlId: string;
+  /** MSH-11 (first component: P, T, D) and MSH-12 (first component, e.g. 2.5.1), '' when absent. */
+  processingId: string;
+  versionId: string;
   /** MSH-18 (first repetition), '' when absent. */
   characterSet: string;
 }
@@ -51,12 +64,22 @@ export function readMshHeader(raw: Buffer): MshHeader {
   const fields = msh.split(fieldSeparator);
   const field = (n: number) => fields[n - 1] ?? '';
   const repetition = encodingChars[1]!;
+  const firstComponent = (n: number) => field(n).split(encodingChars[0]!)[0]!.trim();
+  const messageType = field(9).split(encodingChars[0]!);
   return {
     fieldSeparator,
     componentSeparator: encodingChars[0]!,
+    encodingCharacters: encodingChars,
+    sendingApplication: field(3),
     sendingFacility: field(4),
+    receivingApplication: field(5),
+    receivingFacility: field(6),
+    messageCode: (messageType[0] ?? '').trim(),
+    triggerEvent: (messageType[1] ?? '').trim(),
     messageDateTime: field(7).split(encodingChars[0]!)[0]!.trim(),
     messageControlId: field(10),
+    processingId: firstComponent(11),
+    versionId: firstComponent(12),
     characterSet: field(18).split(repetition)[0]!.trim(),
   };
 }

@@ -1,7 +1,14 @@
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import { DicomImageError, describeThrown } from './errors.ts';
-import { describeTransferSyntax, findTransferSyntax, type TransferSyntax } from './transfer-syntax.ts';
+import { asPart10, type DicomLayout } from './file-meta.ts';
+import { findPhotometric } from './photometric.ts';
+import {
+  describeTransferSyntax,
+  findTransferSyntax,
+  transferSyntaxRefusal,
+  type TransferSyntax,
+} from './transfer-syntax.ts';
 
 /** What the imaging code needs from a DICOM header, plus the first frame's encoded bytes. */
 export interface DicomImageHeader {
@@ -18,7 +25,11 @@ export interface DicomImageHeader {
   /** 0 unsigned, 1 two's complement. */
   pixelRepresentation: 0 | 1;
   photometricInterpretation: string;
+  /** 0: samples interleaved per pixel; 1: one plane per sample (native and RLE colour only). */
+  planarConfiguration: 0 | 1;
   numberOfFrames: number;
+  /** How the file was laid out (part10, or read without preamble / file meta). */
+  layout: DicomLayout['kind'];
   rescaleSlope: number;
   rescaleIntercept: number;
   /** First values of WindowCenter/WindowWidth when both are present and usable. */
@@ -99,25 +110,21 @@ function explainParseFailure(thrown: unknown): DicomImageError {
   return new DicomImageError('not-dicom', `cannot parse DICOM: ${reason}`);
 }
 
-function hasPart10Preamble(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 132 &&
-    bytes[128] === 0x44 &&
-    bytes[129] === 0x49 &&
-    bytes[130] === 0x43 &&
-    bytes[131] === 0x4d
-  );
-}
-
-/** Parses a DICOM Part 10 file and extracts the first frame, checking everything it can first. */
-export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): ParsedDicomImage {
+/**
+ * Parses a DICOM file and extracts the first frame, checking everything it can first. Files
+ * without the 128-byte preamble, without "DICM", or without any file meta information (a bare
+ * dataset in Implicit or Explicit VR Little Endian) are read too.
+ */
+export function parseDicomImage(input: Uint8Array, options: ParseOptions = {}): ParsedDicomImage {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!hasPart10Preamble(bytes)) {
+  const part10 = asPart10(input);
+  if (!part10) {
     throw new DicomImageError(
       'not-dicom',
-      `not a DICOM file: no "DICM" marker at byte 128 (${bytes.length} bytes)`,
+      `not a DICOM file: no "DICM" marker at byte 128 or 0, and no dataset at the start (${input.length} bytes)`,
     );
   }
+  const bytes = part10.bytes;
   // The transfer syntax comes from the file meta group, read first: a dataset in a syntax we do
   // not read (big endian, say) must be refused by name, not misparsed.
   let tsUid: string;
@@ -134,7 +141,7 @@ export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): 
   if (!transferSyntax) {
     throw new DicomImageError(
       'unsupported-transfer-syntax',
-      `unsupported transfer syntax ${describeTransferSyntax(tsUid)}`,
+      `unsupported transfer syntax ${describeTransferSyntax(tsUid)}: ${transferSyntaxRefusal(tsUid)}`,
     );
   }
   let ds: dicomParser.DataSet;
@@ -165,22 +172,23 @@ export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): 
       `image ${columns}x${rows} has ${rows * columns} pixels, above the limit of ${maxPixels}`,
     );
   }
-  if (photometricInterpretation !== 'MONOCHROME1' && photometricInterpretation !== 'MONOCHROME2') {
+  const photometric = findPhotometric(photometricInterpretation);
+  if (!photometric || !photometric.greyFrom) {
     throw new DicomImageError(
       'unsupported-pixel-format',
-      `unsupported photometric interpretation ${photometricInterpretation}: only MONOCHROME1 and MONOCHROME2 radiographs are read`,
+      `unsupported photometric interpretation ${photometricInterpretation}: ${photometric?.note ?? 'not one of the standard'}`,
     );
   }
-  if (samplesPerPixel !== 1) {
+  if (samplesPerPixel !== photometric.samplesPerPixel) {
     throw new DicomImageError(
       'unsupported-pixel-format',
-      `SamplesPerPixel ${samplesPerPixel}: only single-sample images are read`,
+      `SamplesPerPixel ${samplesPerPixel} with ${photometricInterpretation}, which has ${photometric.samplesPerPixel}`,
     );
   }
   if (![8, 16].includes(bitsAllocated)) {
     throw new DicomImageError(
       'unsupported-pixel-format',
-      `BitsAllocated ${bitsAllocated}: only 8 and 16 are read`,
+      `BitsAllocated ${bitsAllocated}: only 8 and 16 are read${bitsAllocated === 1 ? ' (1-bit pixels are segmentation masks or overlays, not radiographs)' : ''}`,
     );
   }
   if (bitsStored < 1 || bitsStored > bitsAllocated || highBit !== bitsStored - 1) {
@@ -204,7 +212,16 @@ export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): 
   const usableWindow = windowCenter !== undefined && windowWidth !== undefined && windowWidth >= 1;
 
   const pixelData = ds.elements['x7fe00010'];
-  if (!pixelData) throw new DicomImageError('missing-attribute', 'no PixelData (7FE0,0010)');
+  if (!pixelData) {
+    const float = ds.elements['x7fe00008'] || ds.elements['x7fe00009'];
+    throw new DicomImageError(
+      'missing-attribute',
+      float
+        ? 'float pixel data (7FE0,0008/0009) is not a radiograph format; no PixelData (7FE0,0010)'
+        : 'no PixelData (7FE0,0010)',
+    );
+  }
+  const planarConfiguration = samplesPerPixel > 1 && ds.elements['x00280006'] ? ds.uint16('x00280006')! : 0;
 
   const header: DicomImageHeader = {
     transferSyntax,
@@ -219,14 +236,16 @@ export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): 
     highBit,
     pixelRepresentation: pixelRepresentation as 0 | 1,
     photometricInterpretation,
+    planarConfiguration: planarConfiguration === 1 ? 1 : 0,
     numberOfFrames,
+    layout: part10.layout.kind,
     rescaleSlope: slope,
     rescaleIntercept: intercept,
     ...(usableWindow ? { windowCenter, windowWidth } : {}),
   };
 
-  const frameBytes = (rows * columns * bitsAllocated) / 8;
-  if (transferSyntax.encoding === 'native') {
+  const frameBytes = nativeFrameBytes(header);
+  if (transferSyntax.encoding === 'native' || transferSyntax.encoding === 'native-big-endian') {
     if (pixelData.encapsulatedPixelData) {
       throw new DicomImageError(
         'corrupt-pixel-data',
@@ -240,7 +259,11 @@ export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): 
         `truncated pixel data: ${Math.max(0, available)} bytes, a ${columns}x${rows} ${bitsAllocated}-bit frame needs ${frameBytes}`,
       );
     }
-    return { header, frame: ds.byteArray.subarray(pixelData.dataOffset, pixelData.dataOffset + frameBytes) };
+    const frame = ds.byteArray.subarray(pixelData.dataOffset, pixelData.dataOffset + frameBytes);
+    return {
+      header,
+      frame: transferSyntax.encoding === 'native-big-endian' ? toLittleEndian(frame, bitsAllocated) : frame,
+    };
   }
 
   if (!pixelData.encapsulatedPixelData || !pixelData.fragments || pixelData.fragments.length === 0) {
@@ -266,7 +289,35 @@ export function parseDicomImage(bytes: Uint8Array, options: ParseOptions = {}): 
       `cannot extract the first frame: ${describeThrown(thrown)}`,
     );
   }
+  if (transferSyntax.encoding === 'encapsulated-native' && frame.length < frameBytes) {
+    throw new DicomImageError(
+      'truncated-pixel-data',
+      `encapsulated uncompressed frame of ${frame.length} bytes, a ${columns}x${rows} frame needs ${frameBytes}`,
+    );
+  }
   return { header, frame };
+}
+
+/** Bytes of one native frame: YBR_FULL_422 stores 2 samples per pixel (Y Y Cb Cr per pixel pair). */
+export function nativeFrameBytes(
+  h: Pick<
+    DicomImageHeader,
+    'rows' | 'columns' | 'bitsAllocated' | 'samplesPerPixel' | 'photometricInterpretation'
+  >,
+): number {
+  const samples = h.photometricInterpretation === 'YBR_FULL_422' ? 2 : h.samplesPerPixel;
+  return (h.rows * h.columns * samples * h.bitsAllocated) / 8;
+}
+
+/** Explicit VR Big Endian pixel data: 16-bit samples byte-swapped to little endian (a copy). */
+function toLittleEndian(frame: Uint8Array, bitsAllocated: number): Uint8Array {
+  if (bitsAllocated !== 16) return frame;
+  const out = new Uint8Array(frame.length);
+  for (let i = 0; i + 1 < frame.length; i += 2) {
+    out[i] = frame[i + 1]!;
+    out[i + 1] = frame[i]!;
+  }
+  return out;
 }
 
 function firstFrame(
@@ -283,7 +334,7 @@ function firstFrame(
   }
   if (fragments.length === frames)
     return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, 0, 1);
-  if (ts.encoding === 'jpeg-baseline' || ts.encoding === 'jpeg-lossless') {
+  if (ts.encoding === 'jpeg-dct' || ts.encoding === 'jpeg-lossless') {
     const table = dicomParser.createJPEGBasicOffsetTable(ds, pixelData);
     return dicomParser.readEncapsulatedImageFrame(ds, pixelData, 0, table);
   }

@@ -34,15 +34,15 @@ export interface SystemTopic {
 export const SYSTEM_TOPICS: readonly SystemTopic[] = [
   {
     id: 'hl7.oru.raw',
-    variables: ['REPORT_LABELER_INPUT_TOPIC'],
+    variables: ['REPORT_LABELER_INPUT_TOPIC', 'HL7_GATEWAY_TOPIC'],
     partitioning: 'data',
-    purpose: 'raw HL7 ORU messages from the interface engine',
+    purpose: 'raw HL7 ORU messages from the hl7-gateway or an interface engine',
   },
   {
     id: 'dicom.arrived',
-    variables: ['PSEUDO_LABELER_DICOM_TOPIC'],
+    variables: ['PSEUDO_LABELER_DICOM_TOPIC', 'DICOM_GATEWAY_TOPIC'],
     partitioning: 'data',
-    purpose: 'DicomArrived events from the PACS router',
+    purpose: 'DicomArrived events from the dicom-gateway or a PACS router',
   },
   {
     id: 'labels.report',

@@ -20,7 +20,7 @@ const summary: BackfillSummary = {
     skipped: { 'not-chest-radiograph': 1 },
     failed: {},
   },
-  images: { files: 9, alreadyDone: 0, recorded: 8, failed: { 'not-dicom': 1 } },
+  images: { files: 9, alreadyDone: 0, recorded: 8, failed: { 'not-dicom': 1 }, skipped: {} },
   pseudoLabels: {
     studies: 6,
     images: 8,
@@ -143,7 +143,7 @@ describe('backfill summary', () => {
       text,
       /HL7 messages {3}10 in 1 file\(s\): 7 stored \(7 report versions\), 1 skipped \(not-chest-radiograph 1\), 0 failed, 2 already done/,
     );
-    assert.match(text, /DICOM files {4}9: 8 recorded, 1 failed \(not-dicom 1\)/);
+    assert.match(text, /DICOM files {4}9: 8 recorded, 0 skipped, 1 failed \(not-dicom 1\)/);
     assert.match(text, /pseudo-labels {2}16 written \(clavicle\/zero 8, rib\/aals 2, rib\/zero 6\)/);
     assert.match(
       formatBackfillSummary({ ...summary, interrupted: true }),

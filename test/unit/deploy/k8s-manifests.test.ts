@@ -12,6 +12,8 @@ import {
 import { distillSchedulerEnvSchema } from '../../../services/distill-scheduler/config.ts';
 import { distillWorkerEnvSchema } from '../../../services/distill-worker/config.ts';
 import { pseudoLabelerEnvSchema } from '../../../services/pseudo-labeler/config.ts';
+import { dicomGatewayEnvSchema } from '../../../services/dicom-gateway/config.ts';
+import { hl7GatewayEnvSchema } from '../../../services/hl7-gateway/config.ts';
 
 const DIR = path.resolve(import.meta.dirname, '../../../deploy/k8s');
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -40,7 +42,14 @@ describe('deploy/k8s manifests', () => {
   it('has a Deployment per service, each running `harvester run <service>` with the shared config', () => {
     const deployments = all.filter((d) => d.doc.kind === 'Deployment').map((d) => d.doc);
     const names = deployments.map((d) => d.metadata.name).sort();
-    assert.deepEqual(names, ['distill-scheduler', 'distill-worker', 'pseudo-labeler', 'report-labeler']);
+    assert.deepEqual(names, [
+      'dicom-gateway',
+      'distill-scheduler',
+      'distill-worker',
+      'hl7-gateway',
+      'pseudo-labeler',
+      'report-labeler',
+    ]);
     for (const d of deployments) {
       assert.equal(d.apiVersion, 'apps/v1');
       assert.ok(d.spec.replicas >= 1);
@@ -57,6 +66,26 @@ describe('deploy/k8s manifests', () => {
           `${d.metadata.name}: volume ${v.name}`,
         );
       }
+    }
+  });
+
+  it("exposes each gateway with a Service whose ports are the Deployment's named ports, and shares the image store", () => {
+    for (const name of ['hl7-gateway', 'dicom-gateway']) {
+      const deployment = all.find((d) => d.doc.kind === 'Deployment' && d.doc.metadata.name === name)!.doc;
+      const service = all.find((d) => d.doc.kind === 'Service' && d.doc.metadata.name === name)!.doc;
+      assert.deepEqual(service.spec.selector, { 'app.kubernetes.io/name': name });
+      const named = deployment.spec.template.spec.containers[0].ports.map((p: Obj) => p.name);
+      for (const p of service.spec.ports) assert.ok(named.includes(p.targetPort), `${name}: ${p.targetPort}`);
+    }
+    const claim = all.find((d) => d.doc.kind === 'PersistentVolumeClaim')!.doc;
+    for (const name of ['dicom-gateway', 'pseudo-labeler']) {
+      const deployment = all.find((d) => d.doc.kind === 'Deployment' && d.doc.metadata.name === name)!.doc;
+      assert.ok(
+        deployment.spec.template.spec.volumes.some(
+          (v: Obj) => v.persistentVolumeClaim?.claimName === claim.metadata.name,
+        ),
+        `${name} mounts ${claim.metadata.name}`,
+      );
     }
   });
 
@@ -78,7 +107,13 @@ describe('deploy/k8s manifests', () => {
     const env = { ...cm.data, ...secret.stringData };
     for (const v of Object.values(cm.data))
       assert.equal(typeof v, 'string', 'ConfigMap values must be strings');
-    for (const schema of [distillSchedulerEnvSchema, distillWorkerEnvSchema, pseudoLabelerEnvSchema]) {
+    for (const schema of [
+      distillSchedulerEnvSchema,
+      distillWorkerEnvSchema,
+      pseudoLabelerEnvSchema,
+      hl7GatewayEnvSchema,
+      dicomGatewayEnvSchema,
+    ]) {
       const r = schema.safeParse(env);
       assert.ok(r.success, r.success ? '' : JSON.stringify(r.error.issues));
     }

@@ -39,9 +39,9 @@ describe('broken or unsupported files fail with a clear reason', () => {
 
   it('an unsupported transfer syntax is named', async () => {
     await rejectsWith(
-      writeDicom({ ...small, transferSyntaxUid: '1.2.840.10008.1.2.2' }),
+      writeDicom({ ...small, transferSyntaxUid: '1.2.840.10008.1.2.4.100' }),
       'unsupported-transfer-syntax',
-      /unsupported transfer syntax 1\.2\.840\.10008\.1\.2\.2 \(Explicit VR Big Endian \(retired\)\)/,
+      /unsupported transfer syntax 1\.2\.840\.10008\.1\.2\.4\.100 \(MPEG2 Main Profile \/ Main Level\): video/,
     );
     await rejectsWith(
       writeDicom({ ...small, transferSyntaxUid: '1.2.3.4' }),
@@ -84,11 +84,16 @@ describe('broken or unsupported files fail with a clear reason', () => {
     });
   });
 
-  it('colour images are refused', async () => {
+  it('palette colour and colour images whose samples do not match are refused', async () => {
+    await rejectsWith(
+      writeDicom({ ...small, photometricInterpretation: 'PALETTE COLOR' }),
+      'unsupported-pixel-format',
+      /unsupported photometric interpretation PALETTE COLOR: indices into a colour lookup table/,
+    );
     await rejectsWith(
       writeDicom({ ...small, photometricInterpretation: 'RGB' }),
       'unsupported-pixel-format',
-      /unsupported photometric interpretation RGB/,
+      /SamplesPerPixel 1 with RGB, which has 3/,
     );
   });
 
