@@ -8,7 +8,14 @@ export type Side = 'left' | 'right' | 'bilateral';
 export type BoneClass = 'rib' | 'clavicle' | 'other';
 export type AnatomyClass = BoneClass | 'none';
 export type TriggerKind =
-  'negationPre' | 'negationPost' | 'hedgePre' | 'hedgePost' | 'pseudo' | 'notAsserted' | 'terminator';
+  | 'negationPre'
+  | 'negationPost'
+  | 'hedgePre'
+  | 'hedgeAdjacent'
+  | 'hedgePost'
+  | 'pseudo'
+  | 'notAsserted'
+  | 'terminator';
 
 export interface FindingGroup {
   kind: string;
@@ -135,6 +142,7 @@ function build(r: RulesFile): CompiledRules {
           'hedgePost',
           'negationPre',
           'hedgePre',
+          'hedgeAdjacent',
           'terminators',
         ] as const
       ).map((k) => ({

@@ -72,6 +72,8 @@ const ATTACHING = new Set(['of', 'in', 'involving', 'through', 'at', 'along', 'a
 const APPOSITIVE_WORDS = 6;
 /** Words after the acuity window still read as the finding's predicate. */
 const PREDICATE_WORDS = 8;
+/** How far before an acuity window a multi-word acuity phrase may start ("acute or subacute"). */
+const ACUITY_OVERLAP_CHARS = 24;
 /**
  * Above these sizes the per-finding look-ups use indexes (regex matches, word counts, anatomy by
  * class) so a text with many findings labels in about linear time; below them the direct scans are
@@ -249,7 +251,14 @@ class ReportLabeller {
     }
     if (anchor[0]!.cls === 'none' && anchor.every((a) => a.cls === 'none')) return;
 
-    let status: Status = this.assertion(sent, fs, fe);
+    // Post-triggers are read after the whole noun phrase: "fractures of the right 4th and 5th ribs
+    // cannot be excluded" is as near as "rib fractures cannot be excluded".
+    let postFrom = fe;
+    if (anchorSentence === sent) {
+      const last = anchor[anchor.length - 1]!;
+      if (last.start >= fe && this.attachedAfter(fe, last.start)) postFrom = last.end;
+    }
+    let status: Status = this.assertion(sent, fs, fe, postFrom);
     if (status === 'positive' && group.maxStatus === 'uncertain') status = 'uncertain';
 
     const sameSentence = anchorSentence === sent;
@@ -364,27 +373,80 @@ class ReportLabeller {
     return { status: best, acuity: acuity ?? 'unspecified', side: side ?? 'unspecified', ribs, evidence };
   }
 
-  /** Negated, hedged or asserted, from the nearest trigger in scope before or after the finding. */
-  private assertion(sent: Sentence, fs: number, fe: number): Status {
+  /**
+   * Negated, hedged or asserted, from the nearest trigger in scope before the finding or after its
+   * noun phrase (which ends at postFrom).
+   */
+  private assertion(sent: Sentence, fs: number, fe: number, postFrom: number): Status {
     const triggers = this.triggersOf(sent);
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
-    if (triggers.length > MANY_HITS) return this.assertionAmong(triggers, fs, fe);
+    if (triggers.length > MANY_HITS) return this.assertionAmong(sent, triggers, fs, fe, postFrom);
+    let before: Hit<TriggerKind> | undefined;
     for (const t of triggers) {
       if (t.end <= fs) {
         if (t.cls === 'terminator') {
           pre = undefined;
+          before = undefined;
           continue;
         }
-        if (t.cls !== 'negationPre' && t.cls !== 'hedgePre' && t.cls !== 'notAsserted') continue;
-        if (this.preScopeOpen(t, fs)) pre = t;
-      } else if (t.start >= fe && post === undefined) {
+        if (!isPreTrigger(t.cls)) continue;
+        const last = before;
+        before = t;
+        if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
+        if (this.preScopeOpen(t, fs)) pre = this.negatedHedge(last, t) ?? t;
+      } else if (t.start >= postFrom && post === undefined) {
         if (t.cls === 'terminator') break;
         if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
-        if (this.postScopeOpen(fe, t)) post = t;
+        if (this.postScopeOpen(postFrom, t)) post = t;
       }
     }
-    return this.statusFrom(pre, post, fs, fe);
+    return this.statusFrom(pre, post, fs, postFrom);
+  }
+
+  /**
+   * A hedge right after a negation is negated with it: "no apparent fracture", "no XXXX fracture",
+   * "without possible ..." (the negation, when only modifiers stand between the two).
+   */
+  private negatedHedge(
+    previous: Hit<TriggerKind> | undefined,
+    t: Hit<TriggerKind>,
+  ): Hit<TriggerKind> | undefined {
+    if (previous?.cls !== 'negationPre' || (t.cls !== 'hedgePre' && t.cls !== 'hedgeAdjacent')) return undefined;
+    return this.modifiersOnly(previous.end, t.start) && !/[,;:]/.test(this.text.slice(previous.end, t.start))
+      ? previous
+      : undefined;
+  }
+
+  /**
+   * Whether only modifiers, rib numbers and bone names stand between `from` and the finding at
+   * `fs`, with no punctuation: "XXXX left 6th rib fracture", "apparent displaced clavicular fracture".
+   */
+  private adjacent(sent: Sentence, from: number, fs: number): boolean {
+    const { text } = this;
+    const anatomy = this.anatomyOf(sent);
+    let i = from;
+    while (i < fs) {
+      const c = text.charCodeAt(i);
+      if (c === 59 || c === 58) return false;
+      // A comma only inside a list of rib numbers ("XXXX 7th, 8th, and 9th rib fractures").
+      if (c === 44 && !this.ribNumberListGoesOn(i + 1, fs)) return false;
+      if (!isWordChar(c)) {
+        i++;
+        continue;
+      }
+      const a = anatomy.find((h) => h.start <= i && i < h.end && h.cls !== 'none');
+      if (a) {
+        i = a.end;
+        continue;
+      }
+      let e = i;
+      while (e < fs && isWordChar(text.charCodeAt(e))) e++;
+      const w = text.slice(i, e).toLowerCase();
+      if (!this.rules.modifiers.has(w) && !isRibNumberWord(w)) return false;
+      i = e;
+    }
+    return true;
   }
 
   private statusFrom(
@@ -398,7 +460,9 @@ class ReportLabeller {
       use = this.words(pre.end, fs) <= this.words(fe, post.start) ? pre : post;
     } else if (!pre) use = post;
     if (!use) return 'positive';
-    return use.cls === 'hedgePre' || use.cls === 'hedgePost' ? 'uncertain' : 'negative';
+    return use.cls === 'hedgePre' || use.cls === 'hedgePost' || use.cls === 'hedgeAdjacent'
+      ? 'uncertain'
+      : 'negative';
   }
 
   /**
@@ -407,30 +471,39 @@ class ReportLabeller {
    * backwards; the post one forwards, up to the first post trigger out of scope (a comma or too
    * many words in between close the scope of every later one too).
    */
-  private assertionAmong(triggers: Hit<TriggerKind>[], fs: number, fe: number): Status {
+  private assertionAmong(
+    sent: Sentence,
+    triggers: Hit<TriggerKind>[],
+    fs: number,
+    fe: number,
+    postFrom: number,
+  ): Status {
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
     for (let j = firstIndex(triggers, (t) => t.end > fs) - 1; j >= 0; j--) {
       const t = triggers[j]!;
       if (t.cls === 'terminator') break;
-      if (t.cls !== 'negationPre' && t.cls !== 'hedgePre' && t.cls !== 'notAsserted') continue;
+      if (!isPreTrigger(t.cls)) continue;
+      if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
       if (this.preScopeOpen(t, fs)) {
-        pre = t;
+        let k = j - 1;
+        while (k >= 0 && !isPreTrigger(triggers[k]!.cls) && triggers[k]!.cls !== 'terminator') k--;
+        pre = (k >= 0 ? this.negatedHedge(triggers[k], t) : undefined) ?? t;
         break;
       }
       // A clause comma that closes this trigger's scope closes that of every earlier one too
       // (their first segment only gains words), unless the trigger ends inside a word.
       if (!(isWordChar(this.text.charCodeAt(t.end - 1)) && isWordChar(this.text.charCodeAt(t.end)))) break;
     }
-    for (let j = firstIndex(triggers, (t) => t.start >= fe); j < triggers.length; j++) {
+    for (let j = firstIndex(triggers, (t) => t.start >= postFrom); j < triggers.length; j++) {
       const t = triggers[j]!;
       if (t.cls === 'terminator') break;
       if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
-      if (!this.postScopeOpen(fe, t)) break;
+      if (!this.postScopeOpen(postFrom, t)) break;
       post = t;
       break;
     }
-    return this.statusFrom(pre, post, fs, fe);
+    return this.statusFrom(pre, post, fs, postFrom);
   }
 
   /**
@@ -539,11 +612,28 @@ class ReportLabeller {
         continue;
       }
       if (isWordChar(c) && (i === 0 || !isWordChar(text.charCodeAt(i - 1)))) {
+        // Rib numbers belong to the noun phrase and do not use up the window: "old left 4th, 5th
+        // and 6th rib fractures" reads "old" as "old left 4th rib fracture" does.
+        if (this.isRibNumberAt(i)) continue;
         n++;
         if (n >= words) return i;
       }
     }
     return sent.start;
+  }
+
+  /** Whether the next word after pos is a rib number, or and/or before one. */
+  private ribNumberListGoesOn(pos: number, to: number): boolean {
+    const words = wordsIn(this.text, pos, Math.min(to, pos + 24));
+    const w = CONNECTORS.has(words[0] ?? '') ? words[1] : words[0];
+    return w !== undefined && isRibNumberWord(w);
+  }
+
+  private isRibNumberAt(i: number): boolean {
+    const { text } = this;
+    let e = i;
+    while (e < text.length && e - i < 8 && isWordChar(text.charCodeAt(e))) e++;
+    return e - i < 8 && isRibNumberWord(text.slice(i, e).toLowerCase());
   }
 
   /** End of a window of up to `words` words after pos, stopping at a comma. */
@@ -564,11 +654,15 @@ class ReportLabeller {
     return sent.end;
   }
 
-  private bestAcuity(from: number, to: number, _sent: Sentence): Acuity | null {
+  private bestAcuity(from: number, to: number, sent: Sentence): Acuity | null {
     const re = this.rules.acuity.re;
     let best: Acuity | null = null;
-    for (let m = this.nextMatch(re, from); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
+    // A phrase that starts before the window and ends inside it counts whole ("partially healed"
+    // when the window starts at "healed").
+    const scanFrom = Math.max(sent.start, from - ACUITY_OVERLAP_CHARS);
+    for (let m = this.nextMatch(re, scanFrom); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
       if (m.end > to) break;
+      if (m.end <= from) continue;
       if (this.negatedWordAt(m.start)) continue;
       const a = this.rules.acuity.categoryOf(m.text, this.text, m.start);
       if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
@@ -839,6 +933,10 @@ class ReportLabeller {
     }
     return hits;
   }
+}
+
+function isPreTrigger(k: TriggerKind): boolean {
+  return k === 'negationPre' || k === 'hedgePre' || k === 'hedgeAdjacent' || k === 'notAsserted';
 }
 
 /** First index whose item satisfies `pred`, for a predicate false then true along the array. */

@@ -42,6 +42,8 @@ export const rulesFileSchema = z
         negationPre: termList,
         negationPost: termList,
         hedgePre: termList,
+        /** Hedges that count only right before the finding: nothing but modifiers and bone names between. */
+        hedgeAdjacent: termList.default([]),
         hedgePost: termList,
         pseudo: termList,
         notAsserted: termList,

@@ -74,7 +74,7 @@ export function compileVocabulary<C>(
         patterns.push({ source: t.pattern, category, whole, inPlace });
         sources.push({
           source: `(?<![${WORD_CHAR}])(?:${t.pattern})(?![${WORD_CHAR}])`,
-          weight: t.pattern.length,
+          weight: withoutLookaround(t.pattern).length,
         });
       }
     }
@@ -105,6 +105,34 @@ export function compileVocabulary<C>(
       return out;
     },
   };
+}
+
+/**
+ * The pattern without its lookaround groups, whose length orders it among the alternatives: a
+ * lookbehind consumes nothing, so "(?<!no\\s)XXXX" must not go before "XXXX\\s+represents".
+ */
+export function withoutLookaround(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === '(' && /^\(\?<?[=!]/.test(pattern.slice(i, i + 4))) {
+      let depth = 0;
+      for (; i < pattern.length; i++) {
+        const d = pattern[i]!;
+        if (d === '\\') i++;
+        else if (d === '(') depth++;
+        else if (d === ')' && --depth === 0) break;
+      }
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 function patternMatches(

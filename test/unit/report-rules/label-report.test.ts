@@ -378,3 +378,46 @@ describe('labelReport: rules 1.1 (generalisation from the challenge set)', () =>
     );
   });
 });
+
+describe('labelReport: hedges in every grammatical form (challenge batch 5)', () => {
+  for (const [s, want] of [
+    ['A subtle lucency through the left 6th rib is favored to represent a fracture.', 'uncertain'],
+    ['Cortical irregularity of the right 5th rib. This is favored to represent a healing fracture.', 'uncertain'],
+    ['There are questionably displaced left 7th and 8th rib fractures.', 'uncertain'],
+    ['Presumptive healed left rib fractures.', 'uncertain'],
+    ['The previously described left 6th rib fracture is not well seen on this examination.', 'uncertain'],
+    ['Left 6th rib fracture is poorly visualized.', 'uncertain'],
+    ['Focal angulation of the ribs is compatible with but not diagnostic of a fracture.', 'uncertain'],
+    ['Acute right 6th rib fracture is less likely but possible.', 'uncertain'],
+    ['Differential considerations include a healing left rib fracture.', 'uncertain'],
+    ['Left 6th rib fracture is not seen.', 'negative'],
+  ] as const) {
+    it(`${want}: ${s}`, () => assert.equal(rib(s).status, want));
+  }
+  it('a post-trigger is read after the whole noun phrase, list commas included', () => {
+    assert.equal(
+      rib('Fractures of the anterolateral 2nd, 3rd, and 4th ribs on the right are not identified.').status,
+      'negative',
+    );
+    assert.equal(rib('Displaced fractures of the right 4th and 5th ribs cannot be excluded.').status, 'uncertain');
+  });
+  it('"apparent" and XXXX hedge only when they start the noun phrase', () => {
+    assert.equal(clav('Apparent displaced right clavicular fracture.').status, 'uncertain');
+    assert.equal(rib('XXXX left lateral 5th, 6th, and 7th rib fractures.').status, 'uncertain');
+    assert.equal(rib('There is XXXX a healing fracture of the right 7th rib.').status, 'uncertain');
+    assert.equal(rib('There is a XXXX fracture of the right 6th rib.').status, 'positive');
+    assert.equal(rib('Old XXXX right rib fractures.').status, 'positive');
+    assert.equal(clav('XXXX the right clavicle fracture is healing.').status, 'positive');
+    assert.equal(rib('Apparent healing of the left 6th rib fracture.').status, 'positive');
+    assert.equal(rib('Compared to XXXX, stable left 6th rib fracture.').status, 'positive');
+  });
+  it('a hedge right after a negation is negated with it', () => {
+    assert.equal(rib('No apparent rib fracture.').status, 'negative');
+    assert.equal(rib('No XXXX left rib fracture.').status, 'negative');
+  });
+  it('rib numbers do not use up the acuity window', () => {
+    const r = rib('There are questionably chronic mildly displaced left anterior 5th and 6th rib fractures.');
+    assert.deepEqual([r.status, r.acuity], ['uncertain', 'old']);
+    assert.equal(rib('Known partially healed displaced posterolateral 6th and 7th rib fractures.').acuity, 'healing');
+  });
+});
