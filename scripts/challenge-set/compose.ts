@@ -8,10 +8,12 @@
  */
 import { parseArgs } from 'node:util';
 import { hedgeBatch } from './batch-hedges.ts';
+import { historyBatch } from './batch-history.ts';
 import { Rng, type LabelledCase } from './phrases.ts';
 
 const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => LabelledCase[]> = {
   b05: hedgeBatch,
+  b06: historyBatch,
 };
 
 const { values } = parseArgs({
