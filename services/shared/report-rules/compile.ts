@@ -40,6 +40,8 @@ export interface CompiledRules {
   readonly findingShort: Vocabulary<number> | null;
   readonly groups: readonly FindingGroup[];
   readonly anatomy: Vocabulary<AnatomyClass>;
+  /** Each bone's own terms alone, found also inside device names ("right clavicle plate"). */
+  readonly boneTerms: Readonly<Record<BoneClass, RegExp>>;
   readonly triggers: Vocabulary<TriggerKind>;
   readonly side: Vocabulary<Side>;
   readonly acuity: Vocabulary<Acuity>;
@@ -133,6 +135,11 @@ function build(r: RulesFile): CompiledRules {
       (['none', 'rib', 'clavicle', 'other'] as const).map((c) => ({ category: c, terms: r.anatomy[c] })),
       'anatomy',
     ),
+    boneTerms: {
+      rib: compileVocabulary([{ category: true, terms: r.anatomy.rib }], 'anatomy.rib').re,
+      clavicle: compileVocabulary([{ category: true, terms: r.anatomy.clavicle }], 'anatomy.clavicle').re,
+      other: compileVocabulary([{ category: true, terms: r.anatomy.other }], 'anatomy.other').re,
+    },
     triggers: compileVocabulary(
       (
         [

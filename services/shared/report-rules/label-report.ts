@@ -72,6 +72,9 @@ const ATTACHING = new Set(['of', 'in', 'involving', 'through', 'at', 'along', 'a
 const APPOSITIVE_WORDS = 6;
 /** Words after the acuity window still read as the finding's predicate. */
 const PREDICATE_WORDS = 8;
+/** Words that make a mention point back to one named before ("the underlying clavicle fracture"). */
+const ANAPHORIC = new Set(['the', 'this', 'these', 'that', 'those', 'underlying', 'same', 'aforementioned', 'above']);
+const ANAPHORA_WORDS = 3;
 /** How far before an acuity window a multi-word acuity phrase may start ("acute or subacute"). */
 const ACUITY_OVERLAP_CHARS = 24;
 /**
@@ -326,6 +329,11 @@ class ReportLabeller {
         if (ownLo !== lo || ownHi !== hi) side = this.sideIn(anchorSentence, sideFrom, sideTo, ownLo, ownHi);
       }
       side ??= this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
+      // "Broken right clavicular hardware. The underlying clavicle fracture is healed.": a definite
+      // mention without a side of its own refers back to the same bone in the sentence before.
+      if (side === null && sameSentence && this.isAnaphoric(sent, Math.min(fs, a.start))) {
+        side = this.sideOfBoneIn(this.previousSentence(sent), a.cls);
+      }
       const ribs =
         a.cls === 'rib'
           ? this.ribsOf(
@@ -688,6 +696,23 @@ class ReportLabeller {
     for (let m = this.nextMatch(re, s); m !== null && m.start < e; m = this.nextMatch(re, m.end)) {
       if (m.end > e) break;
       sides.push(this.rules.side.categoryOf(m.text, this.text, m.start) ?? null);
+    }
+    return mergeSides(sides);
+  }
+
+  /** Whether the noun phrase ending at pos is definite ("the underlying clavicle ..."). */
+  private isAnaphoric(sent: Sentence, pos: number): boolean {
+    const words = wordsIn(this.text, this.windowStart(sent, pos, ANAPHORA_WORDS), pos);
+    return words.some((w) => ANAPHORIC.has(w));
+  }
+
+  /** The one side given to a bone of class cls in the sentence (anywhere, device names too). */
+  private sideOfBoneIn(sent: Sentence | undefined, cls: BoneClass): Side | null {
+    if (!sent) return null;
+    const re = this.rules.boneTerms[cls];
+    const sides: Array<Side | null> = [];
+    for (let m = this.nextMatch(re, sent.start); m !== null && m.end <= sent.end; m = this.nextMatch(re, m.end)) {
+      sides.push(this.sideIn(sent, m.start, m.end));
     }
     return mergeSides(sides);
   }

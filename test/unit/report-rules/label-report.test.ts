@@ -421,3 +421,25 @@ describe('labelReport: hedges in every grammatical form (challenge batch 5)', ()
     assert.equal(rib('Known partially healed displaced posterolateral 6th and 7th rib fractures.').acuity, 'healing');
   });
 });
+
+describe('labelReport: hardware and anaphora (challenge batch 6)', () => {
+  for (const s of [
+    'Fracture of the left rib plating hardware.',
+    'Fractured right rib fixation plate.',
+    'Two fractured screws within the left clavicle plate.',
+    'Fracture of the spinal fusion rod at T9.',
+    'Fracture of the 4th sternal wire.',
+    'Fractured IVC filter strut.',
+  ]) {
+    it(`a bone name modifying a device names the device: ${s}`, () => {
+      const l = labelReport(s);
+      assert.deepEqual([l.rib.status, l.clavicle.status, l.other.status], ['negative', 'negative', 'negative']);
+    });
+  }
+  it('a definite mention without a side takes the side of the same bone in the sentence before', () => {
+    const c = clav('Broken right clavicular hardware. The underlying clavicle fracture is healed.');
+    assert.deepEqual([c.status, c.acuity, c.side], ['positive', 'old', 'right']);
+    // Only the same bone counts: a side given to something else is not taken.
+    assert.equal(clav('Small left pleural effusion. The clavicle fracture is healed.').side, 'unspecified');
+  });
+});
