@@ -9,11 +9,13 @@
 import { parseArgs } from 'node:util';
 import { hedgeBatch } from './batch-hedges.ts';
 import { historyBatch } from './batch-history.ts';
+import { sectionsBatch } from './batch-sections.ts';
 import { Rng, type LabelledCase } from './phrases.ts';
 
 const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => LabelledCase[]> = {
   b05: hedgeBatch,
   b06: historyBatch,
+  b07: sectionsBatch,
 };
 
 const { values } = parseArgs({
