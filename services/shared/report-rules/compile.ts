@@ -6,12 +6,18 @@ export type Status = 'positive' | 'uncertain' | 'negative';
 export type Acuity = 'acute' | 'healing' | 'old';
 export type Side = 'left' | 'right' | 'bilateral';
 export type BoneClass = 'rib' | 'clavicle' | 'other';
-export type AnatomyClass = BoneClass | 'none';
+export type AnatomyClass = BoneClass | 'none' | 'device';
+/** Section ranks: the precedence rule (README). Ignored sections are never read. */
+export const SECTION_IGNORED = -1;
+export const SECTION_BODY = 0;
+export const SECTION_CONCLUSION = 1;
+export const SECTION_ADDENDUM = 2;
 export type TriggerKind =
   | 'negationPre'
   | 'negationPost'
   | 'hedgePre'
   | 'hedgeAdjacent'
+  | 'history'
   | 'hedgePost'
   | 'pseudo'
   | 'notAsserted'
@@ -20,6 +26,7 @@ export type TriggerKind =
 export interface FindingGroup {
   kind: string;
   maxStatus: 'positive' | 'uncertain';
+  cappedCue: 'hedge' | 'history';
   acuity: Acuity | null;
   defaultAcuity: Acuity | null;
   cue: Vocabulary<true> | null;
@@ -30,7 +37,8 @@ export interface FindingGroup {
 export interface CompiledRules {
   readonly version: string;
   readonly sectionRe: RegExp;
-  readonly sectionKind: Vocabulary<boolean>;
+  /** Header name -> section rank (SECTION_*). */
+  readonly sectionKind: Vocabulary<number>;
   readonly textBeforeFirstHeaderAsserted: boolean;
   readonly finding: Vocabulary<number>;
   /**
@@ -43,6 +51,11 @@ export interface CompiledRules {
   /** Each bone's own terms alone, found also inside device names ("right clavicle plate"). */
   readonly boneTerms: Readonly<Record<BoneClass, RegExp>>;
   readonly triggers: Vocabulary<TriggerKind>;
+  readonly recommendation: Vocabulary<true>;
+  /** Matched at a position (sticky): a phrase that continues a finding's noun phrase. */
+  readonly nounPhraseTail: RegExp | null;
+  readonly negationQualifiers: ReadonlySet<string>;
+  readonly anotherFinding: ReadonlySet<string>;
   readonly side: Vocabulary<Side>;
   readonly acuity: Vocabulary<Acuity>;
   readonly acuityRank: Readonly<Record<Acuity, number>>;
@@ -92,6 +105,7 @@ function build(r: RulesFile): CompiledRules {
     return {
       kind: g.kind,
       maxStatus: g.maxStatus,
+      cappedCue: g.cappedCue ?? 'hedge',
       acuity: g.acuity ?? null,
       defaultAcuity: g.defaultAcuity ?? null,
       cue,
@@ -100,8 +114,10 @@ function build(r: RulesFile): CompiledRules {
   });
   const headerNames = compileVocabulary(
     [
-      { category: true, terms: r.sections.asserted },
-      { category: false, terms: r.sections.ignored },
+      { category: SECTION_ADDENDUM, terms: r.sections.addendum },
+      { category: SECTION_CONCLUSION, terms: r.sections.conclusion },
+      { category: SECTION_BODY, terms: r.sections.asserted },
+      { category: SECTION_IGNORED, terms: r.sections.ignored },
     ],
     'sections',
   );
@@ -132,7 +148,7 @@ function build(r: RulesFile): CompiledRules {
       : null,
     groups,
     anatomy: compileVocabulary(
-      (['none', 'rib', 'clavicle', 'other'] as const).map((c) => ({ category: c, terms: r.anatomy[c] })),
+      (['device', 'none', 'rib', 'clavicle', 'other'] as const).map((c) => ({ category: c, terms: r.anatomy[c] })),
       'anatomy',
     ),
     boneTerms: {
@@ -150,6 +166,7 @@ function build(r: RulesFile): CompiledRules {
           'negationPre',
           'hedgePre',
           'hedgeAdjacent',
+          'history',
           'terminators',
         ] as const
       ).map((k) => ({
@@ -158,6 +175,13 @@ function build(r: RulesFile): CompiledRules {
       })),
       'triggers',
     ),
+    recommendation: compileVocabulary([{ category: true, terms: t.recommendation }], 'triggers.recommendation'),
+    nounPhraseTail:
+      r.nounPhraseTails.length > 0
+        ? new RegExp(compileVocabulary([{ category: true, terms: r.nounPhraseTails }], 'nounPhraseTails').re.source, 'iy')
+        : null,
+    negationQualifiers: new Set(r.attributes.negationQualifiers.map((w) => w.toLowerCase())),
+    anotherFinding: new Set(r.attributes.anotherFinding.map((w) => w.toLowerCase())),
     side: compileVocabulary(
       (['bilateral', 'left', 'right'] as const).map((c) => ({ category: c, terms: r.attributes.side[c] })),
       'attributes.side',

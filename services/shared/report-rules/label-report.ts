@@ -1,5 +1,7 @@
 import {
   defaultRules,
+  SECTION_BODY,
+  SECTION_IGNORED,
   type Acuity,
   type AnatomyClass,
   type BoneClass,
@@ -12,6 +14,7 @@ import {
 import { isRibNumberWord, ribNumbersAround } from './rib-numbers.ts';
 import { MatchIndex, type Match } from './match-index.ts';
 import { isWordChar, lastNonSpaceBefore, sentenceBounds, wordsBetween, wordsIn } from './text-scan.ts';
+import { normaliseMatch } from './vocabulary.ts';
 
 export interface Evidence {
   start: number;
@@ -19,12 +22,35 @@ export interface Evidence {
   text: string;
 }
 
+/** What made a mention negative or uncertain (null: asserted as written). */
+export type Cue = 'negation' | 'hedge' | 'history' | 'hardware' | 'conditional';
+
+/** One mention of a bone's fracture, and how it was read. */
+export interface LabelReason {
+  /** What this mention says on its own. */
+  status: Status;
+  cue: Cue | null;
+  /** The finding term ("fracture", "fx", "callus", "deformity"). */
+  finding: Evidence;
+  /** The words that changed it ("cannot be excluded", "no", "sternal wire", "history of"); null when none. */
+  trigger: Evidence | null;
+  /** Lower-case header of its section ("findings", "impression", "addendum", "indication"); null before any. */
+  section: string | null;
+  /** Whether it decided the label (false: weaker, replaced by a later section, or not read). */
+  decided: boolean;
+}
+
 export interface ClassLabel {
   status: Status;
   acuity: 'acute' | 'healing' | 'old' | 'unspecified' | null;
   side: 'left' | 'right' | 'bilateral' | 'unspecified' | null;
   ribs: number[];
+  /** The sentences of the mentions that decided the label. */
   evidence: Evidence[];
+  /** The cue that made the label negative or uncertain; null when positive or nothing was mentioned. */
+  cue: Cue | null;
+  /** Every mention of this bone, in reading order (at most MAX_REASONS). */
+  reasons: LabelReason[];
 }
 
 export interface ReportLabels {
@@ -58,11 +84,38 @@ interface Mention {
   acuity: Acuity | null;
   side: Side | null;
   ribs: number[];
-  /** Rib numbers with no side of their own, to look up elsewhere in the report. */
   sentence: Sentence;
+  /** Section rank (SECTION_*): a later-ranked section replaces the same finding lower down. */
+  rank: number;
+  section: string | null;
+  /** False for mentions only reported (in an ignored section, or of hardware). */
+  counts: boolean;
+  /** Marked as a finding of its own ("additional"): replaces nothing. */
+  another: boolean;
+  /** A negation qualified by acuity or displacement: replaces nothing. */
+  qualified: boolean;
+  cue: Cue | null;
+  trigger: Span | null;
+  fs: number;
+  fe: number;
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** How the triggers read one mention. */
+interface Decision {
+  status: Status;
+  trigger: Hit<TriggerKind> | undefined;
 }
 
 const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
+/** Reasons kept per class label (a pathological text can mention a bone thousands of times). */
+const MAX_REASONS = 16;
+/** Words before a mention read for "additional" and for a qualified negation. */
+const PHRASE_WORDS = 4;
 const CONNECTORS = new Set(['and', 'or', 'nor']);
 /** Words that negate the acuity word right after them ("no acute fracture. Old healed ..."). */
 const ACUITY_NEGATORS = new Set(['no', 'not', 'without', 'nor']);
@@ -87,7 +140,7 @@ const MANY_HITS = 32;
 const LONG_WORD_SPAN = 256;
 
 function negativeLabel(): ClassLabel {
-  return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [] };
+  return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [], cue: null, reasons: [] };
 }
 
 /**
@@ -145,7 +198,7 @@ function collectFindings(
 
 class ReportLabeller {
   private readonly mentions: Mention[] = [];
-  private sections: Array<{ at: number; asserted: boolean }> | null = null;
+  private sections: Array<{ at: number; rank: number; name: string }> | null = null;
   private readonly sentences = new Map<number, Sentence>();
   private lastSentence: Sentence | null = null;
   private readonly long: boolean;
@@ -203,9 +256,10 @@ class ReportLabeller {
     nextFindingStart: number,
   ): void {
     const { text, rules } = this;
-    if (!this.assertedAt(fs)) return;
+    const rank = this.rankAt(fs);
     const sent = this.sentenceAt(fs);
-    if (group.cue && !this.hasMatch(group.cue.re, sent.start, sent.end, fs, fe)) return;
+    const cueMatch = group.cue ? this.matchIn(group.cue.re, sent.start, sent.end) : null;
+    if (group.cue && cueMatch === null) return;
 
     // Which bone: the nearest anatomy term in the sentence, then anything coordinated with it.
     const anatomy = this.anatomyOf(sent);
@@ -239,7 +293,7 @@ class ReportLabeller {
     } else if (group.anatomyFromPreviousSentence) {
       const prev = this.previousSentence(sent);
       if (prev) {
-        const bones = this.anatomyOf(prev).filter((a) => a.cls !== 'none');
+        const bones = this.anatomyOf(prev).filter((a) => isBone(a.cls));
         const last = bones[bones.length - 1];
         if (last) {
           anchor = this.coordinated(bones, last);
@@ -252,7 +306,20 @@ class ReportLabeller {
         return;
       anchor = [{ start: fs, end: fe, cls: 'other' }];
     }
-    if (anchor[0]!.cls === 'none' && anchor.every((a) => a.cls === 'none')) return;
+    if (anchor.every((a) => !isBone(a.cls))) {
+      // "Fractured sternal wire", "fractured screw of the right clavicle plate": hardware, not bone;
+      // reported on the bones the sentence names so a reviewer sees why the word did not count.
+      const device = anchor.find((a) => a.cls === 'device');
+      if (device) this.hardwareMention(sent, fs, fe, rank, device);
+      return;
+    }
+    if (rank === SECTION_IGNORED) {
+      // Indication, history, comparison: never read, only reported.
+      for (const cls of new Set(anchor.map((a) => a.cls).filter(isBone))) {
+        this.pushAside(cls, sent, fs, fe, rank, 'history', null);
+      }
+      return;
+    }
 
     // Post-triggers are read after the whole noun phrase: "fractures of the right 4th and 5th ribs
     // cannot be excluded" is as near as "rib fractures cannot be excluded".
@@ -261,10 +328,36 @@ class ReportLabeller {
       const last = anchor[anchor.length - 1]!;
       if (last.start >= fe && this.attachedAfter(fe, last.start)) postFrom = last.end;
     }
-    let status: Status = this.assertion(sent, fs, fe, postFrom);
-    if (status === 'positive' && group.maxStatus === 'uncertain') status = 'uncertain';
+    postFrom = this.nounPhraseEnd(postFrom, sent.end);
+    const decision = this.assertion(sent, fs, fe, postFrom);
+    let status = decision.status;
+    let cue = cueOf(decision.trigger?.cls);
+    let trigger: Span | null = decision.trigger ?? null;
+    if (status === 'positive' && group.maxStatus === 'uncertain') {
+      status = 'uncertain';
+      cue = group.cappedCue;
+      trigger = cueMatch ?? { start: fs, end: fe };
+    }
 
     const sameSentence = anchorSentence === sent;
+    if (status === 'uncertain' && cue === 'hedge' && sameSentence) {
+      // "Recommend dedicated rib views to exclude rib fracture": a screening recommendation about a
+      // bone it names, not a suspicion ("Focal lucency. Recommend correlation to exclude fracture"
+      // refers back to a finding and stays a hedge).
+      const rec = this.matchIn(rules.recommendation.re, sent.start, fs);
+      if (rec) {
+        status = 'negative';
+        cue = 'conditional';
+        trigger = rec;
+      }
+    }
+    const phraseStart = this.windowStart(sent, sameSentence ? Math.min(fs, anchor[0]!.start) : fs, PHRASE_WORDS);
+    const phraseWords = wordsIn(text, phraseStart, sameSentence ? Math.min(fs, anchor[0]!.start) : fs);
+    const another = phraseWords.some((w) => rules.anotherFinding.has(w));
+    const qualified =
+      status === 'negative' &&
+      wordsIn(text, phraseStart, fs).some((w) => rules.negationQualifiers.has(w));
+    const section = this.sectionNameAt(fs);
     const aStart = sameSentence ? Math.min(fs, anchor[0]!.start) : fs;
     const aEnd = sameSentence ? Math.max(fe, anchor[anchor.length - 1]!.end) : fe;
     let acuity: Acuity | null = group.acuity;
@@ -282,7 +375,7 @@ class ReportLabeller {
     }
     const seen = new Set<BoneClass>();
     for (const a of anchor) {
-      if (a.cls === 'none' || seen.has(a.cls)) continue;
+      if (!isBone(a.cls) || seen.has(a.cls)) continue;
       seen.add(a.cls);
       const sideFrom = sameSentence ? Math.min(aStart, a.start) : a.start;
       const sideTo = sameSentence ? Math.max(aEnd, a.end) : a.end;
@@ -309,7 +402,7 @@ class ReportLabeller {
           hi = this.premodifiersStart(anatomy[others[j]!]!.start, sideTo);
       } else if (sameSentence) {
         for (const o of anatomy) {
-          if (o.cls === a.cls || o.cls === 'none' || anchor.includes(o)) continue;
+          if (o.cls === a.cls || !isBone(o.cls) || anchor.includes(o)) continue;
           if (o.end <= sideFrom && o.end > lo) lo = o.end;
           if (o.start >= sideTo && o.start < hi) hi = this.premodifiersStart(o.start, sideTo);
         }
@@ -322,7 +415,7 @@ class ReportLabeller {
         let ownLo = lo;
         let ownHi = hi;
         for (const o of anchor) {
-          if (o.cls === a.cls || o.cls === 'none') continue;
+          if (o.cls === a.cls || !isBone(o.cls)) continue;
           if (o.end <= a.start && o.end > ownLo) ownLo = o.end;
           if (o.start >= a.end && o.start < ownHi) ownHi = this.premodifiersStart(o.start, a.end);
         }
@@ -341,7 +434,23 @@ class ReportLabeller {
               anchorSentence,
             )
           : [];
-      this.mentions.push({ cls: a.cls, status, acuity, side, ribs, sentence: sent });
+      this.mentions.push({
+        cls: a.cls,
+        status,
+        acuity,
+        side,
+        ribs,
+        sentence: sent,
+        rank,
+        section,
+        counts: true,
+        another,
+        qualified,
+        cue: status === 'positive' ? null : cue,
+        trigger: status === 'positive' ? null : trigger,
+        fs,
+        fe,
+      });
     }
   }
 
@@ -354,21 +463,47 @@ class ReportLabeller {
     };
   }
 
+  /**
+   * The label of one bone from its mentions, by the precedence rule (README): a mention in a later-
+   * ranked section (impression over findings, addendum over both) replaces the same finding lower
+   * down; then the strongest status wins and its mentions give acuity, side and rib numbers.
+   */
   private combine(cls: BoneClass): ClassLabel {
+    const all = this.mentions.filter((m) => m.cls === cls);
+    const counting = all.filter((m) => m.counts);
+    // Mentions that can replace lower ones, one per (rank, side, rib numbers): a long text repeats
+    // the same few, and comparing every pair would be quadratic in its mentions.
+    const replacers = new Map<string, Mention>();
+    for (const h of counting) {
+      if (h.rank <= SECTION_BODY || h.another || (h.status === 'negative' && h.qualified)) continue;
+      const key = `${h.rank}|${h.side}|${h.ribs.join(',')}`;
+      if (!replacers.has(key)) replacers.set(key, h);
+    }
+    const kept =
+      replacers.size === 0
+        ? counting
+        : counting.filter((m) => {
+            for (const h of replacers.values()) if (h.rank > m.rank && sameFinding(h, m)) return false;
+            return true;
+          });
     let best: Status = 'negative';
-    for (const m of this.mentions)
-      if (m.cls === cls && STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
-    const ms = this.mentions.filter((m) => m.cls === cls && m.status === best);
+    for (const m of kept) if (STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
+    const ms = kept.filter((m) => m.status === best);
+    // A bone only named where the rules do not read (indication, hardware) is shown by those.
+    const deciding = ms.length > 0 || best !== 'negative' ? ms : all;
     const evidence: Evidence[] = [];
     const inEvidence = new Set<number>();
-    for (const m of ms) {
+    for (const m of deciding) {
       const s = m.sentence;
       if (!inEvidence.has(s.start)) {
         inEvidence.add(s.start);
         evidence.push({ start: s.start, end: s.end, text: this.text.slice(s.start, s.end) });
       }
     }
-    if (best === 'negative') return { status: best, acuity: null, side: null, ribs: [], evidence };
+    const decidingSet = new Set(deciding);
+    const reasons = all.slice(0, MAX_REASONS).map((m) => this.reasonOf(m, decidingSet.has(m)));
+    const cue = best === 'positive' ? null : (deciding.find((m) => m.cue !== null)?.cue ?? null);
+    if (best === 'negative') return { status: best, acuity: null, side: null, ribs: [], evidence, cue, reasons };
     let acuity: Acuity | null = null;
     for (const m of ms) {
       if (m.acuity && (acuity === null || this.rules.acuityRank[m.acuity] > this.rules.acuityRank[acuity])) {
@@ -378,31 +513,108 @@ class ReportLabeller {
     const ribs = [...new Set(ms.flatMap((m) => m.ribs))].sort((a, b) => a - b);
     let side = mergeSides(ms.map((m) => m.side));
     if (side === null && ribs.length > 0) side = this.sideFromOtherRibMentions(ribs);
-    return { status: best, acuity: acuity ?? 'unspecified', side: side ?? 'unspecified', ribs, evidence };
+    return {
+      status: best,
+      acuity: acuity ?? 'unspecified',
+      side: side ?? 'unspecified',
+      ribs,
+      evidence,
+      cue,
+      reasons,
+    };
+  }
+
+  private reasonOf(m: Mention, decided: boolean): LabelReason {
+    const span = (x: Span): Evidence => ({ start: x.start, end: x.end, text: this.text.slice(x.start, x.end) });
+    return {
+      status: m.status,
+      cue: m.cue,
+      finding: span({ start: m.fs, end: m.fe }),
+      trigger: m.trigger ? span(m.trigger) : null,
+      section: m.section,
+      decided,
+    };
+  }
+
+  /** A mention that is reported but never decides (ignored section, hardware). */
+  private pushAside(cls: BoneClass, sent: Sentence, fs: number, fe: number, rank: number, cue: Cue, trigger: Span | null): void {
+    this.mentions.push({
+      cls,
+      status: 'negative',
+      acuity: null,
+      side: null,
+      ribs: [],
+      sentence: sent,
+      rank,
+      section: this.sectionNameAt(fs),
+      counts: false,
+      another: false,
+      qualified: false,
+      cue,
+      trigger,
+      fs,
+      fe,
+    });
+  }
+
+  private hardwareMention(sent: Sentence, fs: number, fe: number, rank: number, device: Span): void {
+    for (const cls of ['rib', 'clavicle', 'other'] as const) {
+      if (this.matchIn(this.rules.boneTerms[cls], sent.start, sent.end)) {
+        this.pushAside(cls, sent, fs, fe, rank, 'hardware', device);
+      }
+    }
+  }
+
+  /**
+   * Extends a finding's noun phrase over tails such as "on the left" and "seen on the prior study"
+   * ("... ribs on the left seen on the prior study are no longer visualized").
+   */
+  private nounPhraseEnd(from: number, sentEnd: number): number {
+    const re = this.rules.nounPhraseTail;
+    if (!re) return from;
+    let end = from;
+    for (let k = 0; k < 3; k++) {
+      let i = end;
+      while (i < sentEnd && isSpaceCode(this.text.charCodeAt(i))) i++;
+      if (this.text.charCodeAt(i) === 44) i++;
+      while (i < sentEnd && isSpaceCode(this.text.charCodeAt(i))) i++;
+      re.lastIndex = i;
+      const m = re.exec(this.text);
+      if (m === null || m.index + m[0].length > sentEnd) break;
+      end = m.index + m[0].length;
+    }
+    return end;
   }
 
   /**
    * Negated, hedged or asserted, from the nearest trigger in scope before the finding or after its
    * noun phrase (which ends at postFrom).
    */
-  private assertion(sent: Sentence, fs: number, fe: number, postFrom: number): Status {
+  private assertion(sent: Sentence, fs: number, fe: number, postFrom: number): Decision {
     const triggers = this.triggersOf(sent);
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
     if (triggers.length > MANY_HITS) return this.assertionAmong(sent, triggers, fs, fe, postFrom);
     let before: Hit<TriggerKind> | undefined;
+    /** An open conditional ("if", "should there be"): a hedge inside it is hypothetical too. */
+    let conditional: Hit<TriggerKind> | undefined;
     for (const t of triggers) {
       if (t.end <= fs) {
         if (t.cls === 'terminator') {
           pre = undefined;
           before = undefined;
+          conditional = undefined;
           continue;
         }
         if (!isPreTrigger(t.cls)) continue;
         const last = before;
         before = t;
         if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-        if (this.preScopeOpen(t, fs)) pre = this.negatedHedge(last, t) ?? t;
+        if (this.preScopeOpen(t, fs)) {
+          pre = this.negatedHedge(last, t) ?? t;
+          if (t.cls === 'notAsserted') conditional = t;
+          else if (isHedge(pre.cls) && conditional) pre = conditional;
+        }
       } else if (t.start >= postFrom && post === undefined) {
         if (t.cls === 'terminator') break;
         if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
@@ -443,7 +655,7 @@ class ReportLabeller {
         i++;
         continue;
       }
-      const a = anatomy.find((h) => h.start <= i && i < h.end && h.cls !== 'none');
+      const a = anatomy.find((h) => h.start <= i && i < h.end && isBone(h.cls));
       if (a) {
         i = a.end;
         continue;
@@ -462,15 +674,13 @@ class ReportLabeller {
     post: Hit<TriggerKind> | undefined,
     fs: number,
     fe: number,
-  ): Status {
+  ): Decision {
     let use = pre;
     if (pre && post) {
       use = this.words(pre.end, fs) <= this.words(fe, post.start) ? pre : post;
     } else if (!pre) use = post;
-    if (!use) return 'positive';
-    return use.cls === 'hedgePre' || use.cls === 'hedgePost' || use.cls === 'hedgeAdjacent'
-      ? 'uncertain'
-      : 'negative';
+    if (!use) return { status: 'positive', trigger: undefined };
+    return { status: isHedge(use.cls) ? 'uncertain' : 'negative', trigger: use };
   }
 
   /**
@@ -485,7 +695,7 @@ class ReportLabeller {
     fs: number,
     fe: number,
     postFrom: number,
-  ): Status {
+  ): Decision {
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
     for (let j = firstIndex(triggers, (t) => t.end > fs) - 1; j >= 0; j--) {
@@ -497,6 +707,16 @@ class ReportLabeller {
         let k = j - 1;
         while (k >= 0 && !isPreTrigger(triggers[k]!.cls) && triggers[k]!.cls !== 'terminator') k--;
         pre = (k >= 0 ? this.negatedHedge(triggers[k], t) : undefined) ?? t;
+        if (isHedge(pre.cls)) {
+          // An open conditional before it makes the hedge hypothetical (as in assertion()).
+          for (let c = j - 1; c >= 0 && triggers[c]!.cls !== 'terminator'; c--) {
+            const u = triggers[c]!;
+            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs)) {
+              pre = u;
+              break;
+            }
+          }
+        }
         break;
       }
       // A clause comma that closes this trigger's scope closes that of every earlier one too
@@ -727,6 +947,9 @@ class ReportLabeller {
       const at = m.index;
       if (!this.assertedAt(at)) continue;
       const sent = this.sentenceAt(at);
+      // "Possible additional left 7th-10th rib fractures" names other ribs than the ones looked up.
+      const before = wordsIn(this.text, this.windowStart(sent, at, PHRASE_WORDS + 3), at);
+      if (before.some((w) => this.rules.anotherFinding.has(w))) continue;
       const hit = { start: at, end: at + m[0].length, cls: 'rib' as const };
       const nums = this.ribsOf([hit], sent);
       if (nums.some((n) => ribs.includes(n))) sides.push(this.sideIn(sent, hit.start, hit.end));
@@ -831,7 +1054,7 @@ class ReportLabeller {
       list = [];
       for (let i = 0; i < anatomy.length; i++) {
         const c = anatomy[i]!.cls;
-        if (c !== cls && c !== 'none') list.push(i);
+        if (c !== cls && isBone(c)) list.push(i);
       }
       sent.otherBones[cls] = list;
     }
@@ -848,24 +1071,35 @@ class ReportLabeller {
     return true;
   }
 
-  private hasMatch(re: RegExp, from: number, to: number, _fs: number, _fe: number): boolean {
+  /** The first match of re inside [from, to), or null. */
+  private matchIn(re: RegExp, from: number, to: number): Span | null {
     const m = this.nextMatch(re, from);
-    return m !== null && m.end <= to;
+    return m !== null && m.end <= to ? { start: m.start, end: m.end } : null;
   }
 
   private assertedAt(pos: number): boolean {
+    return this.rankAt(pos) !== SECTION_IGNORED;
+  }
+
+  private rankAt(pos: number): number {
     const sec = this.sectionAt(pos);
-    return sec >= 0 ? this.sections![sec]!.asserted : this.rules.textBeforeFirstHeaderAsserted;
+    if (sec >= 0) return this.sections![sec]!.rank;
+    return this.rules.textBeforeFirstHeaderAsserted ? SECTION_BODY : SECTION_IGNORED;
+  }
+
+  private sectionNameAt(pos: number): string | null {
+    const sec = this.sectionAt(pos);
+    return sec >= 0 ? this.sections![sec]!.name : null;
   }
 
   private sectionAt(pos: number): number {
     if (this.sections === null) {
-      const list: Array<{ at: number; asserted: boolean }> = [];
+      const list: Array<{ at: number; rank: number; name: string }> = [];
       const re = this.rules.sectionRe;
       re.lastIndex = 0;
       for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
-        const asserted = this.rules.sectionKind.categoryOf(m[1]!);
-        if (asserted !== undefined) list.push({ at: m.index, asserted });
+        const rank = this.rules.sectionKind.categoryOf(m[1]!);
+        if (rank !== undefined) list.push({ at: m.index, rank, name: normaliseMatch(m[1]!) });
         if (re.lastIndex === m.index) re.lastIndex++;
       }
       this.sections = list;
@@ -961,7 +1195,35 @@ class ReportLabeller {
 }
 
 function isPreTrigger(k: TriggerKind): boolean {
-  return k === 'negationPre' || k === 'hedgePre' || k === 'hedgeAdjacent' || k === 'notAsserted';
+  return (
+    k === 'negationPre' || k === 'hedgePre' || k === 'hedgeAdjacent' || k === 'history' || k === 'notAsserted'
+  );
+}
+
+function isHedge(k: TriggerKind): boolean {
+  return k === 'hedgePre' || k === 'hedgePost' || k === 'hedgeAdjacent' || k === 'history';
+}
+
+function isBone(c: AnatomyClass): c is BoneClass {
+  return c !== 'none' && c !== 'device';
+}
+
+function cueOf(k: TriggerKind | undefined): Cue | null {
+  if (k === undefined) return null;
+  if (k === 'negationPre' || k === 'negationPost') return 'negation';
+  if (k === 'notAsserted') return 'conditional';
+  if (k === 'history') return 'history';
+  return isHedge(k) ? 'hedge' : null;
+}
+
+/**
+ * Whether two mentions of a bone can be the same finding: sides not in conflict (either unstated,
+ * or one bilateral) and rib numbers not disjoint (or either unstated).
+ */
+function sameFinding(a: Mention, b: Mention): boolean {
+  if (a.side && b.side && a.side !== b.side && a.side !== 'bilateral' && b.side !== 'bilateral') return false;
+  if (a.ribs.length > 0 && b.ribs.length > 0 && !a.ribs.some((r) => b.ribs.includes(r))) return false;
+  return true;
 }
 
 /** First index whose item satisfies `pred`, for a predicate false then true along the array. */

@@ -443,3 +443,78 @@ describe('labelReport: hardware and anaphora (challenge batch 6)', () => {
     assert.equal(clav('Small left pleural effusion. The clavicle fracture is healed.').side, 'unspecified');
   });
 });
+
+describe('labelReport: the section precedence rule (challenge batch 7)', () => {
+  const status = (t: string) => rib(t).status;
+  it('the impression hedging the finding makes it uncertain; asserting a hedged one, positive', () => {
+    assert.equal(status('FINDINGS: Left 6th rib fracture.\nIMPRESSION: Possible left rib fracture.'), 'uncertain');
+    assert.equal(status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture.'), 'positive');
+  });
+  it('an unqualified negation in the impression replaces the finding; "no acute fracture" does not', () => {
+    assert.equal(status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: No rib fracture.'), 'negative');
+    assert.equal(status('FINDINGS: Old left 6th rib fracture.\nIMPRESSION: No acute rib fracture.'), 'positive');
+  });
+  it('another finding in the impression, or another side, replaces nothing', () => {
+    const r = rib('FINDINGS: Right 6th rib fracture.\nIMPRESSION: Possible additional left 8th rib fracture.');
+    assert.deepEqual([r.status, r.side, r.ribs], ['positive', 'right', [6]]);
+  });
+  it('an addendum outranks the impression', () => {
+    assert.equal(
+      status('FINDINGS: No rib fracture.\nIMPRESSION: No acute disease.\nADDENDUM: On review there is a left 7th rib fracture.'),
+      'positive',
+    );
+    assert.equal(
+      status('FINDINGS: Left 7th rib fracture.\nADDENDUM: Dedicated views show no left rib fracture.'),
+      'negative',
+    );
+  });
+  it('a fracture only in the comparison or indication is not read', () => {
+    assert.equal(status('COMPARISON: CT showing left rib fractures.\nFINDINGS: Lungs are clear.'), 'negative');
+  });
+  it('prior-study sentences: "not seen on the prior study" is not a negation, "prior" not an acuity', () => {
+    const r = rib('FINDINGS: Left 7th rib fracture, not seen on the prior examination.');
+    assert.deepEqual([r.status, r.acuity], ['positive', 'unspecified']);
+    assert.equal(
+      status('FINDINGS: The fractures of the left 8th and 9th ribs on the left seen on the prior study are no longer visualized.'),
+      'negative',
+    );
+  });
+  it('conditionals and screening recommendations assert nothing; one about a described finding hedges it', () => {
+    assert.equal(status('Dedicated rib series is recommended if rib fracture is clinically suspected.'), 'negative');
+    assert.equal(status('Should there be concern for rib fracture, rib views could be obtained.'), 'negative');
+    assert.equal(status('Recommend dedicated rib views if clinically indicated to exclude rib fracture.'), 'negative');
+    assert.equal(status('Focal lucency in the left 7th rib. Recommend correlation for point tenderness to exclude fracture.'), 'uncertain');
+    assert.equal(
+      status('Subtle lucency of the left 7th rib; if there is point tenderness, this would be suspicious for a fracture.'),
+      'uncertain',
+    );
+  });
+});
+
+describe('labelReport: cues and reasons in the output', () => {
+  it('each mention carries its status, cue, trigger, section and whether it decided', () => {
+    const t = 'INDICATION: Rule out rib fracture.\nFINDINGS: Left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture cannot be excluded.';
+    const r = rib(t);
+    assert.equal(r.status, 'uncertain');
+    assert.equal(r.cue, 'hedge');
+    assert.deepEqual(
+      r.reasons.map((x) => [x.section, x.status, x.cue, x.trigger?.text ?? null, x.decided]),
+      [
+        ['indication', 'negative', 'history', null, false],
+        ['findings', 'positive', null, null, false],
+        ['impression', 'uncertain', 'hedge', 'cannot be excluded', true],
+      ],
+    );
+    for (const x of r.reasons) assert.equal(t.slice(x.finding.start, x.finding.end), x.finding.text);
+  });
+  it('negation, history, hardware and conditional cues', () => {
+    assert.equal(rib('No rib fracture.').cue, 'negation');
+    assert.equal(rib('History of left rib fractures.').cue, 'history');
+    assert.equal(rib('Post-traumatic deformity of the left 5th rib.').cue, 'history');
+    const hw = clav('Fractured screw of the left clavicle plate.');
+    assert.deepEqual([hw.status, hw.cue, hw.reasons[0]?.trigger?.text], ['negative', 'hardware', 'screw']);
+    assert.equal(rib('If there is concern for rib fracture, rib views are recommended.').cue, 'conditional');
+    assert.equal(rib('Healed left 5th rib fracture.').cue, null);
+    assert.deepEqual(rib('Lungs are clear.').reasons, []);
+  });
+});
