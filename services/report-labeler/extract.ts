@@ -37,6 +37,10 @@ export interface ClassLabelLike {
   side: string | null | undefined;
   ribs: readonly number[] | null | undefined;
   evidence: unknown;
+  /** The cue that made it negative or uncertain (report rules 1.2.0 on). */
+  cue?: string | null;
+  /** Every mention with its cue and trigger (report rules 1.2.0 on). */
+  reasons?: unknown;
 }
 
 /** What the report rule engine gives (services/shared/report-rules ReportLabels, structurally). */

@@ -58,7 +58,7 @@ describe('event schemas', () => {
 
   it('ReportLabel round-trips a typical event', () => {
     const type = avro.Type.forSchema(loadEventSchema('ReportLabel') as avro.Schema);
-    const label = { status: 'positive', acuity: 'acute', side: 'left', ribs: [6] };
+    const label = { status: 'positive', acuity: 'acute', side: 'left', ribs: [6], cue: null };
     const event = {
       accession: 'ACC1',
       sendingFacility: 'GENHOSP',
@@ -71,12 +71,41 @@ describe('event schemas', () => {
       procedureCode: '71046',
       ruleVersion: 'rules-1',
       rib: label,
-      clavicle: { status: 'negative', acuity: null, side: null, ribs: [] },
-      other: { status: 'negative', acuity: null, side: null, ribs: [] },
+      clavicle: { status: 'uncertain', acuity: 'old', side: 'right', ribs: [], cue: 'hedge' },
+      other: { status: 'negative', acuity: null, side: null, ribs: [], cue: 'negation' },
       labelledAt: Date.UTC(2024, 0, 6),
       reportedAt: Date.UTC(2024, 0, 5, 12),
     };
     assert.deepEqual(JSON.parse(JSON.stringify(type.fromBuffer(type.toBuffer(event)))), event);
+  });
+
+  it('ReportLabel stays BACKWARD compatible: it reads class labels written before cue existed', () => {
+    const current = loadEventSchema('ReportLabel') as { fields: Array<{ name: string; type: unknown }> };
+    const withoutCue = JSON.parse(JSON.stringify(current)) as typeof current;
+    const rib = withoutCue.fields.find((f) => f.name === 'rib')!.type as { fields: Array<{ name: string }> };
+    rib.fields = rib.fields.filter((f) => f.name !== 'cue');
+    const reader = avro.Type.forSchema(current as avro.Schema);
+    const writer = avro.Type.forSchema(withoutCue as avro.Schema);
+    const label = { status: 'negative', acuity: null, side: null, ribs: [] };
+    const old = {
+      accession: 'ACC1',
+      sendingFacility: 'GENHOSP',
+      messageControlId: 'M1',
+      obrIndex: 0,
+      reportStatus: 'F',
+      provisional: false,
+      observedAt: Date.UTC(2024, 0, 5),
+      patientPseudonym: 'ab'.repeat(32),
+      procedureCode: null,
+      ruleVersion: 'rules-1',
+      rib: label,
+      clavicle: label,
+      other: label,
+      labelledAt: Date.UTC(2024, 0, 6),
+      reportedAt: null,
+    };
+    const read = reader.fromBuffer(writer.toBuffer(old), reader.createResolver(writer)) as { rib: { cue: unknown } };
+    assert.equal(read.rib.cue, null);
   });
 
   it('ReportLabel stays BACKWARD compatible: it reads events written before reportedAt existed', () => {
