@@ -1,5 +1,6 @@
 import defaultRulesFile from './fracture-rules.json' with { type: 'json' };
 import { rulesFileSchema, type RulesFile, type Term } from './rules-file.ts';
+import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
 
 export type Status = 'positive' | 'uncertain' | 'negative';
@@ -55,6 +56,8 @@ export interface CompiledRules {
   /** Matched at a position (sticky): a phrase that continues a finding's noun phrase. */
   readonly nounPhraseTail: RegExp | null;
   readonly negationQualifiers: ReadonlySet<string>;
+  /** Abbreviations whose period does not end a sentence ("L. 7th rib fx"). */
+  readonly abbreviations: Abbreviations;
   readonly anotherFinding: ReadonlySet<string>;
   readonly side: Vocabulary<Side>;
   readonly acuity: Vocabulary<Acuity>;
@@ -181,6 +184,10 @@ function build(r: RulesFile): CompiledRules {
         ? new RegExp(compileVocabulary([{ category: true, terms: r.nounPhraseTails }], 'nounPhraseTails').re.source, 'iy')
         : null,
     negationQualifiers: new Set(r.attributes.negationQualifiers.map((w) => w.toLowerCase())),
+    abbreviations: {
+      always: new Set(r.abbreviations.always.map((w) => w.toLowerCase().replace(/\.$/, ''))),
+      beforeLowercase: new Set(r.abbreviations.beforeLowercase.map((w) => w.toLowerCase().replace(/\.$/, ''))),
+    },
     anotherFinding: new Set(r.attributes.anotherFinding.map((w) => w.toLowerCase())),
     side: compileVocabulary(
       (['bilateral', 'left', 'right'] as const).map((c) => ({ category: c, terms: r.attributes.side[c] })),

@@ -1122,7 +1122,7 @@ class ReportLabeller {
     const last = this.lastSentence;
     if (last && pos >= last.start && pos < last.end && !isSpaceCode(this.text.charCodeAt(last.start)))
       return last;
-    const [start, end] = sentenceBounds(this.text, pos);
+    const [start, end] = sentenceBounds(this.text, pos, this.rules.abbreviations);
     let s = this.sentences.get(start);
     if (!s) {
       s = { start, end, section: this.sectionAt(start), anatomy: null, triggers: null };

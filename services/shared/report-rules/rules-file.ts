@@ -101,6 +101,16 @@ export const rulesFileSchema = z
      * study are no longer visualized"): post-triggers are counted from their end.
      */
     nounPhraseTails: termList.default([]),
+    /** Abbreviations whose period does not end a sentence (words without the dot). */
+    abbreviations: z
+      .object({
+        /** Always inside a sentence: "L.", "post.", "Lt.". */
+        always: z.array(z.string().min(1)).default([]),
+        /** Inside a sentence when a lower-case word or a digit follows: "fx. of the clavicle". */
+        beforeLowercase: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ always: [], beforeLowercase: [] }),
   })
   .strict();
 

@@ -518,3 +518,33 @@ describe('labelReport: cues and reasons in the output', () => {
     assert.deepEqual(rib('Lungs are clear.').reasons, []);
   });
 });
+
+describe('labelReport: abbreviations, ranges and negation scope (challenge batch 8)', () => {
+  it('"L clavicle fx" gets its side; L./R./lt/rt/B/bilat are sides before what they qualify', () => {
+    assert.deepEqual([clav('L clavicle fx').status, clav('L clavicle fx').side], ['positive', 'left']);
+    assert.equal(rib('Acute R. 4th rib fx.').side, 'right');
+    assert.equal(rib('Healed lt post. 7th rib fx.').side, 'left');
+    assert.equal(rib('B/L rib fxs.').side, 'bilateral');
+    assert.equal(rib('Bilat. rib fractures.').side, 'bilateral');
+    assert.equal(other('L1 compression fracture.').status, 'positive');
+  });
+  it('an abbreviation period does not end the sentence; "fx." before a capital does', () => {
+    const r = rib('Subacute L. ant. 8th rib fx.');
+    assert.deepEqual([r.status, r.acuity, r.side, r.ribs], ['positive', 'healing', 'left', [8]]);
+    assert.deepEqual([clav('Fx. of the Lt. clavicle.').status, clav('Fx. of the Lt. clavicle.').side], ['positive', 'left']);
+    assert.equal(rib('Possible L. 3rd rib fx.').status, 'uncertain');
+    assert.equal(clav('Left rib fx. Clavicle fracture.').status, 'positive');
+  });
+  it('ranges: ribs 3-5, 4-6th, left ribs 4 through 6', () => {
+    assert.deepEqual(rib('Fractures of left ribs 4 through 6.').ribs, [4, 5, 6]);
+    assert.deepEqual(rib('Healed left posterolat. 6-9 rib fractures.').ribs, [6, 7, 8, 9]);
+    assert.deepEqual(rib('R 3rd-5th rib fxs.').ribs, [3, 4, 5]);
+  });
+  it('a negation stops at "associated with", "related to", "adjacent to"; "no displacement" is not one', () => {
+    assert.equal(rib('No pneumothorax associated with the left 6th rib fracture.').status, 'positive');
+    assert.equal(clav('No subcutaneous emphysema related to the healed left clavicle fracture.').status, 'positive');
+    assert.equal(rib('No displacement of the known right 7th rib fracture.').status, 'positive');
+    assert.equal(rib('Neg for rib fx.').status, 'negative');
+    assert.equal(rib('No pneumothorax, effusion, or rib fracture.').status, 'negative');
+  });
+});
