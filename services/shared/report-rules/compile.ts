@@ -1,4 +1,5 @@
 import defaultRulesFile from './fracture-rules.json' with { type: 'json' };
+import { requiredSubstrings } from './anchors.ts';
 import { rulesFileSchema, type RulesFile, type Term } from './rules-file.ts';
 import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
@@ -47,6 +48,8 @@ export interface CompiledRules {
    * in the main regex would cut the skip distance of its fast scan for every report.
    */
   readonly findingShort: Vocabulary<number> | null;
+  /** Lower-case substrings one of which every finding match contains; null: no shortcut. */
+  readonly findingAnchors: readonly string[] | null;
   readonly groups: readonly FindingGroup[];
   readonly anatomy: Vocabulary<AnatomyClass>;
   /** Each bone's own terms alone, found also inside device names ("right clavicle plate"). */
@@ -143,6 +146,7 @@ function build(r: RulesFile): CompiledRules {
       r.findings.map((g, i) => ({ category: i, terms: g.terms.filter((t) => !isShortTerm(t)) })),
       'findings',
     ),
+    findingAnchors: requiredSubstrings(r.findings.flatMap((g) => g.terms)),
     findingShort: r.findings.some((g) => g.terms.some(isShortTerm))
       ? compileVocabulary(
           r.findings.map((g, i) => ({ category: i, terms: g.terms.filter(isShortTerm) })),

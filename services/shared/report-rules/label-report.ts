@@ -149,6 +149,7 @@ function negativeLabel(): ClassLabel {
  * `text`). Only asserted sections (findings, impression...) count; history/indication do not.
  */
 export function labelReport(text: string, rules: CompiledRules = defaultRules()): ReportLabels {
+  if (rules.findingAnchors !== null && !containsAny(text, rules.findingAnchors)) return allNegative(rules);
   const found: Array<{ start: number; end: number; group: FindingGroup }> = [];
   collectFindings(text, rules.finding, rules, found);
   if (rules.findingShort) {
@@ -160,15 +161,7 @@ export function labelReport(text: string, rules: CompiledRules = defaultRules())
       for (let i = found.length - 1; i > 0; i--) if (found[i]!.start < found[i - 1]!.end) found.splice(i, 1);
     }
   }
-  if (found.length === 0) {
-    // Most reports mention no finding term at all: one regex scan decides them.
-    return {
-      rib: negativeLabel(),
-      clavicle: negativeLabel(),
-      other: negativeLabel(),
-      ruleVersion: rules.version,
-    };
-  }
+  if (found.length === 0) return allNegative(rules);
   const labeller = new ReportLabeller(text, rules);
   // Each finding's side window stops at its neighbours ("healed left rib fracture and old
   // fracture of the right clavicle"), so all are collected first.
@@ -177,6 +170,17 @@ export function labelReport(text: string, rules: CompiledRules = defaultRules())
     labeller.finding(f.start, f.end, f.group, found[i - 1]?.end ?? 0, found[i + 1]?.start ?? text.length);
   }
   return labeller.result();
+}
+
+function allNegative(rules: CompiledRules): ReportLabels {
+  return { rib: negativeLabel(), clavicle: negativeLabel(), other: negativeLabel(), ruleVersion: rules.version };
+}
+
+/** Most reports mention no finding term at all: a few substring searches decide them. */
+function containsAny(text: string, anchors: readonly string[]): boolean {
+  const lower = text.toLowerCase();
+  for (const a of anchors) if (lower.includes(a)) return true;
+  return false;
 }
 
 function collectFindings(
