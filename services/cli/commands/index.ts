@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerLabelReports } from './label-reports-command.ts';
 
 /**
  * Every subcommand registers itself here; each lives in its own file under commands/ and is
@@ -117,15 +118,26 @@ export function registerCommands(program: Command): void {
       'Write a synthetic hospital cohort (chest radiographs as DICOM, HL7 ORU reports, manifest, expert boxes); ' +
         '`synth preview --dir DIR --out FILE.png` draws a contact sheet of it',
     )
-    .argument('[action]', 'omit to write a cohort; "preview" for a PNG contact sheet (positives first, with boxes)')
+    .argument(
+      '[action]',
+      'omit to write a cohort; "preview" for a PNG contact sheet (positives first, with boxes)',
+    )
     .option('--out <path>', 'cohort directory to write (docs/data-contracts.md); for preview, the PNG file')
     .option('--studies <n>', 'number of studies')
     .option('--seed <s>', 'seed: the same seed and options give the same bytes', '1')
     .option('--size <px>', 'stored image size (square)', '512')
     .option('--rib-prevalence <p>', 'fraction of record studies with rib fractures', '0.04')
     .option('--clavicle-prevalence <p>', 'fraction of record studies with a clavicle fracture', '0.015')
-    .option('--miss-rate <p>', 'probability that the final report misses a fracture present in the image', '0.08')
-    .option('--hedge-rate <p>', 'probability that a present fracture is reported with a hedge (uncertain)', '0.08')
+    .option(
+      '--miss-rate <p>',
+      'probability that the final report misses a fracture present in the image',
+      '0.08',
+    )
+    .option(
+      '--hedge-rate <p>',
+      'probability that a present fracture is reported with a hedge (uncertain)',
+      '0.08',
+    )
     .option('--region-train <n>', 'expert-boxed images for training (D_R), positives enriched', '200')
     .option('--region-test <n>', 'held-out expert-boxed images, positives enriched', '200')
     .option('--compressed-fraction <p>', 'fraction of images written as RLE Lossless', '0.1')
@@ -134,18 +146,10 @@ export function registerCommands(program: Command): void {
     .option('--dir <dir>', 'preview: the cohort directory to draw from')
     .option('--count <n>', 'preview: number of images', '12')
     .option('--columns <n>', 'preview: images per row', '4')
-    .action(async (action: string | undefined, opts) => (await import('./synth.ts')).synthCommand(action, opts));
-  program
-    .command('label-reports')
-    .description(
-      'Label reports with the fracture rules: one JSON line per report on stdout ' +
-        '({"id","rib","clavicle","other","ruleVersion"}); bad rows on stderr with their row number',
-    )
-    .requiredOption('--input <file>', 'reports: CSV (uid, findings, impression), JSONL ({"id","text"}) or HL7 ORU')
-    .option('--format <format>', 'csv | jsonl | hl7 (default: from the file extension)')
-    .option('--rules <file>', 'local rules file merged on top of the shipped fracture-rules.json')
-    .option('--chest-only', 'HL7: skip reports whose procedure is not a chest radiograph')
-    .action(async (opts) => (await import('./label-reports.ts')).labelReportsCommand(opts));
+    .action(async (action: string | undefined, opts) =>
+      (await import('./synth.ts')).synthCommand(action, opts),
+    );
+  registerLabelReports(program);
   const produce = program.command('produce').description('Publish input files to Kafka topics');
   produce
     .command('hl7')
@@ -191,7 +195,11 @@ export function registerCommands(program: Command): void {
     .option('--format <format>', 'table | csv | json', 'table')
     .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
     .option('--schema <name>', 'schema holding the analytics views (default: the search_path)')
-    .option('--role <name>', 'role to act as (SET ROLE); --no-role keeps the login user', 'harvester_analytics')
+    .option(
+      '--role <name>',
+      'role to act as (SET ROLE); --no-role keeps the login user',
+      'harvester_analytics',
+    )
     .option('--no-role', "use the login user's own rights instead of harvester_analytics")
     .action(async (opts) => (await import('./stats.ts')).statsCommand(opts));
   const serve = program.command('serve').description('Serve a web page');
@@ -202,10 +210,18 @@ export function registerCommands(program: Command): void {
         'discordance list) from the de-identified views, read-only as harvester_analytics',
     )
     .option('--port <port>', 'TCP port', '8088')
-    .option('--host <address>', 'address to listen on (loopback by default; anything else is reachable by others)', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on (loopback by default; anything else is reachable by others)',
+      '127.0.0.1',
+    )
     .option('--database <url>', 'postgres:// connection string (default: DATABASE_URL)')
     .option('--schema <name>', 'schema holding the analytics views (default: the search_path)')
-    .option('--role <name>', 'role to act as (SET ROLE); --no-role keeps the login user', 'harvester_analytics')
+    .option(
+      '--role <name>',
+      'role to act as (SET ROLE); --no-role keeps the login user',
+      'harvester_analytics',
+    )
     .option('--no-role', "use the login user's own rights instead of harvester_analytics")
     .option(
       '--retrain-threshold <labels>',

@@ -40,7 +40,9 @@ export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> 
   const split = splitHl7(data);
   // A line that is not an HL7 segment is reported on its own and not sent; its neighbours are.
   for (const g of split.garbage) {
-    process.stderr.write(`harvester produce hl7: ${opts.input}: line ${g.line} (offset ${g.offset}): ${g.problem}\n`);
+    process.stderr.write(
+      `harvester produce hl7: ${opts.input}: line ${g.line} (offset ${g.offset}): ${g.problem}\n`,
+    );
   }
   const messages = split.messages.map(({ bytes: value }) => {
     let key: string | null;

@@ -1,6 +1,6 @@
 import defaultRulesFile from './fracture-rules.json' with { type: 'json' };
 import { requiredSubstrings } from './anchors.ts';
-import { rulesFileSchema, type RulesFile, type Term } from './rules-file.ts';
+import type { RulesFile, Term } from './rules-file.ts';
 import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
 
@@ -38,7 +38,6 @@ export interface FindingGroup {
 /** A rules file validated and compiled to regexes once; reuse it for every report. */
 export interface CompiledRules {
   readonly version: string;
-  readonly sectionRe: RegExp;
   /** Header name -> section rank (SECTION_*). */
   readonly sectionKind: Vocabulary<number>;
   readonly textBeforeFirstHeaderAsserted: boolean;
@@ -48,8 +47,11 @@ export interface CompiledRules {
    * in the main regex would cut the skip distance of its fast scan for every report.
    */
   readonly findingShort: Vocabulary<number> | null;
-  /** Lower-case substrings one of which every finding match contains; null: no shortcut. */
-  readonly findingAnchors: readonly string[] | null;
+  /**
+   * Matches any of the substrings one of which every finding match contains (case-insensitive);
+   * null: no shortcut. A report it does not match has no finding.
+   */
+  readonly findingAnchors: RegExp | null;
   readonly groups: readonly FindingGroup[];
   readonly anatomy: Vocabulary<AnatomyClass>;
   /** Each bone's own terms alone, found also inside device names ("right clavicle plate"). */
@@ -74,17 +76,11 @@ export class RulesError extends Error {
   readonly expected = true;
 }
 
-/** Validates a rules file (parsed JSON) and compiles it; errors name the offending path. */
-export function compileRules(rulesFile: unknown): CompiledRules {
-  const parsed = rulesFileSchema.safeParse(rulesFile);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new RulesError(`invalid rules file: ${issues}`);
-  }
-  const r = parsed.data;
+/**
+ * Compiles a rules file already validated against rulesFileSchema (compile-rules.ts validates; the
+ * shipped file is checked by a unit test). Kept free of zod so the fast CLI entry does not load it.
+ */
+export function buildRules(r: RulesFile): CompiledRules {
   try {
     return build(r);
   } catch (err) {
@@ -127,8 +123,6 @@ function build(r: RulesFile): CompiledRules {
     ],
     'sections',
   );
-  // A header is a known name followed by a colon at the start of the text, a line or a sentence.
-  const sectionRe = new RegExp(`(?:^|[\\r\\n]|[.!?;][ \\t]+)[ \\t]*(${headerNames.re.source})[ \\t]*:`, 'gi');
   const t = r.triggers;
   const acuityRank = { acute: 0, healing: 0, old: 0 };
   r.attributes.acuityPriority.forEach((a, i) => (acuityRank[a] = 3 - i));
@@ -139,14 +133,13 @@ function build(r: RulesFile): CompiledRules {
   }
   return {
     version: r.version,
-    sectionRe,
     sectionKind: headerNames,
     textBeforeFirstHeaderAsserted: r.sections.textBeforeFirstHeader === 'asserted',
     finding: compileVocabulary(
       r.findings.map((g, i) => ({ category: i, terms: g.terms.filter((t) => !isShortTerm(t)) })),
       'findings',
     ),
-    findingAnchors: requiredSubstrings(r.findings.flatMap((g) => g.terms)),
+    findingAnchors: anchorRegex(requiredSubstrings(r.findings.flatMap((g) => g.terms))),
     findingShort: r.findings.some((g) => g.terms.some(isShortTerm))
       ? compileVocabulary(
           r.findings.map((g, i) => ({ category: i, terms: g.terms.filter(isShortTerm) })),
@@ -155,7 +148,10 @@ function build(r: RulesFile): CompiledRules {
       : null,
     groups,
     anatomy: compileVocabulary(
-      (['device', 'none', 'rib', 'clavicle', 'other'] as const).map((c) => ({ category: c, terms: r.anatomy[c] })),
+      (['device', 'none', 'rib', 'clavicle', 'other'] as const).map((c) => ({
+        category: c,
+        terms: r.anatomy[c],
+      })),
       'anatomy',
     ),
     boneTerms: {
@@ -182,15 +178,23 @@ function build(r: RulesFile): CompiledRules {
       })),
       'triggers',
     ),
-    recommendation: compileVocabulary([{ category: true, terms: t.recommendation }], 'triggers.recommendation'),
+    recommendation: compileVocabulary(
+      [{ category: true, terms: t.recommendation }],
+      'triggers.recommendation',
+    ),
     nounPhraseTail:
       r.nounPhraseTails.length > 0
-        ? new RegExp(compileVocabulary([{ category: true, terms: r.nounPhraseTails }], 'nounPhraseTails').re.source, 'iy')
+        ? new RegExp(
+            compileVocabulary([{ category: true, terms: r.nounPhraseTails }], 'nounPhraseTails').re.source,
+            'iy',
+          )
         : null,
     negationQualifiers: new Set(r.attributes.negationQualifiers.map((w) => w.toLowerCase())),
     abbreviations: {
       always: new Set(r.abbreviations.always.map((w) => w.toLowerCase().replace(/\.$/, ''))),
-      beforeLowercase: new Set(r.abbreviations.beforeLowercase.map((w) => w.toLowerCase().replace(/\.$/, ''))),
+      beforeLowercase: new Set(
+        r.abbreviations.beforeLowercase.map((w) => w.toLowerCase().replace(/\.$/, '')),
+      ),
     },
     anotherFinding: new Set(r.attributes.anotherFinding.map((w) => w.toLowerCase())),
     side: compileVocabulary(
@@ -208,6 +212,13 @@ function build(r: RulesFile): CompiledRules {
   };
 }
 
+function anchorRegex(anchors: string[] | null): RegExp | null {
+  // A plain alternation of a few literals: much faster than lower-casing the text and searching it.
+  return anchors === null
+    ? null
+    : new RegExp(anchors.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+}
+
 function isShortTerm(t: Term): boolean {
   return typeof t === 'string' && t.trim().length < 4;
 }
@@ -216,7 +227,8 @@ let defaults: CompiledRules | undefined;
 
 /** The shipped fracture-rules.json, compiled on first use. */
 export function defaultRules(): CompiledRules {
-  defaults ??= compileRules(defaultRulesFile);
+  // Validated by test/unit/report-rules/rules-file.test.ts (schema defaults add nothing to it).
+  defaults ??= buildRules(defaultRulesFile as RulesFile);
   return defaults;
 }
 

@@ -1,5 +1,5 @@
+export { compileRules } from './compile-rules.ts';
 export {
-  compileRules,
   defaultRules,
   RulesError,
   type Acuity,

@@ -126,7 +126,17 @@ const APPOSITIVE_WORDS = 6;
 /** Words after the acuity window still read as the finding's predicate. */
 const PREDICATE_WORDS = 8;
 /** Words that make a mention point back to one named before ("the underlying clavicle fracture"). */
-const ANAPHORIC = new Set(['the', 'this', 'these', 'that', 'those', 'underlying', 'same', 'aforementioned', 'above']);
+const ANAPHORIC = new Set([
+  'the',
+  'this',
+  'these',
+  'that',
+  'those',
+  'underlying',
+  'same',
+  'aforementioned',
+  'above',
+]);
 const ANAPHORA_WORDS = 3;
 /** How far before an acuity window a multi-word acuity phrase may start ("acute or subacute"). */
 const ACUITY_OVERLAP_CHARS = 24;
@@ -148,8 +158,14 @@ function negativeLabel(): ClassLabel {
  * and for positive/uncertain the acuity, side, rib numbers and evidence spans (offsets into
  * `text`). Only asserted sections (findings, impression...) count; history/indication do not.
  */
+/** The labels of a report no part of which can hold a finding term (see cannotHaveFindings). */
+export function negativeLabels(rules: CompiledRules = defaultRules()): ReportLabels {
+  return allNegative(rules);
+}
+
 export function labelReport(text: string, rules: CompiledRules = defaultRules()): ReportLabels {
-  if (rules.findingAnchors !== null && !containsAny(text, rules.findingAnchors)) return allNegative(rules);
+  // Most reports mention no finding term at all: one quick test of a few substrings decides them.
+  if (cannotHaveFindings(text, rules)) return allNegative(rules);
   const found: Array<{ start: number; end: number; group: FindingGroup }> = [];
   collectFindings(text, rules.finding, rules, found);
   if (rules.findingShort) {
@@ -172,15 +188,32 @@ export function labelReport(text: string, rules: CompiledRules = defaultRules())
   return labeller.result();
 }
 
-function allNegative(rules: CompiledRules): ReportLabels {
-  return { rib: negativeLabel(), clavicle: negativeLabel(), other: negativeLabel(), ruleVersion: rules.version };
-}
+const negatives = new WeakMap<CompiledRules, ReportLabels>();
 
-/** Most reports mention no finding term at all: a few substring searches decide them. */
-function containsAny(text: string, anchors: readonly string[]): boolean {
-  const lower = text.toLowerCase();
-  for (const a of anchors) if (lower.includes(a)) return true;
-  return false;
+/**
+ * The labels of a report with no finding (most reports): one frozen object per rules, shared, so
+ * labelling an export allocates nothing for them.
+ */
+function allNegative(rules: CompiledRules): ReportLabels {
+  let l = negatives.get(rules);
+  if (!l) {
+    const cls = (): ClassLabel =>
+      Object.freeze({ ...negativeLabel(), ribs: frozen, evidence: frozenE, reasons: frozenR });
+    l = Object.freeze({ rib: cls(), clavicle: cls(), other: cls(), ruleVersion: rules.version });
+    negatives.set(rules, l);
+  }
+  return l;
+}
+const frozen: number[] = Object.freeze([]) as unknown as number[];
+const frozenE: Evidence[] = Object.freeze([]) as unknown as Evidence[];
+const frozenR: LabelReason[] = Object.freeze([]) as unknown as LabelReason[];
+
+/**
+ * Whether a text cannot hold a finding term of these rules (a quick test; false when unsure). Lets a
+ * caller skip building a report text from its parts when none of the parts can match.
+ */
+export function cannotHaveFindings(text: string, rules: CompiledRules = defaultRules()): boolean {
+  return rules.findingAnchors !== null && !rules.findingAnchors.test(text);
 }
 
 function collectFindings(
@@ -355,12 +388,15 @@ class ReportLabeller {
         trigger = rec;
       }
     }
-    const phraseStart = this.windowStart(sent, sameSentence ? Math.min(fs, anchor[0]!.start) : fs, PHRASE_WORDS);
+    const phraseStart = this.windowStart(
+      sent,
+      sameSentence ? Math.min(fs, anchor[0]!.start) : fs,
+      PHRASE_WORDS,
+    );
     const phraseWords = wordsIn(text, phraseStart, sameSentence ? Math.min(fs, anchor[0]!.start) : fs);
     const another = phraseWords.some((w) => rules.anotherFinding.has(w));
     const qualified =
-      status === 'negative' &&
-      wordsIn(text, phraseStart, fs).some((w) => rules.negationQualifiers.has(w));
+      status === 'negative' && wordsIn(text, phraseStart, fs).some((w) => rules.negationQualifiers.has(w));
     const section = this.sectionNameAt(fs);
     const aStart = sameSentence ? Math.min(fs, anchor[0]!.start) : fs;
     const aEnd = sameSentence ? Math.max(fe, anchor[anchor.length - 1]!.end) : fe;
@@ -507,7 +543,8 @@ class ReportLabeller {
     const decidingSet = new Set(deciding);
     const reasons = all.slice(0, MAX_REASONS).map((m) => this.reasonOf(m, decidingSet.has(m)));
     const cue = best === 'positive' ? null : (deciding.find((m) => m.cue !== null)?.cue ?? null);
-    if (best === 'negative') return { status: best, acuity: null, side: null, ribs: [], evidence, cue, reasons };
+    if (best === 'negative')
+      return { status: best, acuity: null, side: null, ribs: [], evidence, cue, reasons };
     let acuity: Acuity | null = null;
     for (const m of ms) {
       if (m.acuity && (acuity === null || this.rules.acuityRank[m.acuity] > this.rules.acuityRank[acuity])) {
@@ -529,7 +566,11 @@ class ReportLabeller {
   }
 
   private reasonOf(m: Mention, decided: boolean): LabelReason {
-    const span = (x: Span): Evidence => ({ start: x.start, end: x.end, text: this.text.slice(x.start, x.end) });
+    const span = (x: Span): Evidence => ({
+      start: x.start,
+      end: x.end,
+      text: this.text.slice(x.start, x.end),
+    });
     return {
       status: m.status,
       cue: m.cue,
@@ -541,7 +582,15 @@ class ReportLabeller {
   }
 
   /** A mention that is reported but never decides (ignored section, hardware). */
-  private pushAside(cls: BoneClass, sent: Sentence, fs: number, fe: number, rank: number, cue: Cue, trigger: Span | null): void {
+  private pushAside(
+    cls: BoneClass,
+    sent: Sentence,
+    fs: number,
+    fe: number,
+    rank: number,
+    cue: Cue,
+    trigger: Span | null,
+  ): void {
     this.mentions.push({
       cls,
       status: 'negative',
@@ -636,7 +685,8 @@ class ReportLabeller {
     previous: Hit<TriggerKind> | undefined,
     t: Hit<TriggerKind>,
   ): Hit<TriggerKind> | undefined {
-    if (previous?.cls !== 'negationPre' || (t.cls !== 'hedgePre' && t.cls !== 'hedgeAdjacent')) return undefined;
+    if (previous?.cls !== 'negationPre' || (t.cls !== 'hedgePre' && t.cls !== 'hedgeAdjacent'))
+      return undefined;
     return this.modifiersOnly(previous.end, t.start) && !/[,;:]/.test(this.text.slice(previous.end, t.start))
       ? previous
       : undefined;
@@ -935,7 +985,11 @@ class ReportLabeller {
     if (!sent) return null;
     const re = this.rules.boneTerms[cls];
     const sides: Array<Side | null> = [];
-    for (let m = this.nextMatch(re, sent.start); m !== null && m.end <= sent.end; m = this.nextMatch(re, m.end)) {
+    for (
+      let m = this.nextMatch(re, sent.start);
+      m !== null && m.end <= sent.end;
+      m = this.nextMatch(re, m.end)
+    ) {
       sides.push(this.sideIn(sent, m.start, m.end));
     }
     return mergeSides(sides);
@@ -1098,15 +1152,7 @@ class ReportLabeller {
 
   private sectionAt(pos: number): number {
     if (this.sections === null) {
-      const list: Array<{ at: number; rank: number; name: string }> = [];
-      const re = this.rules.sectionRe;
-      re.lastIndex = 0;
-      for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
-        const rank = this.rules.sectionKind.categoryOf(m[1]!);
-        if (rank !== undefined) list.push({ at: m.index, rank, name: normaliseMatch(m[1]!) });
-        if (re.lastIndex === m.index) re.lastIndex++;
-      }
-      this.sections = list;
+      this.sections = sectionHeaders(this.text, this.rules);
     }
     // Last section header at or before pos.
     const list = this.sections;
@@ -1196,6 +1242,50 @@ class ReportLabeller {
     }
     return hits;
   }
+}
+
+/**
+ * The known section headers of a text, in order: a name of the rules' section lists followed by a
+ * colon, at the start of the text, of a line or of a sentence ("... clear. IMPRESSION: ..."). Found
+ * from the colons (a report has few) rather than by trying every header name at every position.
+ * `at` is the boundary before the name (the line break or the sentence's end), as a regex
+ * `(?:^|[\r\n]|[.!?;][ \t]+)[ \t]*NAME[ \t]*:` would report it.
+ */
+function sectionHeaders(
+  text: string,
+  rules: CompiledRules,
+): Array<{ at: number; rank: number; name: string }> {
+  const list: Array<{ at: number; rank: number; name: string }> = [];
+  for (let c = text.indexOf(':'); c >= 0; c = text.indexOf(':', c + 1)) {
+    let e = c;
+    while (e > 0 && isBlank(text.charCodeAt(e - 1))) e--;
+    let b = e;
+    while (b > 0 && isHeaderChar(text.charCodeAt(b - 1))) b--;
+    let at: number;
+    if (b === 0) at = 0;
+    else {
+      const p = text.charCodeAt(b - 1);
+      if (p === 10 || p === 13) at = b - 1;
+      else if ((p === 46 || p === 33 || p === 63 || p === 59) && b < e && isBlank(text.charCodeAt(b)))
+        at = b - 1;
+      else continue;
+    }
+    while (b < e && isBlank(text.charCodeAt(b))) b++;
+    if (b === e) continue;
+    const name = normaliseMatch(text.slice(b, e));
+    const rank = rules.sectionKind.categoryOf(name);
+    if (rank !== undefined) list.push({ at, rank, name });
+  }
+  return list;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Characters a header name may hold: letters, digits, blanks, "/", "&", "-". */
+function isHeaderChar(c: number): boolean {
+  return isWordChar(c) || c === 32 || c === 9 || c === 47 || c === 38 || c === 45;
 }
 
 function isPreTrigger(k: TriggerKind): boolean {

@@ -42,7 +42,8 @@ function isBoundaryAt(text: string, i: number, abbr?: Abbreviations): boolean {
     const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
     if (!isSpace(next)) return false;
     if (c === 63) return i > 0 && isWordChar(text.charCodeAt(i - 1));
-    if (c === 46 && abbr && i > 0 && isWordChar(text.charCodeAt(i - 1))) return !isAbbreviationEnd(text, i, abbr);
+    if (c === 46 && abbr && i > 0 && isWordChar(text.charCodeAt(i - 1)))
+      return !isAbbreviationEnd(text, i, abbr);
     return true;
   }
   return false;

@@ -67,7 +67,9 @@ function alternationOf(sources: Source[]): string {
 }
 
 export function normaliseMatch(s: string): string {
-  return s.toLowerCase().replace(/\s+/g, ' ');
+  const lower = s.toLowerCase();
+  // Most matches are one word or words separated by single spaces: no replace needed.
+  return /[\t\n\r\f\v\u00a0]| {2}/.test(lower) ? lower.replace(/\s+/g, ' ') : lower;
 }
 
 export class VocabularyError extends Error {}

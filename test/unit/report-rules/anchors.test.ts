@@ -7,14 +7,15 @@ import { defaultRules, labelReport } from '../../../services/shared/report-rules
 
 describe('requiredSubstrings (the shortcut for reports without a finding term)', () => {
   it('keeps the shortest word that covers the others and one word per uncovered phrase', () => {
-    assert.deepEqual(requiredSubstrings(['fracture', 'fractures', 'fx', "fx's", 'callus formation', 'callus']), [
-      'fx',
-      'callus',
-      'fracture',
-    ]);
+    assert.deepEqual(
+      requiredSubstrings(['fracture', 'fractures', 'fx', "fx's", 'callus formation', 'callus']),
+      ['fx', 'callus', 'fracture'],
+    );
   });
   it('reads a literal run off a pattern, and gives up on one it cannot read safely', () => {
-    assert.deepEqual(requiredSubstrings([{ pattern: '(?<!no\\s)post-?\\s?traumatic(?!\\s+or)' }]), ['traumatic']);
+    assert.deepEqual(requiredSubstrings([{ pattern: '(?<!no\\s)post-?\\s?traumatic(?!\\s+or)' }]), [
+      'traumatic',
+    ]);
     assert.equal(requiredSubstrings([{ pattern: 'frac(?:ture)?|fx' }]), null);
     assert.equal(requiredSubstrings([{ pattern: '(?:fracture)?x' }]), null);
   });

@@ -382,7 +382,10 @@ describe('labelReport: rules 1.1 (generalisation from the challenge set)', () =>
 describe('labelReport: hedges in every grammatical form (challenge batch 5)', () => {
   for (const [s, want] of [
     ['A subtle lucency through the left 6th rib is favored to represent a fracture.', 'uncertain'],
-    ['Cortical irregularity of the right 5th rib. This is favored to represent a healing fracture.', 'uncertain'],
+    [
+      'Cortical irregularity of the right 5th rib. This is favored to represent a healing fracture.',
+      'uncertain',
+    ],
     ['There are questionably displaced left 7th and 8th rib fractures.', 'uncertain'],
     ['Presumptive healed left rib fractures.', 'uncertain'],
     ['The previously described left 6th rib fracture is not well seen on this examination.', 'uncertain'],
@@ -399,7 +402,10 @@ describe('labelReport: hedges in every grammatical form (challenge batch 5)', ()
       rib('Fractures of the anterolateral 2nd, 3rd, and 4th ribs on the right are not identified.').status,
       'negative',
     );
-    assert.equal(rib('Displaced fractures of the right 4th and 5th ribs cannot be excluded.').status, 'uncertain');
+    assert.equal(
+      rib('Displaced fractures of the right 4th and 5th ribs cannot be excluded.').status,
+      'uncertain',
+    );
   });
   it('"apparent" and XXXX hedge only when they start the noun phrase', () => {
     assert.equal(clav('Apparent displaced right clavicular fracture.').status, 'uncertain');
@@ -418,7 +424,10 @@ describe('labelReport: hedges in every grammatical form (challenge batch 5)', ()
   it('rib numbers do not use up the acuity window', () => {
     const r = rib('There are questionably chronic mildly displaced left anterior 5th and 6th rib fractures.');
     assert.deepEqual([r.status, r.acuity], ['uncertain', 'old']);
-    assert.equal(rib('Known partially healed displaced posterolateral 6th and 7th rib fractures.').acuity, 'healing');
+    assert.equal(
+      rib('Known partially healed displaced posterolateral 6th and 7th rib fractures.').acuity,
+      'healing',
+    );
   });
 });
 
@@ -433,7 +442,10 @@ describe('labelReport: hardware and anaphora (challenge batch 6)', () => {
   ]) {
     it(`a bone name modifying a device names the device: ${s}`, () => {
       const l = labelReport(s);
-      assert.deepEqual([l.rib.status, l.clavicle.status, l.other.status], ['negative', 'negative', 'negative']);
+      assert.deepEqual(
+        [l.rib.status, l.clavicle.status, l.other.status],
+        ['negative', 'negative', 'negative'],
+      );
     });
   }
   it('a definite mention without a side takes the side of the same bone in the sentence before', () => {
@@ -447,20 +459,36 @@ describe('labelReport: hardware and anaphora (challenge batch 6)', () => {
 describe('labelReport: the section precedence rule (challenge batch 7)', () => {
   const status = (t: string) => rib(t).status;
   it('the impression hedging the finding makes it uncertain; asserting a hedged one, positive', () => {
-    assert.equal(status('FINDINGS: Left 6th rib fracture.\nIMPRESSION: Possible left rib fracture.'), 'uncertain');
-    assert.equal(status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture.'), 'positive');
+    assert.equal(
+      status('FINDINGS: Left 6th rib fracture.\nIMPRESSION: Possible left rib fracture.'),
+      'uncertain',
+    );
+    assert.equal(
+      status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture.'),
+      'positive',
+    );
   });
   it('an unqualified negation in the impression replaces the finding; "no acute fracture" does not', () => {
-    assert.equal(status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: No rib fracture.'), 'negative');
-    assert.equal(status('FINDINGS: Old left 6th rib fracture.\nIMPRESSION: No acute rib fracture.'), 'positive');
+    assert.equal(
+      status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: No rib fracture.'),
+      'negative',
+    );
+    assert.equal(
+      status('FINDINGS: Old left 6th rib fracture.\nIMPRESSION: No acute rib fracture.'),
+      'positive',
+    );
   });
   it('another finding in the impression, or another side, replaces nothing', () => {
-    const r = rib('FINDINGS: Right 6th rib fracture.\nIMPRESSION: Possible additional left 8th rib fracture.');
+    const r = rib(
+      'FINDINGS: Right 6th rib fracture.\nIMPRESSION: Possible additional left 8th rib fracture.',
+    );
     assert.deepEqual([r.status, r.side, r.ribs], ['positive', 'right', [6]]);
   });
   it('an addendum outranks the impression', () => {
     assert.equal(
-      status('FINDINGS: No rib fracture.\nIMPRESSION: No acute disease.\nADDENDUM: On review there is a left 7th rib fracture.'),
+      status(
+        'FINDINGS: No rib fracture.\nIMPRESSION: No acute disease.\nADDENDUM: On review there is a left 7th rib fracture.',
+      ),
       'positive',
     );
     assert.equal(
@@ -469,23 +497,44 @@ describe('labelReport: the section precedence rule (challenge batch 7)', () => {
     );
   });
   it('a fracture only in the comparison or indication is not read', () => {
-    assert.equal(status('COMPARISON: CT showing left rib fractures.\nFINDINGS: Lungs are clear.'), 'negative');
+    assert.equal(
+      status('COMPARISON: CT showing left rib fractures.\nFINDINGS: Lungs are clear.'),
+      'negative',
+    );
   });
   it('prior-study sentences: "not seen on the prior study" is not a negation, "prior" not an acuity', () => {
     const r = rib('FINDINGS: Left 7th rib fracture, not seen on the prior examination.');
     assert.deepEqual([r.status, r.acuity], ['positive', 'unspecified']);
     assert.equal(
-      status('FINDINGS: The fractures of the left 8th and 9th ribs on the left seen on the prior study are no longer visualized.'),
+      status(
+        'FINDINGS: The fractures of the left 8th and 9th ribs on the left seen on the prior study are no longer visualized.',
+      ),
       'negative',
     );
   });
   it('conditionals and screening recommendations assert nothing; one about a described finding hedges it', () => {
-    assert.equal(status('Dedicated rib series is recommended if rib fracture is clinically suspected.'), 'negative');
-    assert.equal(status('Should there be concern for rib fracture, rib views could be obtained.'), 'negative');
-    assert.equal(status('Recommend dedicated rib views if clinically indicated to exclude rib fracture.'), 'negative');
-    assert.equal(status('Focal lucency in the left 7th rib. Recommend correlation for point tenderness to exclude fracture.'), 'uncertain');
     assert.equal(
-      status('Subtle lucency of the left 7th rib; if there is point tenderness, this would be suspicious for a fracture.'),
+      status('Dedicated rib series is recommended if rib fracture is clinically suspected.'),
+      'negative',
+    );
+    assert.equal(
+      status('Should there be concern for rib fracture, rib views could be obtained.'),
+      'negative',
+    );
+    assert.equal(
+      status('Recommend dedicated rib views if clinically indicated to exclude rib fracture.'),
+      'negative',
+    );
+    assert.equal(
+      status(
+        'Focal lucency in the left 7th rib. Recommend correlation for point tenderness to exclude fracture.',
+      ),
+      'uncertain',
+    );
+    assert.equal(
+      status(
+        'Subtle lucency of the left 7th rib; if there is point tenderness, this would be suspicious for a fracture.',
+      ),
       'uncertain',
     );
   });
@@ -493,7 +542,8 @@ describe('labelReport: the section precedence rule (challenge batch 7)', () => {
 
 describe('labelReport: cues and reasons in the output', () => {
   it('each mention carries its status, cue, trigger, section and whether it decided', () => {
-    const t = 'INDICATION: Rule out rib fracture.\nFINDINGS: Left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture cannot be excluded.';
+    const t =
+      'INDICATION: Rule out rib fracture.\nFINDINGS: Left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture cannot be excluded.';
     const r = rib(t);
     assert.equal(r.status, 'uncertain');
     assert.equal(r.cue, 'hedge');
@@ -531,7 +581,10 @@ describe('labelReport: abbreviations, ranges and negation scope (challenge batch
   it('an abbreviation period does not end the sentence; "fx." before a capital does', () => {
     const r = rib('Subacute L. ant. 8th rib fx.');
     assert.deepEqual([r.status, r.acuity, r.side, r.ribs], ['positive', 'healing', 'left', [8]]);
-    assert.deepEqual([clav('Fx. of the Lt. clavicle.').status, clav('Fx. of the Lt. clavicle.').side], ['positive', 'left']);
+    assert.deepEqual(
+      [clav('Fx. of the Lt. clavicle.').status, clav('Fx. of the Lt. clavicle.').side],
+      ['positive', 'left'],
+    );
     assert.equal(rib('Possible L. 3rd rib fx.').status, 'uncertain');
     assert.equal(clav('Left rib fx. Clavicle fracture.').status, 'positive');
   });
@@ -542,7 +595,10 @@ describe('labelReport: abbreviations, ranges and negation scope (challenge batch
   });
   it('a negation stops at "associated with", "related to", "adjacent to"; "no displacement" is not one', () => {
     assert.equal(rib('No pneumothorax associated with the left 6th rib fracture.').status, 'positive');
-    assert.equal(clav('No subcutaneous emphysema related to the healed left clavicle fracture.').status, 'positive');
+    assert.equal(
+      clav('No subcutaneous emphysema related to the healed left clavicle fracture.').status,
+      'positive',
+    );
     assert.equal(rib('No displacement of the known right 7th rib fracture.').status, 'positive');
     assert.equal(rib('Neg for rib fx.').status, 'negative');
     assert.equal(rib('No pneumothorax, effusion, or rib fracture.').status, 'negative');
