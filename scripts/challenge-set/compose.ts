@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { hedgeBatch } from './batch-hedges.ts';
 import { historyBatch } from './batch-history.ts';
+import { mixedBatch } from './batch-mixed.ts';
 import { scopeBatch } from './batch-scope.ts';
 import { sectionsBatch } from './batch-sections.ts';
 import { Rng, type LabelledCase } from './phrases.ts';
@@ -18,6 +19,7 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b06: historyBatch,
   b07: sectionsBatch,
   b08: scopeBatch,
+  b09: mixedBatch,
 };
 
 const { values } = parseArgs({
