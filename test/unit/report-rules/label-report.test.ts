@@ -604,3 +604,13 @@ describe('labelReport: abbreviations, ranges and negation scope (challenge batch
     assert.equal(rib('No pneumothorax, effusion, or rib fracture.').status, 'negative');
   });
 });
+
+describe('labelReport: hedges of challenge batch 9', () => {
+  for (const s of [
+    'Right 9th and 10th rib fractures are a possibility.',
+    'There is a suggestion of a left 6th rib fracture.',
+    'Appearance is indeterminate for a healing left 7th rib fracture.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+});
