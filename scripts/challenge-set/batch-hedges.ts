@@ -28,7 +28,17 @@ import {
 
 type Draft = { text: string; status: Status; f: Finding; topic: string; note?: string };
 
-const PRE_ADJECTIVE = ['possible', 'probable', 'questionable', 'suspected', 'presumed', 'apparent', 'likely', 'equivocal', 'presumptive'];
+const PRE_ADJECTIVE = [
+  'possible',
+  'probable',
+  'questionable',
+  'suspected',
+  'presumed',
+  'apparent',
+  'likely',
+  'equivocal',
+  'presumptive',
+];
 const THERE_IS_ADVERB = ['likely', 'probably', 'possibly', 'questionably', 'presumably', 'perhaps'];
 const VERB_HEDGES = [
   'suggests',
@@ -122,11 +132,43 @@ const NEGATED_CERTAINTY_PRE = [
   'One cannot exclude',
   'I cannot exclude',
 ];
-const NEGATION_PRE = ['No', 'No evidence of', 'Negative for', 'There is no', 'No definite', 'No radiographic evidence of', 'No convincing'];
-const NEGATION_POST = ['is not seen', 'is not identified', 'is not visualized', 'is not demonstrated', 'is not present', 'is not evident', 'is not appreciated'];
-const ASSERTING_PRE = ['Findings are consistent with', 'Appearance is consistent with', 'Findings are compatible with', 'Findings are diagnostic of', 'There is', 'Again noted is'];
+const NEGATION_PRE = [
+  'No',
+  'No evidence of',
+  'Negative for',
+  'There is no',
+  'No definite',
+  'No radiographic evidence of',
+  'No convincing',
+];
+const NEGATION_POST = [
+  'is not seen',
+  'is not identified',
+  'is not visualized',
+  'is not demonstrated',
+  'is not present',
+  'is not evident',
+  'is not appreciated',
+];
+const ASSERTING_PRE = [
+  'Findings are consistent with',
+  'Appearance is consistent with',
+  'Findings are compatible with',
+  'Findings are diagnostic of',
+  'There is',
+  'Again noted is',
+];
 const ASSERTING_BARE = ['Redemonstrated', 'Known', 'Unchanged', 'Evidence of'];
-const ASSERTING_POST = ['is seen', 'is noted', 'is again noted', 'is identified', 'is present', 'is demonstrated', 'is again seen', 'is redemonstrated'];
+const ASSERTING_POST = [
+  'is seen',
+  'is noted',
+  'is again noted',
+  'is identified',
+  'is present',
+  'is demonstrated',
+  'is again seen',
+  'is redemonstrated',
+];
 
 function definite(np: NounPhrase): string {
   // Subject position: "A nondisplaced fracture ... is suspected" / "Left rib fractures are ..."
@@ -134,7 +176,11 @@ function definite(np: NounPhrase): string {
 }
 
 function bare(rng: Rng, bone: Bone): { site: Finding; np: string } {
-  const site = siteFinding(rng, bone, rng.pick(['unspecified', 'unspecified', 'acute', 'healing', 'old'] as const));
+  const site = siteFinding(
+    rng,
+    bone,
+    rng.pick(['unspecified', 'unspecified', 'acute', 'healing', 'old'] as const),
+  );
   const acu =
     site.acuity === 'acute'
       ? rng.pick(['an acute', 'a new', 'an acute nondisplaced'])
@@ -156,12 +202,22 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
       const text = rng.chance(0.5)
         ? `${capitalise(adj)} ${np.bare}.`
         : `There ${be(np)} ${np.plural ? '' : 'a '}${adj} ${np.bare}.`.replace(/  +/g, ' ');
-      return { text: fixArticle(text), status: 'uncertain', f: np.finding, topic: `hedge adjective "${adj}"` };
+      return {
+        text: fixArticle(text),
+        status: 'uncertain',
+        f: np.finding,
+        topic: `hedge adjective "${adj}"`,
+      };
     }
     case 1: {
       const np = bonePhrase(rng, bone);
       const adv = rng.pick(THERE_IS_ADVERB);
-      return { text: `There ${be(np)} ${adv} ${withArticle(np)}.`, status: 'uncertain', f: np.finding, topic: `hedge adverb "${adv}"` };
+      return {
+        text: `There ${be(np)} ${adv} ${withArticle(np)}.`,
+        status: 'uncertain',
+        f: np.finding,
+        topic: `hedge adverb "${adv}"`,
+      };
     }
     case 2: {
       const { site, np } = bare(rng, bone);
@@ -187,19 +243,34 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
     case 4: {
       const np = bonePhrase(rng, bone);
       const noun = rng.pick(NOUN_HEDGES);
-      return { text: `${noun} ${withArticle(np)}.`, status: 'uncertain', f: np.finding, topic: `hedge noun "${noun}"` };
+      return {
+        text: `${noun} ${withArticle(np)}.`,
+        status: 'uncertain',
+        f: np.finding,
+        topic: `hedge noun "${noun}"`,
+      };
     }
     case 5: {
       const np = bonePhrase(rng, bone);
       const post = rng.pick(POST_HEDGES).replace(/^is /, `${be(np)} `);
-      return { text: `${definite(np)} ${post}.`, status: 'uncertain', f: np.finding, topic: `hedge after the finding "${post}"` };
+      return {
+        text: `${definite(np)} ${post}.`,
+        status: 'uncertain',
+        f: np.finding,
+        topic: `hedge after the finding "${post}"`,
+      };
     }
     case 6: {
       const np = bonePhrase(rng, bone);
       const post = rng.pick(NEGATED_CERTAINTY_POST).replace(/^is /, `${be(np)} `);
       const lead = rng.chance(0.4) ? 'The previously described ' : '';
       const subject = lead ? `${lead}${np.bare}` : definite(np);
-      return { text: `${subject} ${post}.`, status: 'uncertain', f: np.finding, topic: `negated certainty "${post}"` };
+      return {
+        text: `${subject} ${post}.`,
+        status: 'uncertain',
+        f: np.finding,
+        topic: `negated certainty "${post}"`,
+      };
     }
     case 7: {
       const np = bonePhrase(rng, bone);
@@ -208,7 +279,12 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
       const text = lead
         ? `${lead}${withArticle(np)} ${np.plural ? 'cannot' : 'cannot'} be excluded.`
         : `${pre} ${withArticle(np)}.`;
-      return { text, status: 'uncertain', f: np.finding, topic: lead ? 'negated certainty after a negation' : `negated certainty "${pre}"` };
+      return {
+        text,
+        status: 'uncertain',
+        f: np.finding,
+        topic: lead ? 'negated certainty after a negation' : `negated certainty "${pre}"`,
+      };
     }
     case 8: {
       // XXXX standing for a hedge before the finding.
@@ -219,7 +295,12 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
         `Findings are XXXX ${withArticle(np)}.`,
         `${capitalise(np.plural ? 'these' : 'this')} XXXX ${np.plural ? 'represent' : 'represents'} ${withArticle(np)}.`,
       ]);
-      return { text: capitalise(text), status: 'uncertain', f: np.finding, topic: 'XXXX for a hedge before the finding' };
+      return {
+        text: capitalise(text),
+        status: 'uncertain',
+        f: np.finding,
+        topic: 'XXXX for a hedge before the finding',
+      };
     }
     case 9: {
       // XXXX between a descriptor and the finding ("..., XXXX a fracture").
@@ -236,9 +317,18 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
     case 10: {
       // Controls: XXXX that hides a date or a name, and a negated XXXX.
       const c = rng.int(0, 3);
-      const np = bonePhrase(rng, bone, c === 3 ? { acuity: rng.pick(['acute', 'unspecified'] as const) } : {});
+      const np = bonePhrase(
+        rng,
+        bone,
+        c === 3 ? { acuity: rng.pick(['acute', 'unspecified'] as const) } : {},
+      );
       if (c === 3)
-        return { text: `No XXXX ${np.bare}.`, status: 'negative', f: np.finding, topic: 'XXXX after a negation (control)' };
+        return {
+          text: `No XXXX ${np.bare}.`,
+          status: 'negative',
+          f: np.finding,
+          topic: 'XXXX after a negation (control)',
+        };
       const text = [
         `${definite(np)}, unchanged since XXXX.`,
         `Compared to XXXX, stable ${np.bare}.`,
@@ -250,16 +340,31 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
       const np = bonePhrase(rng, bone, { acuity: rng.pick(['acute', 'unspecified'] as const) });
       if (rng.chance(0.5)) {
         const pre = rng.pick(NEGATION_PRE).replace('There is no', `There ${be(np)} no`);
-        return { text: `${pre} ${np.bare}.`, status: 'negative', f: np.finding, topic: `negation "${pre}" (control)` };
+        return {
+          text: `${pre} ${np.bare}.`,
+          status: 'negative',
+          f: np.finding,
+          topic: `negation "${pre}" (control)`,
+        };
       }
       const post = rng.pick(NEGATION_POST).replace(/^is /, `${be(np)} `);
-      return { text: `${definite(np)} ${post}.`, status: 'negative', f: np.finding, topic: `negation "${post}" (control)` };
+      return {
+        text: `${definite(np)} ${post}.`,
+        status: 'negative',
+        f: np.finding,
+        topic: `negation "${post}" (control)`,
+      };
     }
     default: {
       const np = bonePhrase(rng, bone);
       if (rng.chance(0.2)) {
         const pre = rng.pick(ASSERTING_BARE);
-        return { text: `${pre} ${np.bare}.`, status: 'positive', f: np.finding, topic: `asserted "${pre}" (control)` };
+        return {
+          text: `${pre} ${np.bare}.`,
+          status: 'positive',
+          f: np.finding,
+          topic: `asserted "${pre}" (control)`,
+        };
       }
       if (rng.chance(0.5)) {
         const pre = rng.pick(ASSERTING_PRE);
@@ -267,7 +372,12 @@ export function hedgeDraft(rng: Rng, form: number): Draft {
         return { text: `${body}.`, status: 'positive', f: np.finding, topic: `asserted "${pre}" (control)` };
       }
       const post = rng.pick(ASSERTING_POST).replace(/^is /, `${be(np)} `);
-      return { text: `${definite(np)} ${post}.`, status: 'positive', f: np.finding, topic: `asserted "${post}" (control)` };
+      return {
+        text: `${definite(np)} ${post}.`,
+        status: 'positive',
+        f: np.finding,
+        topic: `asserted "${post}" (control)`,
+      };
     }
   }
 }

@@ -24,7 +24,12 @@ import {
 } from './phrases.ts';
 
 type Draft = { text: string; status: Status; f: Finding; topic: string; note?: string };
-type MultiDraft = { text: string; mentions: Array<{ status: Status; f: Finding }>; topic: string; note?: string };
+type MultiDraft = {
+  text: string;
+  mentions: Array<{ status: Status; f: Finding }>;
+  topic: string;
+  note?: string;
+};
 
 const OLD_FRACTURE_CAUSE = [
   'from a remote fracture',
@@ -44,8 +49,20 @@ const HEDGED_OLD_FRACTURE_CAUSE = [
   'suggesting an old healed fracture',
   'likely the sequela of a remote fracture',
 ];
-const AGE_HEDGE_AFTER = [', likely chronic', ', probably old', ', which appears chronic', ', likely remote', ', presumably old', ', likely healed'];
-const AGE_UNKNOWN_AFTER = [', age indeterminate', ' of indeterminate age', ', of uncertain age', ', age-indeterminate'];
+const AGE_HEDGE_AFTER = [
+  ', likely chronic',
+  ', probably old',
+  ', which appears chronic',
+  ', likely remote',
+  ', presumably old',
+  ', likely healed',
+];
+const AGE_UNKNOWN_AFTER = [
+  ', age indeterminate',
+  ' of indeterminate age',
+  ', of uncertain age',
+  ', age-indeterminate',
+];
 const INJURY_ATTRIBUTION = [
   ', sequela of prior trauma',
   ', related to remote trauma',
@@ -60,7 +77,13 @@ const INJURY_ATTRIBUTION = [
   ' secondary to old trauma',
   ', compatible with prior injury',
 ];
-const INJURY_DEFORMITY_PRE = ['Post-traumatic deformity of', 'Posttraumatic deformity of', 'Old post-traumatic deformity of', 'Healed deformity of', 'Remote post-traumatic deformity of'];
+const INJURY_DEFORMITY_PRE = [
+  'Post-traumatic deformity of',
+  'Posttraumatic deformity of',
+  'Old post-traumatic deformity of',
+  'Healed deformity of',
+  'Remote post-traumatic deformity of',
+];
 const NO_INJURY_DEFORMITY = [
   (site: string) => `Postsurgical deformity of ${site}.`,
   (site: string) => `Deformity of ${site} related to prior thoracotomy.`,
@@ -75,7 +98,8 @@ const HISTORY_SECTION = ['INDICATION', 'HISTORY', 'CLINICAL HISTORY', 'REASON FO
 const HISTORY_LEADS = ['History of', 'Prior', 'Known', 'Evaluate', 'Follow-up of', 'Remote'];
 
 const HARDWARE_ALONE: Array<(rng: Rng) => string> = [
-  (rng) => `Fractured ${rng.pick(['', 'most superior ', 'inferior ', 'second ', 'lowermost ', 'uppermost '])}sternotomy wire${rng.pick(['', 's'])}.`,
+  (rng) =>
+    `Fractured ${rng.pick(['', 'most superior ', 'inferior ', 'second ', 'lowermost ', 'uppermost '])}sternotomy wire${rng.pick(['', 's'])}.`,
   (rng) => `The ${rng.pick(['2nd', 'third', 'superior', 'lowest'])} sternotomy wire is fractured.`,
   () => 'Broken sternotomy wires, unchanged.',
   (rng) => `Fracture of the ${rng.pick(['4th', 'second', 'inferior', 'uppermost'])} sternal wire.`,
@@ -124,7 +148,9 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
       const np = bonePhrase(rng, bone, { acuity: 'unspecified', plain: true });
       const lead = rng.pick(['Sequela of', 'Sequelae of', 'Findings of', 'Evidence of']);
       const when = rng.pick(['prior', 'old', 'remote', 'previous']);
-      const bareNp = np.bare.replace(/^(?:age-indeterminate|multiple) /, '').replace(/^fractured /, 'fracture of the ');
+      const bareNp = np.bare
+        .replace(/^(?:age-indeterminate|multiple) /, '')
+        .replace(/^fractured /, 'fracture of the ');
       const phrase = np.plural ? `${when} ${bareNp}` : `${when === 'old' ? 'an' : 'a'} ${when} ${bareNp}`;
       const f = { ...np.finding, acuity: 'old' as const };
       return { text: `${lead} ${phrase}.`, status: 'positive', f, topic: 'sequela of a prior fracture' };
@@ -172,7 +198,12 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
     case 5: {
       const np = bonePhrase(rng, bone, { acuity: 'old' });
       const hedge = rng.pick(['Probable', 'Possible', 'Likely', 'Questionable', 'Suspected']);
-      return { text: `${hedge} ${np.bare}.`, status: 'uncertain', f: np.finding, topic: 'hedged old fracture' };
+      return {
+        text: `${hedge} ${np.bare}.`,
+        status: 'uncertain',
+        f: np.finding,
+        topic: 'hedged old fracture',
+      };
     }
     case 6:
     case 7: {
@@ -188,7 +219,12 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
     case 8: {
       const f = siteFinding(rng, bone);
       const site = boneSite(rng, f);
-      return { text: rng.pick(NO_INJURY_DEFORMITY)(site), status: 'negative', f, topic: 'deformity without injury wording' };
+      return {
+        text: rng.pick(NO_INJURY_DEFORMITY)(site),
+        status: 'negative',
+        f,
+        topic: 'deformity without injury wording',
+      };
     }
     case 9: {
       const np = bonePhrase(rng, bone, { acuity: rng.pick(['old', 'unspecified', 'acute'] as const) });
@@ -227,7 +263,10 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
               `Bifid anterior ${rng.pick(['4th', 'third', 'right 3rd'])} rib, a normal variant.`,
               `Pectus excavatum deformity.`,
             ])
-          : rng.pick([`Status post ORIF of the ${s} clavicle.`, `Surgical resection of the distal ${s} clavicle.`]);
+          : rng.pick([
+              `Status post ORIF of the ${s} clavicle.`,
+              `Surgical resection of the distal ${s} clavicle.`,
+            ]);
       return { text, status: 'negative', f, topic: 'surgery or variant, no fracture' };
     }
   }

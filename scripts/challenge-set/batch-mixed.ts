@@ -37,7 +37,13 @@ const NEW_HEDGES_POST = [
   'is suspected clinically and radiographically',
   'is questioned on the frontal view only',
 ];
-const NEW_ASSERT = ['Redemonstration of', 'Stigmata of', 'Consistent with', 'Again demonstrated is', 'Evidence of'];
+const NEW_ASSERT = [
+  'Redemonstration of',
+  'Stigmata of',
+  'Consistent with',
+  'Again demonstrated is',
+  'Evidence of',
+];
 const NEW_NEG = [
   'No definite radiographic evidence of',
   'No visible',
@@ -46,15 +52,27 @@ const NEW_NEG = [
 ];
 
 function mentionText(rng: Rng, bone: Bone, status: Status): Draft {
-  const np = bonePhrase(rng, bone, status === 'negative' ? { acuity: rng.pick(['acute', 'unspecified'] as const) } : {});
+  const np = bonePhrase(
+    rng,
+    bone,
+    status === 'negative' ? { acuity: rng.pick(['acute', 'unspecified'] as const) } : {},
+  );
   if (status === 'positive') {
     const lead = rng.pick(NEW_ASSERT);
     const body = lead === 'Again demonstrated is' && np.plural ? 'Again demonstrated are' : lead;
-    return { text: `${body} ${lead === 'Consistent with' ? withArticle(np) : np.bare}.`, mentions: [{ status, f: np.finding }], topic: 'asserted' };
+    return {
+      text: `${body} ${lead === 'Consistent with' ? withArticle(np) : np.bare}.`,
+      mentions: [{ status, f: np.finding }],
+      topic: 'asserted',
+    };
   }
   if (status === 'uncertain') {
     return rng.chance(0.5)
-      ? { text: `${rng.pick(NEW_HEDGES_PRE)} ${withArticle(np)}.`, mentions: [{ status, f: np.finding }], topic: 'hedge, new phrasing' }
+      ? {
+          text: `${rng.pick(NEW_HEDGES_PRE)} ${withArticle(np)}.`,
+          mentions: [{ status, f: np.finding }],
+          topic: 'hedge, new phrasing',
+        }
       : {
           text: `${capitalise(withArticle(np))} ${rng.pick(NEW_HEDGES_POST).replace(/^is /, np.plural ? 'are ' : 'is ')}.`,
           mentions: [{ status, f: np.finding }],
@@ -63,7 +81,11 @@ function mentionText(rng: Rng, bone: Bone, status: Status): Draft {
   }
   const neg = rng.pick(NEW_NEG);
   const bare = np.bare.replace(/^(?:acute|new|recent|acute-appearing|acute or subacute) /, '');
-  return { text: `${neg} ${neg === 'No acute or displaced' ? bare : np.bare}.`, mentions: [{ status, f: { ...np.finding, acuity: 'unspecified' } }], topic: 'negation, new phrasing' };
+  return {
+    text: `${neg} ${neg === 'No acute or displaced' ? bare : np.bare}.`,
+    mentions: [{ status, f: { ...np.finding, acuity: 'unspecified' } }],
+    topic: 'negation, new phrasing',
+  };
 }
 
 function mixedDraft(rng: Rng): Draft {

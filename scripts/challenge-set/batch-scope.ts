@@ -24,7 +24,10 @@ import {
 type Draft = { text: string; status: Status; f: Finding; topic: string };
 type MultiDraft = { text: string; mentions: Array<{ status: Status; f: Finding }>; topic: string };
 
-const SIDE_ABBR: Record<'left' | 'right', readonly string[]> = { left: ['L', 'L.', 'lt', 'Lt.', 'left'], right: ['R', 'R.', 'rt', 'Rt.', 'right'] };
+const SIDE_ABBR: Record<'left' | 'right', readonly string[]> = {
+  left: ['L', 'L.', 'lt', 'Lt.', 'left'],
+  right: ['R', 'R.', 'rt', 'Rt.', 'right'],
+};
 const POS_ABBR = ['post.', 'ant.', 'lat.', 'post', 'ant', 'lat', 'posterolat.', 'anterolat.'];
 const FX = ['fx', 'fxs', 'fx.', 'Fx'];
 
@@ -112,7 +115,10 @@ function abbreviationDraft(rng: Rng, form: number): Draft {
       const n = rng.int(3, 10);
       const hedge = rng.pick(['?', 'Poss.', 'Prob.', 'Possible', 'Questionable', 'Likely']);
       const bone = rng.pick(['rib', 'clavicle'] as const);
-      const body = bone === 'rib' ? `${s} ${ORD[n]} rib ${fx === 'fxs' ? 'fx' : fx}` : `${s} clavicle ${fx === 'fxs' ? 'fx' : fx}`;
+      const body =
+        bone === 'rib'
+          ? `${s} ${ORD[n]} rib ${fx === 'fxs' ? 'fx' : fx}`
+          : `${s} clavicle ${fx === 'fxs' ? 'fx' : fx}`;
       return {
         text: `${hedge} ${acu}${body}.`.replace(/  +/g, ' '),
         status: 'uncertain',
@@ -145,12 +151,24 @@ function abbreviationDraft(rng: Rng, form: number): Draft {
         `${capitalise(acu)}fractures of ${side} ribs ${a} through ${b}.`,
         `${capitalise(acu)}${side} ${ORD[a]}-${ORD[b]} rib fractures.`,
       ]);
-      return { text: text.replace(/  +/g, ' '), status: 'positive', f: { bone: 'rib', acuity, side, ribs: all }, topic: 'written-out range' };
+      return {
+        text: text.replace(/  +/g, ' '),
+        status: 'positive',
+        f: { bone: 'rib', acuity, side, ribs: all },
+        topic: 'written-out range',
+      };
     }
   }
 }
 
-const OTHER_FINDINGS = ['pneumothorax', 'pleural effusion', 'focal consolidation', 'effusion', 'pneumomediastinum', 'subcutaneous emphysema'];
+const OTHER_FINDINGS = [
+  'pneumothorax',
+  'pleural effusion',
+  'focal consolidation',
+  'effusion',
+  'pneumomediastinum',
+  'subcutaneous emphysema',
+];
 
 function scopeDraft(rng: Rng, form: number): Draft | MultiDraft {
   const bone = rng.pick(['rib', 'rib', 'clavicle'] as const);
@@ -193,7 +211,12 @@ function scopeDraft(rng: Rng, form: number): Draft | MultiDraft {
         `No ${others[0]} or acute ${bw} fracture;`,
         'No new fracture.',
       ]);
-      return { text: `${lead} ${capitalise(np.bare)}.`, status: 'positive', f: np.finding, topic: 'negated acute fracture, then an old one' };
+      return {
+        text: `${lead} ${capitalise(np.bare)}.`,
+        status: 'positive',
+        f: np.finding,
+        topic: 'negated acute fracture, then an old one',
+      };
     }
     case 3: {
       const np = bonePhrase(rng, bone);
@@ -217,7 +240,12 @@ function scopeDraft(rng: Rng, form: number): Draft | MultiDraft {
         `No ${others[0]} adjacent to the ${np.bare}.`,
         `No change in the ${np.bare}.`,
       ]);
-      return { text, status: 'positive', f: np.finding, topic: 'negation of something else about a fracture' };
+      return {
+        text,
+        status: 'positive',
+        f: np.finding,
+        topic: 'negation of something else about a fracture',
+      };
     }
     case 5: {
       const np = bonePhrase(rng, bone, { acuity: 'unspecified', plain: true });
@@ -246,19 +274,29 @@ function scopeDraft(rng: Rng, form: number): Draft | MultiDraft {
       // Two bones, one negated and one asserted, in one list.
       const other = bone === 'rib' ? 'clavicle' : 'rib';
       const np = bonePhrase(rng, other, { acuity: rng.pick(['old', 'healing', 'unspecified'] as const) });
-      const text = rng.pick([
-        `No focal consolidation, ${others[0]}, or acute ${bw} fracture; ${np.bare} ${np.plural ? 'are' : 'is'} noted.`,
-        `No ${bw} fracture or ${others[0]} is seen; ${np.plural ? '' : 'a '}${np.bare} ${np.plural ? 'are' : 'is'} noted.`,
-        `No ${bw} fracture. ${capitalise(np.bare)}.`,
-      ]).replace(/\ba ([aeio])/g, 'an $1');
-      return { text, mentions: [{ status: 'positive', f: np.finding }], topic: 'one bone negated, another asserted' };
+      const text = rng
+        .pick([
+          `No focal consolidation, ${others[0]}, or acute ${bw} fracture; ${np.bare} ${np.plural ? 'are' : 'is'} noted.`,
+          `No ${bw} fracture or ${others[0]} is seen; ${np.plural ? '' : 'a '}${np.bare} ${np.plural ? 'are' : 'is'} noted.`,
+          `No ${bw} fracture. ${capitalise(np.bare)}.`,
+        ])
+        .replace(/\ba ([aeio])/g, 'an $1');
+      return {
+        text,
+        mentions: [{ status: 'positive', f: np.finding }],
+        topic: 'one bone negated, another asserted',
+      };
     }
   }
 }
 
 function gold(d: Draft | MultiDraft): Pick<LabelledCase, 'rib' | 'clavicle' | 'other'> {
   if ('status' in d) return draftGold(d);
-  return { rib: combine(d.mentions, 'rib'), clavicle: combine(d.mentions, 'clavicle'), other: { status: combine(d.mentions, 'other').status } };
+  return {
+    rib: combine(d.mentions, 'rib'),
+    clavicle: combine(d.mentions, 'clavicle'),
+    other: { status: combine(d.mentions, 'other').status },
+  };
 }
 
 export function scopeBatch(rng: Rng, batch: string, count: number): LabelledCase[] {
@@ -269,7 +307,13 @@ export function scopeBatch(rng: Rng, batch: string, count: number): LabelledCase
     const text = capitalise(d.text)
       .replace(/\.\.+/g, '.')
       .replace(/; ([A-Z])/g, (_, c: string) => `; ${c.toLowerCase()}`);
-    out.push({ id: `${batch}-${String(i + 1).padStart(3, '0')}`, batch, topic: d.topic, text: report(rng, text), ...gold(d) });
+    out.push({
+      id: `${batch}-${String(i + 1).padStart(3, '0')}`,
+      batch,
+      topic: d.topic,
+      text: report(rng, text),
+      ...gold(d),
+    });
   }
   return out;
 }

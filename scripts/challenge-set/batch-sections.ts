@@ -50,15 +50,36 @@ export function labelBySections(mentions: Mention[]): Pick<LabelledCase, 'rib' |
           h.rank > m.rank && !h.another && !(h.status === 'negative' && h.qualified) && compatible(h.f, m.f),
       ),
   );
-  return { rib: combine(kept, 'rib'), clavicle: combine(kept, 'clavicle'), other: { status: combine(kept, 'other').status } };
+  return {
+    rib: combine(kept, 'rib'),
+    clavicle: combine(kept, 'clavicle'),
+    other: { status: combine(kept, 'other').status },
+  };
 }
 
-type Draft = { findings: string; impression?: string; addendum?: string; comparison?: string; mentions: Mention[]; topic: string };
+type Draft = {
+  findings: string;
+  impression?: string;
+  addendum?: string;
+  comparison?: string;
+  mentions: Mention[];
+  topic: string;
+};
 
 const HEDGE_PRE = ['Possible', 'Probable', 'Questionable', 'Suspected', 'Likely'];
 const HEDGE_POST = ['cannot be excluded', 'is suspected', 'is not excluded', 'is questioned'];
-const NEG_UNQUALIFIED = (site: string) => [`No ${site} fracture.`, `No evidence of ${site} fracture.`, `No ${site} fracture is identified.`];
-const NEG_QUALIFIED = ['No acute fracture.', 'No acute rib fracture.', 'No displaced fracture.', 'No new fracture.', 'No acute osseous abnormality or displaced fracture.'];
+const NEG_UNQUALIFIED = (site: string) => [
+  `No ${site} fracture.`,
+  `No evidence of ${site} fracture.`,
+  `No ${site} fracture is identified.`,
+];
+const NEG_QUALIFIED = [
+  'No acute fracture.',
+  'No acute rib fracture.',
+  'No displaced fracture.',
+  'No new fracture.',
+  'No acute osseous abnormality or displaced fracture.',
+];
 const ANOTHER = ['additional', 'second', 'separate'];
 
 function hedged(rng: Rng, np: NounPhrase): string {
@@ -68,14 +89,22 @@ function hedged(rng: Rng, np: NounPhrase): string {
 }
 
 function positive(rng: Rng, np: NounPhrase): string {
-  return rng.pick([`${capitalise(np.bare)}.`, `There ${be(np)} ${withArticle(np)}.`, `${capitalise(np.bare)} ${be(np)} noted.`]);
+  return rng.pick([
+    `${capitalise(np.bare)}.`,
+    `There ${be(np)} ${withArticle(np)}.`,
+    `${capitalise(np.bare)} ${be(np)} noted.`,
+  ]);
 }
 
 /** The same finding restated, with fewer details (side kept or dropped, numbers dropped). */
 function restate(rng: Rng, f: Finding): { np: NounPhrase; f: Finding } {
   const keepSide = rng.chance(0.7);
   const side = keepSide ? f.side : 'unspecified';
-  const np = bonePhrase(rng, f.bone, { acuity: f.acuity === 'unspecified' ? 'unspecified' : f.acuity, side, noNumbers: rng.chance(0.5) });
+  const np = bonePhrase(rng, f.bone, {
+    acuity: f.acuity === 'unspecified' ? 'unspecified' : f.acuity,
+    side,
+    noNumbers: rng.chance(0.5),
+  });
   // Keep the restatement about the same ribs when it names numbers.
   const g = { ...np.finding };
   if (f.bone === 'rib' && g.ribs.length > 0 && !g.ribs.some((r) => f.ribs.includes(r))) {
@@ -127,7 +156,11 @@ function sectionDraft(rng: Rng, form: number): Draft {
         impression: rng.pick(NEG_UNQUALIFIED(site)),
         mentions: [
           { status, f, rank: 0 },
-          { status: 'negative', f: { ...f, side: site.includes(' ') ? f.side : 'unspecified', ribs: [] }, rank: 1 },
+          {
+            status: 'negative',
+            f: { ...f, side: site.includes(' ') ? f.side : 'unspecified', ribs: [] },
+            rank: 1,
+          },
         ],
         topic: 'impression negates the finding',
       };
@@ -143,7 +176,11 @@ function sectionDraft(rng: Rng, form: number): Draft {
     }
     case 4: {
       // A second, different finding hedged in the impression: both stand.
-      const other = bonePhrase(rng, bone, { side: f.side === 'left' ? 'right' : 'left', acuity: 'unspecified', plain: true });
+      const other = bonePhrase(rng, bone, {
+        side: f.side === 'left' ? 'right' : 'left',
+        acuity: 'unspecified',
+        plain: true,
+      });
       const word = other.plural ? 'additional' : rng.pick(ANOTHER);
       const phrase = other.bare.replace(/^(?:age-indeterminate|multiple) /, '');
       return {
@@ -174,7 +211,11 @@ function sectionDraft(rng: Rng, form: number): Draft {
         impression: earlier === 'negative' ? rng.pick(IMPRESSION_FILLER) : hedged(rng, r.np),
         addendum: `${rng.pick(['On further review, there', 'Dedicated views were obtained. There', 'After discussion with the clinical team, there'])} ${be(np)} ${withArticle(np)}.`,
         mentions: [
-          { status: earlier, f: earlier === 'negative' ? { ...f, side: 'unspecified', ribs: [] } : f, rank: 0 },
+          {
+            status: earlier,
+            f: earlier === 'negative' ? { ...f, side: 'unspecified', ribs: [] } : f,
+            rank: 0,
+          },
           ...(earlier === 'uncertain' ? [{ status: 'uncertain' as const, f: r.f, rank: 1 }] : []),
           { status: 'positive', f, rank: 2 },
         ],
@@ -219,8 +260,17 @@ function sectionDraft(rng: Rng, form: number): Draft {
           ? `The ${siteWord(f)} fracture${np.plural ? 's are' : ' is'} again seen.`
           : now === 'healed'
             ? `The ${siteWord(f)} fracture${np.plural ? 's have' : ' has'} healed.`
-            : rng.pick(['No acute osseous abnormality.', 'Osseous structures are unremarkable.', 'Lungs are clear.']);
-      const seen = { ...f, acuity: now === 'healed' ? ('old' as const) : ('unspecified' as const), side: 'unspecified' as const, ribs: [] };
+            : rng.pick([
+                'No acute osseous abnormality.',
+                'Osseous structures are unremarkable.',
+                'Lungs are clear.',
+              ]);
+      const seen = {
+        ...f,
+        acuity: now === 'healed' ? ('old' as const) : ('unspecified' as const),
+        side: 'unspecified' as const,
+        ribs: [],
+      };
       return {
         comparison: `${rng.pick(['Chest CT of XXXX demonstrating', 'Radiograph of XXXX with', 'Prior study showing'])} ${np.bare.replace(/^fractured /, 'fracture of the ').replace(/^.*?(fractures? of)/, '$1')}.`,
         findings,
@@ -230,7 +280,10 @@ function sectionDraft(rng: Rng, form: number): Draft {
     }
     case 10: {
       const c = rng.int(0, 3);
-      const bare = np.bare.replace(/^(?:age-indeterminate|multiple|old|healed|chronic|remote|acute|new|recent|healing|subacute) /, '');
+      const bare = np.bare.replace(
+        /^(?:age-indeterminate|multiple|old|healed|chronic|remote|acute|new|recent|healing|subacute) /,
+        '',
+      );
       const p = { ...np, bare };
       if (c === 0)
         return {
@@ -288,7 +341,11 @@ function conditionalDraft(rng: Rng, form: number): Draft {
   switch (form) {
     case 0:
     case 1:
-      return { findings: `${rng.pick(FILLER)} ${rng.pick(PURE_CONDITIONALS)}`, mentions: [], topic: 'conditional recommendation only' };
+      return {
+        findings: `${rng.pick(FILLER)} ${rng.pick(PURE_CONDITIONALS)}`,
+        mentions: [],
+        topic: 'conditional recommendation only',
+      };
     case 2: {
       // A real finding and a conditional about more.
       const np = bonePhrase(rng, rng.pick(['rib', 'rib', 'clavicle'] as const));
@@ -321,7 +378,11 @@ function conditionalDraft(rng: Rng, form: number): Draft {
         `Questionable lucency in ${site}; correlate for point tenderness to exclude fracture.`,
         `Focal step-off of ${site}. If this corresponds to the site of pain, this likely represents a fracture.`,
       ]);
-      return { findings: text, mentions: [{ status: 'uncertain', f, rank: 0 }], topic: 'conditional about a described finding' };
+      return {
+        findings: text,
+        mentions: [{ status: 'uncertain', f, rank: 0 }],
+        topic: 'conditional about a described finding',
+      };
     }
     case 5: {
       const np = bonePhrase(rng, rng.pick(['rib', 'clavicle'] as const));

@@ -4,6 +4,7 @@
  * chest radiograph reporting conventions. Nothing here imports the rule engine: the gold labels
  * come from what the phrases say, by the labelling rules of shared/data/openi-dev/README.md.
  */
+import { ORD_NUM as ORD, ORD_WORD } from '../../services/shared/synth/report-text.ts';
 
 export type Status = 'positive' | 'uncertain' | 'negative';
 export type Acuity = 'acute' | 'healing' | 'old' | 'unspecified';
@@ -67,28 +68,22 @@ export class Rng {
   }
 }
 
-export const ORD = ['', '1st', '2nd', '3rd', '4th', '5th', '6th', '7th', '8th', '9th', '10th', '11th', '12th'];
-export const ORD_WORD = [
-  '',
-  'first',
-  'second',
-  'third',
-  'fourth',
-  'fifth',
-  'sixth',
-  'seventh',
-  'eighth',
-  'ninth',
-  'tenth',
-  'eleventh',
-  'twelfth',
-];
+export { ORD, ORD_WORD };
 
 /** Acuity words as README groups them; '' = none stated. */
 export const ACUITY_WORDS: Record<Acuity, readonly string[]> = {
   acute: ['acute', 'new', 'recent', 'acute-appearing', 'acute or subacute'],
   healing: ['healing', 'subacute', 'partially healed'],
-  old: ['old', 'healed', 'chronic', 'remote', 'old healed', 'well-healed', 'chronic-appearing', 'remote healed'],
+  old: [
+    'old',
+    'healed',
+    'chronic',
+    'remote',
+    'old healed',
+    'well-healed',
+    'chronic-appearing',
+    'remote healed',
+  ],
   unspecified: ['', '', '', 'age-indeterminate'],
 };
 const DISPLACEMENT = ['', '', '', 'nondisplaced', 'minimally displaced', 'displaced', 'mildly displaced'];
@@ -184,11 +179,24 @@ export function ribPhrase(rng: Rng, o: PhraseOptions = {}): NounPhrase {
   const nums = ribNumbers(rng);
   const ribWord = nums.plural ? 'ribs' : 'rib';
   const s = side === 'bilateral' ? '' : sideWord;
-  const finding: Finding = { bone: 'rib', acuity, side: side === 'bilateral' ? 'unspecified' : side, ribs: nums.ribs };
+  const finding: Finding = {
+    bone: 'rib',
+    acuity,
+    side: side === 'bilateral' ? 'unspecified' : side,
+    ribs: nums.ribs,
+  };
   switch (rng.int(0, 4)) {
     case 0:
       return {
-        bare: join(acu, disp, nums.plural ? 'fractures of the' : 'fracture of the', s, pos, nums.text, ribWord),
+        bare: join(
+          acu,
+          disp,
+          nums.plural ? 'fractures of the' : 'fracture of the',
+          s,
+          pos,
+          nums.text,
+          ribWord,
+        ),
         plural: nums.plural,
         finding,
       };
@@ -201,7 +209,15 @@ export function ribPhrase(rng: Rng, o: PhraseOptions = {}): NounPhrase {
     case 2:
       if (s === '') break;
       return {
-        bare: join(acu, disp, nums.plural ? 'fractures of the' : 'fracture of the', pos, nums.text, ribWord, `on the ${s}`),
+        bare: join(
+          acu,
+          disp,
+          nums.plural ? 'fractures of the' : 'fracture of the',
+          pos,
+          nums.text,
+          ribWord,
+          `on the ${s}`,
+        ),
         plural: nums.plural,
         finding,
       };
@@ -226,7 +242,8 @@ export function claviclePhrase(rng: Rng, o: PhraseOptions = {}): NounPhrase {
   const disp = o.plain ? '' : rng.pick(DISPLACEMENT);
   const part = rng.pick(CLAVICLE_PART);
   const finding: Finding = { bone: 'clavicle', acuity, side, ribs: [] };
-  if (side === 'bilateral') return { bare: join(acu, disp, 'bilateral clavicle fractures'), plural: true, finding };
+  if (side === 'bilateral')
+    return { bare: join(acu, disp, 'bilateral clavicle fractures'), plural: true, finding };
   switch (rng.int(0, 5)) {
     case 0:
       return { bare: join(acu, disp, 'fracture of the', s, 'clavicle'), plural: false, finding };
@@ -264,7 +281,11 @@ export function otherPhrase(rng: Rng, o: PhraseOptions = {}): NounPhrase {
 }
 
 export function bonePhrase(rng: Rng, bone: Bone, o: PhraseOptions = {}): NounPhrase {
-  return bone === 'rib' ? ribPhrase(rng, o) : bone === 'clavicle' ? claviclePhrase(rng, o) : otherPhrase(rng, o);
+  return bone === 'rib'
+    ? ribPhrase(rng, o)
+    : bone === 'clavicle'
+      ? claviclePhrase(rng, o)
+      : otherPhrase(rng, o);
 }
 
 export function pickBone(rng: Rng): Bone {
@@ -278,12 +299,17 @@ export function boneSite(rng: Rng, f: Finding): string {
   if (f.bone === 'rib') {
     if (f.ribs.length === 0) return join('the', s, f.side === 'bilateral' ? 'ribs bilaterally' : 'ribs');
     const one = f.ribs.length === 1;
-    const nums =
-      one ? ORD[f.ribs[0]!]! : `${ORD[f.ribs[0]!]}${f.ribs.length > 2 ? '-' : ' and '}${ORD[f.ribs[f.ribs.length - 1]!]}`;
+    const nums = one
+      ? ORD[f.ribs[0]!]!
+      : `${ORD[f.ribs[0]!]}${f.ribs.length > 2 ? '-' : ' and '}${ORD[f.ribs[f.ribs.length - 1]!]}`;
     return join('the', s, rng.pick(RIB_POSITION), nums, one ? 'rib' : 'ribs');
   }
   if (f.bone === 'clavicle') return join('the', rng.pick(['', ...CLAVICLE_PART]), s, 'clavicle');
-  return rng.pick(['the sternum', `the T${rng.int(6, 12)} vertebral body`, `the ${rng.pick(['left', 'right'])} scapula`]);
+  return rng.pick([
+    'the sternum',
+    `the T${rng.int(6, 12)} vertebral body`,
+    `the ${rng.pick(['left', 'right'])} scapula`,
+  ]);
 }
 
 /** A finding with no fracture phrase of its own, to describe a bone before a hedged fracture. */

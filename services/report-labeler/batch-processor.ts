@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { EventEncoder } from '../shared/events/encoder.ts';
-import { DLQ_HEADERS, type DeadLetter, type DlqPublisher } from '../shared/kafka/dlq.ts';
+import { deadLetterOf, DLQ_HEADERS, type DeadLetter, type DlqPublisher } from '../shared/kafka/dlq.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import {
@@ -70,44 +70,36 @@ export function prepareRecords(records: RawRecord[], extraction: ExtractionDeps)
       batch.ledger.push({ ...base, outcome: 'skipped', reason: result.reason, reportCount: 0 });
     } else {
       batch.ledger.push({ ...base, outcome: 'dlq', reason: result.reason, reportCount: 0 });
-      batch.deadLetters.push({
-        reason: result.reason,
-        detail: result.garbage ? `${result.detail}; and ${result.garbage.detail}` : result.detail,
-        ...(result.garbage ? { extraHeaders: garbageHeaders(result.garbage) } : {}),
-        stage: STAGE,
-        sourceTopic: record.topic,
-        sourcePartition: record.partition,
-        sourceOffset: record.offset,
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
-      });
+      batch.deadLetters.push(
+        deadLetter(
+          record,
+          result.reason,
+          result.garbage ? `${result.detail}; and ${result.garbage.detail}` : result.detail,
+          result.garbage,
+        ),
+      );
     }
     if (result.garbage && result.outcome !== 'dlq') {
       // The message was labelled (or skipped) without its garbage lines; they are dead-lettered on
       // their own, with the whole record, and say where they were in its headers.
-      batch.deadLetters.push({
-        reason: 'garbage-lines',
-        detail: result.garbage.detail,
-        stage: STAGE,
-        sourceTopic: record.topic,
-        sourcePartition: record.partition,
-        sourceOffset: record.offset,
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
-        extraHeaders: garbageHeaders(result.garbage),
-      });
+      batch.deadLetters.push(deadLetter(record, 'garbage-lines', result.garbage.detail, result.garbage));
     }
   }
   return batch;
 }
 
-function garbageHeaders(garbage: RecordGarbage): Record<string, string> {
-  return {
-    [DLQ_HEADERS.garbageLines]: garbage.lines.map((g) => g.line).join(','),
-    [DLQ_HEADERS.garbageOffsets]: garbage.lines.map((g) => g.offset).join(','),
-  };
+/** A dead letter for a record, with where its garbage lines were when it had any. */
+function deadLetter(record: RawRecord, reason: string, detail: string, garbage?: RecordGarbage): DeadLetter {
+  return deadLetterOf(
+    record,
+    STAGE,
+    reason,
+    detail,
+    garbage && {
+      [DLQ_HEADERS.garbageLines]: garbage.lines.map((g) => g.line).join(','),
+      [DLQ_HEADERS.garbageOffsets]: garbage.lines.map((g) => g.offset).join(','),
+    },
+  );
 }
 
 export interface BatchProcessorDeps {

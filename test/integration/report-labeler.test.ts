@@ -28,6 +28,23 @@ describe('report-labeler on the real stack', () => {
   });
   after(() => h.tearDown());
 
+  /** `harvester produce hl7` onto the labeler's input topic; its exit code, stdout and stderr. */
+  const produceHl7 = (file: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    execFileAsync(process.execPath, [
+      'bin/harvester.js',
+      'produce',
+      'hl7',
+      '--input',
+      file,
+      '--topic',
+      h.input,
+      '--brokers',
+      h.stack.kafkaBrokers.join(','),
+    ]).then(
+      (r) => ({ code: 0, ...r }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
   it('turns chest reports into rows and ReportLabel events, skips other studies', async () => {
     await h.produce([
       msg('IN-1', 'ACC-IN-1', 'F', FINDINGS.ribPositive, { patientId: 'MRN-SECRET-1' }),
@@ -201,17 +218,7 @@ describe('report-labeler on the real stack', () => {
     });
     // one message per line group (LF between segments, as archives are often saved) and one MLLP-framed
     await writeFile(file, a.replace(/\r/g, '\n') + '\n' + `\x0b${b}\x1c\r`);
-    const { stdout } = await execFileAsync(process.execPath, [
-      'bin/harvester.js',
-      'produce',
-      'hl7',
-      '--input',
-      file,
-      '--topic',
-      h.input,
-      '--brokers',
-      h.stack.kafkaBrokers.join(','),
-    ]);
+    const { stdout } = await produceHl7(file);
     assert.match(stdout, /published 2 message\(s\)/);
     await waitFor('both stored', async () => {
       const { rows } = await h.pool.query(
@@ -327,18 +334,8 @@ describe('report-labeler on the real stack', () => {
       text: FINDINGS.normal,
     });
     await writeFile(file, `${a.replace(/\r/g, '\n')}\nnot a segment\n${b.replace(/\r/g, '\n')}\n`);
-    const r = await execFileAsync(process.execPath, [
-      'bin/harvester.js',
-      'produce',
-      'hl7',
-      '--input',
-      file,
-      '--topic',
-      h.input,
-      '--brokers',
-      h.stack.kafkaBrokers.join(','),
-    ]).catch((err: { stdout: string; stderr: string; code: number }) => err);
-    assert.equal((r as { code?: number }).code, 2);
+    const r = await produceHl7(file);
+    assert.equal(r.code, 2);
     assert.match(r.stdout, /published 2 message\(s\).*1 line\(s\) that are not HL7 segments left out/);
     assert.match(r.stderr, /with-garbage\.hl7: line \d+ \(offset \d+\): not an HL7 segment/);
     await waitFor('both stored', async () => {

@@ -19,6 +19,38 @@ export interface DeadLetter {
   extraHeaders?: Record<string, string>;
 }
 
+/** A consumed record, as much of it as a dead letter keeps. */
+export interface DeadLetterSource {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers?: DeadLetter['headers'];
+}
+
+/** A dead letter for a consumed record: its key, bytes and headers as they came, and why. */
+export function deadLetterOf(
+  record: DeadLetterSource,
+  stage: string,
+  reason: string,
+  detail: string,
+  extraHeaders?: Record<string, string>,
+): DeadLetter {
+  return {
+    reason,
+    detail,
+    stage,
+    sourceTopic: record.topic,
+    sourcePartition: record.partition,
+    sourceOffset: record.offset,
+    key: record.key,
+    value: record.value,
+    headers: record.headers,
+    ...(extraHeaders ? { extraHeaders } : {}),
+  };
+}
+
 /** The header names on every DLQ record. */
 export const DLQ_HEADERS = {
   reason: 'dlq.error.reason',
