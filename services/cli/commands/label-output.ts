@@ -1,4 +1,11 @@
-import type { ClassLabel, ReportLabels } from '../../shared/report-rules/index.ts';
+import type { ClassLabel, Evidence, LabelReason, ReportLabels } from '../../shared/report-rules/index.ts';
+
+/**
+ * `harvester label-reports` output lines, written by hand rather than by JSON.stringify of the
+ * label objects (the same text, key for key: test/unit/cli/label-output.test.ts): on a large
+ * export the serialising is a good part of the time. Enum values (status, acuity, side, cue) need
+ * no escaping; every other string goes through JSON.stringify.
+ */
 
 /** A class label nothing mentioned, as JSON (most lines): built once. */
 const NEGATIVE_JSON = JSON.stringify({
@@ -11,17 +18,26 @@ const NEGATIVE_JSON = JSON.stringify({
   reasons: [],
 });
 
+const word = (w: string | null): string => (w === null ? 'null' : `"${w}"`);
+
+function spanJson(e: Evidence): string {
+  return `{"start":${e.start},"end":${e.end},"text":${JSON.stringify(e.text)}}`;
+}
+
+function reasonJson(r: LabelReason): string {
+  return (
+    `{"status":"${r.status}","cue":${word(r.cue)},"finding":${spanJson(r.finding)},` +
+    `"trigger":${r.trigger ? spanJson(r.trigger) : 'null'},"section":${r.section === null ? 'null' : JSON.stringify(r.section)},` +
+    `"decided":${r.decided}}`
+  );
+}
+
 function classJson(c: ClassLabel): string {
   if (c.status === 'negative' && c.reasons.length === 0 && c.evidence.length === 0) return NEGATIVE_JSON;
-  return JSON.stringify({
-    status: c.status,
-    acuity: c.acuity,
-    side: c.side,
-    ribs: c.ribs,
-    evidence: c.evidence,
-    cue: c.cue,
-    reasons: c.reasons,
-  });
+  return (
+    `{"status":"${c.status}","acuity":${word(c.acuity)},"side":${word(c.side)},"ribs":[${c.ribs.join(',')}],` +
+    `"evidence":[${c.evidence.map(spanJson).join(',')}],"cue":${word(c.cue)},"reasons":[${c.reasons.map(reasonJson).join(',')}]}`
+  );
 }
 
 /** One `harvester label-reports` output line: {"id","rib","clavicle","other","ruleVersion"}. */

@@ -510,6 +510,7 @@ class ReportLabeller {
    */
   private combine(cls: BoneClass): ClassLabel {
     const all = this.mentions.filter((m) => m.cls === cls);
+    if (all.length === 0) return allNegative(this.rules)[cls];
     const counting = all.filter((m) => m.counts);
     // Mentions that can replace lower ones, one per (rank, side, rib numbers): a long text repeats
     // the same few, and comparing every pair would be quadratic in its mentions.
