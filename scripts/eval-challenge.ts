@@ -29,7 +29,9 @@ const allCases = parseLabelledCases(readFileSync(values.file!, 'utf8'));
 const wanted = values.batch?.split(',').map((b) => b.trim());
 const cases = wanted ? allCases.filter((c) => wanted.includes(batchOf(c))) : allCases;
 if (cases.length === 0) {
-  console.error(`no cases in batch ${values.batch} (have: ${[...new Set(allCases.map(batchOf))].join(', ')})`);
+  console.error(
+    `no cases in batch ${values.batch} (have: ${[...new Set(allCases.map(batchOf))].join(', ')})`,
+  );
   process.exit(2);
 }
 const preds = new Map(cases.map((c) => [c.id, labelReport(c.text, rules)]));
@@ -74,10 +76,14 @@ console.log(
 );
 
 console.log('');
-console.log('| batch | cases | rib pos F1 | rib pos-or-unc F1 | clavicle pos F1 | clavicle pos-or-unc F1 | other status acc. | status errors rib/clav/other |');
+console.log(
+  '| batch | cases | rib pos F1 | rib pos-or-unc F1 | clavicle pos F1 | clavicle pos-or-unc F1 | other status acc. | status errors rib/clav/other |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const b of [...new Set(cases.map(batchOf))]) {
-  const s = scoreLabels(cases.filter((c) => batchOf(c) === b).map((gold) => ({ gold, pred: preds.get(gold.id)! })));
+  const s = scoreLabels(
+    cases.filter((c) => batchOf(c) === b).map((gold) => ({ gold, pred: preds.get(gold.id)! })),
+  );
   const errs = (cls: 'rib' | 'clavicle' | 'other'): number =>
     s[cls].confusion.reduce((n, row, i) => n + row.reduce((m, v, j) => m + (i === j ? 0 : v), 0), 0);
   console.log(

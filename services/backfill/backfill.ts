@@ -159,7 +159,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     // A line that is not an HL7 segment is a bad input of its own; the messages around it go on.
     for (const g of split.garbage) problem(`${file}: line ${g.line} (offset ${g.offset}): ${g.problem}`);
     if (split.garbage.length > 0) {
-      summary.reports.failed['not-a-segment'] = (summary.reports.failed['not-a-segment'] ?? 0) + split.garbage.length;
+      summary.reports.failed['not-a-segment'] =
+        (summary.reports.failed['not-a-segment'] ?? 0) + split.garbage.length;
     }
     // bytes the splitter dropped between messages (blank lines, framing, garbage) still count as read
     pendingBytes += data.length - messages.reduce((a, m) => a + m.length, 0);

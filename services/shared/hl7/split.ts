@@ -61,7 +61,9 @@ class Slice implements SplitMessage {
       const joined = this.segments.join('\r');
       // Buffer input was read as latin1 (1 byte = 1 char): re-decode non-ASCII bytes as UTF-8.
       this.text =
-        this.fromBuffer && /[\x80-\xff]/.test(joined) ? Buffer.from(joined, 'latin1').toString('utf8') : joined;
+        this.fromBuffer && /[\x80-\xff]/.test(joined)
+          ? Buffer.from(joined, 'latin1').toString('utf8')
+          : joined;
     }
     return this.text;
   }
@@ -149,7 +151,8 @@ export function splitHl7(input: Buffer | string): Hl7Split {
             line,
             length: j - i,
             problem: `not an HL7 segment: starts with "${excerpt(content)}"`,
-            afterMessage: segs.length > 0 ? messages.length : messages.length > 0 ? messages.length - 1 : null,
+            afterMessage:
+              segs.length > 0 ? messages.length : messages.length > 0 ? messages.length - 1 : null,
           });
         }
       }

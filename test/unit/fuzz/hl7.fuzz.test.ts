@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Hl7ParseError, parseOruMessage, splitHl7, splitHl7Messages } from '../../../services/shared/hl7/index.ts';
+import {
+  Hl7ParseError,
+  parseOruMessage,
+  splitHl7,
+  splitHl7Messages,
+} from '../../../services/shared/hl7/index.ts';
 import { damagedOru, hl7ishString, PER_INPUT_LIMIT_MS, timed, validOru } from './fuzz-inputs.ts';
 
 // Property-based fuzzing of the HL7 extractor: whatever the bytes, it returns or throws a typed
@@ -69,7 +74,8 @@ describe('fuzz: garbage lines in an HL7 file', () => {
           const segments = msgs.map((m) => m.replace(/\r+$/, ''));
           const lines = segments.flatMap((m) => m.split('\r'));
           const marked = lines.map((l) => ({ text: l, garbage: false }));
-          for (const [at, text] of inserts) marked.splice(at % (marked.length + 1), 0, { text, garbage: true });
+          for (const [at, text] of inserts)
+            marked.splice(at % (marked.length + 1), 0, { text, garbage: true });
           const input = Buffer.from(marked.map((l) => l.text).join(brk) + brk, 'utf8');
           const { value, ms } = timed(() => splitHl7(input));
           assert.ok(ms < PER_INPUT_LIMIT_MS, `took ${ms} ms`);

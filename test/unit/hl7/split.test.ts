@@ -78,7 +78,10 @@ describe('splitHl7Messages', () => {
       [[1, 0, 12, null]],
     );
     assert.match(garbage[0]!.problem, /not an HL7 segment: starts with "garbage line"/);
-    assert.deepEqual(messages.map((m) => [m.offset, m.line]), [[13, 2]]);
+    assert.deepEqual(
+      messages.map((m) => [m.offset, m.line]),
+      [[13, 2]],
+    );
     assert.equal(parseOruMessage(messages[0]!.message)[0]?.accession, 'A1');
   });
 
@@ -92,7 +95,10 @@ describe('splitHl7Messages', () => {
       garbage.map((g) => [g.line, g.offset, g.afterMessage]),
       [[a.split('\r').length + 1, a.length + 1, 0]],
     );
-    assert.equal(input.slice(garbage[0]!.offset, garbage[0]!.offset + garbage[0]!.length), 'this line is not a segment');
+    assert.equal(
+      input.slice(garbage[0]!.offset, garbage[0]!.offset + garbage[0]!.length),
+      'this line is not a segment',
+    );
   });
 
   it('a non-segment line inside a message is cut out; the message keeps its valid segments', () => {
@@ -101,7 +107,10 @@ describe('splitHl7Messages', () => {
     const { messages, garbage } = splitHl7(input);
     assert.equal(messages.length, 1);
     assert.equal(messages[0]!.message, a);
-    assert.deepEqual(garbage.map((g) => [g.line, g.afterMessage]), [[3, 0]]);
+    assert.deepEqual(
+      garbage.map((g) => [g.line, g.afterMessage]),
+      [[3, 0]],
+    );
   });
 
   it('a line is a segment only with the field separator of its message; "MSH" + text is not a message', () => {
@@ -118,7 +127,10 @@ describe('splitHl7Messages', () => {
     const x = 'MSH|^~\\&|A|F1|||||ORU^R01|1|P|2.5.1|||||8859/1\nPID|1||\xfc\n';
     const y = '\x0bMSH|^~\\&|A|F1|||||ORU^R01|2|P|2.5.1\r\nOBX|1|TX|||text\x1c\r\n\n';
     const [m1, m2] = splitHl7Messages(Buffer.concat([Buffer.from(x, 'latin1'), Buffer.from(y, 'latin1')]));
-    assert.equal(m1!.bytes.toString('latin1'), 'MSH|^~\\&|A|F1|||||ORU^R01|1|P|2.5.1|||||8859/1\rPID|1||\xfc\r');
+    assert.equal(
+      m1!.bytes.toString('latin1'),
+      'MSH|^~\\&|A|F1|||||ORU^R01|1|P|2.5.1|||||8859/1\rPID|1||\xfc\r',
+    );
     assert.equal(m2!.bytes.toString('latin1'), 'MSH|^~\\&|A|F1|||||ORU^R01|2|P|2.5.1\rOBX|1|TX|||text\r');
     assert.deepEqual([m1!.line, m2!.line], [1, 3]);
   });
