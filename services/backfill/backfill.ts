@@ -8,7 +8,7 @@ import { MicroBatcher } from '../pseudo-labeler/micro-batcher.ts';
 import type { Teacher, TeacherMaps } from '../pseudo-labeler/teacher.ts';
 import type { TrainingStore } from '../shared/training-store/training-store.ts';
 import type { ExtractionDeps } from '../report-labeler/extract.ts';
-import { splitHl7File } from '../shared/hl7-transport/split-file.ts';
+import { splitHl7 } from '../shared/hl7/split.ts';
 import { isDicomFileName, isHl7FileName, listArchiveFiles } from './archive-files.ts';
 import { addCounts, type Counts } from './counts.ts';
 import { databaseTotals, type DatabaseTotals } from './database-totals.ts';
@@ -157,8 +157,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       continue;
     }
     const mtime = (await stat(file)).mtimeMs;
-    const messages = splitHl7File(data);
-    // bytes the splitter dropped between messages (blank lines, framing) still count as read
+    const split = splitHl7(data);
+    const messages = split.messages.map((m) => m.bytes);
+    // A line that is not an HL7 segment is a bad input of its own; the messages around it go on.
+    for (const g of split.garbage) problem(`${file}: line ${g.line} (offset ${g.offset}): ${g.problem}`);
+    if (split.garbage.length > 0) {
+      summary.reports.failed['not-a-segment'] =
+        (summary.reports.failed['not-a-segment'] ?? 0) + split.garbage.length;
+    }
+    // bytes the splitter dropped between messages (blank lines, framing, garbage) still count as read
     pendingBytes += data.length - messages.reduce((a, m) => a + m.length, 0);
     for (let i = 0; i < messages.length; i++) {
       pending.push({ file, index: i, bytes: messages[i]!, fallbackTimeMs: mtime });

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { TargetMethod } from '../shared/aals/index.ts';
 import { withTransaction } from '../shared/db/transaction.ts';
 import type { EventEncoder } from '../shared/events/encoder.ts';
-import type { DeadLetter, DlqPublisher } from '../shared/kafka/dlq.ts';
+import { deadLetterOf, type DeadLetter, type DlqPublisher } from '../shared/kafka/dlq.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
 import { nonImageReason, nonImageSopClass } from '../shared/imaging/sop-class.ts';
 import type { Logger } from '../shared/observability/logger.ts';
@@ -134,17 +134,7 @@ export class PseudoLabelProcessor {
       } catch (err) {
         if (!(err instanceof UnusableEventError)) throw err;
         metrics.messages.inc({ input, outcome: 'dlq' });
-        chunk.deadLetters.push({
-          reason: err.reason,
-          detail: err.message,
-          stage: STAGE_DECODE,
-          sourceTopic: record.topic,
-          sourcePartition: record.partition,
-          sourceOffset: record.offset,
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-        });
+        chunk.deadLetters.push(deadLetterOf(record, STAGE_DECODE, err.reason, err.message));
       }
     }
     return chunk;

@@ -1,9 +1,15 @@
 import type pg from 'pg';
 import type { EventEncoder } from '../shared/events/encoder.ts';
-import type { DeadLetter, DlqPublisher } from '../shared/kafka/dlq.ts';
+import { deadLetterOf, DLQ_HEADERS, type DeadLetter, type DlqPublisher } from '../shared/kafka/dlq.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
-import { extractRecord, type ExtractionDeps, type RawRecord, type ReportVersion } from './extract.ts';
+import {
+  extractRecord,
+  type ExtractionDeps,
+  type RawRecord,
+  type RecordGarbage,
+  type ReportVersion,
+} from './extract.ts';
 import type { ReportLabelerMetrics } from './metrics.ts';
 import { reportLabelEvent, type ReportLabelEvent } from './report-label-event.ts';
 import { storeBatch, type LedgerEntry } from './store.ts';
@@ -54,25 +60,46 @@ export function prepareRecords(records: RawRecord[], extraction: ExtractionDeps)
     };
     if (result.outcome === 'stored') {
       batch.versions.push(...result.versions);
-      batch.ledger.push({ ...base, outcome: 'stored', reason: null, reportCount: result.versions.length });
+      batch.ledger.push({
+        ...base,
+        outcome: 'stored',
+        reason: result.garbage ? 'garbage-lines' : null,
+        reportCount: result.versions.length,
+      });
     } else if (result.outcome === 'skipped') {
       batch.ledger.push({ ...base, outcome: 'skipped', reason: result.reason, reportCount: 0 });
     } else {
       batch.ledger.push({ ...base, outcome: 'dlq', reason: result.reason, reportCount: 0 });
-      batch.deadLetters.push({
-        reason: result.reason,
-        detail: result.detail,
-        stage: STAGE,
-        sourceTopic: record.topic,
-        sourcePartition: record.partition,
-        sourceOffset: record.offset,
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
-      });
+      batch.deadLetters.push(
+        deadLetter(
+          record,
+          result.reason,
+          result.garbage ? `${result.detail}; and ${result.garbage.detail}` : result.detail,
+          result.garbage,
+        ),
+      );
+    }
+    if (result.garbage && result.outcome !== 'dlq') {
+      // The message was labelled (or skipped) without its garbage lines; they are dead-lettered on
+      // their own, with the whole record, and say where they were in its headers.
+      batch.deadLetters.push(deadLetter(record, 'garbage-lines', result.garbage.detail, result.garbage));
     }
   }
   return batch;
+}
+
+/** A dead letter for a record, with where its garbage lines were when it had any. */
+function deadLetter(record: RawRecord, reason: string, detail: string, garbage?: RecordGarbage): DeadLetter {
+  return deadLetterOf(
+    record,
+    STAGE,
+    reason,
+    detail,
+    garbage && {
+      [DLQ_HEADERS.garbageLines]: garbage.lines.map((g) => g.line).join(','),
+      [DLQ_HEADERS.garbageOffsets]: garbage.lines.map((g) => g.offset).join(','),
+    },
+  );
 }
 
 export interface BatchProcessorDeps {

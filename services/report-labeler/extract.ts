@@ -1,4 +1,4 @@
-import { hl7TimestampToIso } from '../shared/hl7/index.ts';
+import { hl7TimestampToIso, splitHl7, type Hl7Garbage } from '../shared/hl7/index.ts';
 import { decodeHl7, UnknownEncodingError } from '../shared/hl7-transport/charset.ts';
 import { NotHl7Error, readMshHeader, type MshHeader } from '../shared/hl7-transport/msh-header.ts';
 import { pseudonymisePatientId } from '../shared/privacy/pseudonymise.ts';
@@ -37,6 +37,10 @@ export interface ClassLabelLike {
   side: string | null | undefined;
   ribs: readonly number[] | null | undefined;
   evidence: unknown;
+  /** The cue that made it negative or uncertain (report rules 1.2.0 on). */
+  cue?: string | null;
+  /** Every mention with its cue and trigger (report rules 1.2.0 on). */
+  reasons?: unknown;
 }
 
 /** What the report rule engine gives (services/shared/report-rules ReportLabels, structurally). */
@@ -97,12 +101,23 @@ export type DlqReason =
   | 'no-accession'
   | 'no-patient-id'
   | 'report-too-long'
-  | 'label-error';
+  | 'label-error'
+  | 'multiple-messages';
 
-export type Extraction =
+/**
+ * Lines of a record that are not HL7 segments (a garbage tail from a sender or a file): cut out
+ * and reported on a dead letter of their own; the message without them is still labelled.
+ */
+export interface RecordGarbage {
+  lines: Hl7Garbage[];
+  detail: string;
+}
+
+export type Extraction = (
   | { outcome: 'stored'; header: MshHeader; versions: ReportVersion[] }
   | { outcome: 'skipped'; header: MshHeader; reason: string }
-  | { outcome: 'dlq'; header?: MshHeader; reason: DlqReason; detail: string };
+  | { outcome: 'dlq'; header?: MshHeader; reason: DlqReason; detail: string }
+) & { garbage?: RecordGarbage };
 
 function errorDetail(err: unknown): string {
   // error messages from our parsers name fields and positions, never values; cap the length anyway
@@ -123,15 +138,39 @@ function toDate(value: OruReportLike['observedAt'], fallbackMs: number): Date {
  * (valid, but nothing we label), or dead-letter it with a reason. Never throws for bad input.
  */
 export function extractRecord(record: RawRecord, deps: ExtractionDeps): Extraction {
-  const raw = record.value;
-  if (!raw || raw.length === 0) return { outcome: 'dlq', reason: 'empty', detail: 'record has no value' };
-  if (raw.length > deps.maxMessageBytes) {
+  const value = record.value;
+  if (!value || value.length === 0) return { outcome: 'dlq', reason: 'empty', detail: 'record has no value' };
+  if (value.length > deps.maxMessageBytes) {
     return {
       outcome: 'dlq',
       reason: 'oversize',
-      detail: `${raw.length} bytes exceeds the limit of ${deps.maxMessageBytes}`,
+      detail: `${value.length} bytes exceeds the limit of ${deps.maxMessageBytes}`,
     };
   }
+  // One record is one message. Lines that are not HL7 segments (a garbage tail) are cut out by the
+  // one splitter and reported on their own; the message is labelled without them.
+  const split = splitHl7(value);
+  if (split.messages.length > 1) {
+    return {
+      outcome: 'dlq',
+      reason: 'multiple-messages',
+      detail: `record holds ${split.messages.length} HL7 messages (MSH on lines ${split.messages.map((m) => m.line).join(', ')}); one record must be one message`,
+    };
+  }
+  if (split.garbage.length === 0 || split.messages.length === 0) return extractMessage(record, value, deps);
+  const garbage: RecordGarbage = {
+    lines: split.garbage,
+    detail: split.garbage
+      .slice(0, 5)
+      .map((g) => `line ${g.line} (offset ${g.offset}): ${g.problem}`)
+      .concat(split.garbage.length > 5 ? [`and ${split.garbage.length - 5} more`] : [])
+      .join('; '),
+  };
+  const result = extractMessage(record, split.messages[0]!.bytes, deps);
+  return { ...result, garbage };
+}
+
+function extractMessage(record: RawRecord, raw: Buffer, deps: ExtractionDeps): Extraction {
   let header: MshHeader;
   let text: string;
   try {

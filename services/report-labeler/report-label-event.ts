@@ -26,6 +26,8 @@ export interface ClassLabelEvent {
   acuity: string | null;
   side: string | null;
   ribs: number[];
+  /** negation, hedge, history, hardware or conditional; null when positive or not mentioned (default). */
+  cue?: string | null;
 }
 
 function classLabel(label: ClassLabelLike): ClassLabelEvent {
@@ -35,6 +37,7 @@ function classLabel(label: ClassLabelLike): ClassLabelEvent {
     acuity: label.acuity ?? null,
     side: label.side ?? null,
     ribs: [...(label.ribs ?? [])],
+    cue: label.cue ?? null,
   };
 }
 

@@ -98,16 +98,18 @@ export async function storeBatch(
      ),
      labels AS (
        INSERT INTO report_labels AS l (report_id, class, status, acuity, side, ribs, evidence, rule_version,
-         result_status, provisional)
+         result_status, provisional, cue, reasons)
        SELECT u.id, li.cls, li.status, li.acuity, li.side, li.ribs::int[], li.evidence::jsonb, li.rule_version,
-         v.s, v.prov
+         v.s, v.prov, li.cue, li.reasons::jsonb
        FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-           $23::text[]) AS li(n, cls, status, acuity, side, ribs, evidence, rule_version)
+           $23::text[], $34::text[], $35::text[]) AS li(n, cls, status, acuity, side, ribs, evidence, rule_version,
+           cue, reasons)
          JOIN versions_in v USING (n)
          JOIN upserted u ON u.sending_facility = v.f AND u.accession = v.a
        ON CONFLICT (report_id, class) DO UPDATE SET
          status = EXCLUDED.status, acuity = EXCLUDED.acuity, side = EXCLUDED.side, ribs = EXCLUDED.ribs,
          evidence = EXCLUDED.evidence, rule_version = EXCLUDED.rule_version,
+         cue = EXCLUDED.cue, reasons = EXCLUDED.reasons,
          result_status = EXCLUDED.result_status, provisional = EXCLUDED.provisional, updated_at = now()
      ),
      ledger AS (
@@ -169,6 +171,8 @@ export async function storeBatch(
       ledger.map((e) => e.reportCount),
       ledger.map((e) => e.messageBytes),
       versions.map((v) => v.reportedAt.toISOString()),
+      labelRows.map((r) => r.label.cue ?? null),
+      labelRows.map((r) => JSON.stringify(r.label.reasons ?? [])),
     ],
   );
   const idByVersion = new Map(

@@ -11,7 +11,7 @@ import { feedCohort, type FeedCliOptions } from '../../services/cli/commands/fee
 import { writeCohort } from '../../services/cli/commands/synth.ts';
 import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
 import type { ManifestLine, ReportLine } from '../../services/shared/synth/study-output.ts';
-import { splitHl7File } from '../../services/shared/hl7-transport/split-file.ts';
+import { splitHl7Messages } from '../../services/shared/hl7/split.ts';
 import type { DicomArrivedEvent } from '../../services/shared/events/dicom-arrived.ts';
 import {
   Cleanup,
@@ -94,7 +94,7 @@ describe('harvester feed on the real stack', () => {
         .filter((l) => l.trim() !== '');
     manifest = jsonl('manifest.jsonl').map((l) => JSON.parse(l) as ManifestLine);
     reportLines = jsonl('reports.jsonl').map((l) => JSON.parse(l) as ReportLine);
-    hl7 = splitHl7File(readFileSync(join(dir, 'reports.hl7')));
+    hl7 = splitHl7Messages(readFileSync(join(dir, 'reports.hl7'))).map((m) => m.bytes);
   });
   after(async () => {
     await cleanup.run();

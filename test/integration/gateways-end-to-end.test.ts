@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { migrateDatabase } from '../../services/shared/db/migrate.ts';
 import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
-import { splitHl7File } from '../../services/shared/hl7-transport/split-file.ts';
+import { splitHl7 } from '../../services/shared/hl7/split.ts';
 import { Cleanup } from '../support/cleanup.ts';
 import { FaultStack } from '../support/fault-stack.ts';
 import {
@@ -186,8 +186,8 @@ after(() => cleanup.run());
 
 describe('report over MLLP + images over C-STORE -> pseudo-labels, with Kafka stopped for 30 s', () => {
   it('labels every report and image once; what was refused or unacknowledged is sent again and labelled', async () => {
-    const messages = splitHl7File(readFileSync(path.join(cohort.dir, 'reports.hl7'))).map((m) =>
-      m.toString('latin1'),
+    const messages = splitHl7(readFileSync(path.join(cohort.dir, 'reports.hl7'))).messages.map((m) =>
+      m.bytes.toString('latin1'),
     );
     const images = cohort.images;
     // about 60 s of sending, with the outage in the middle of it

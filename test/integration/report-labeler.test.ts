@@ -28,6 +28,23 @@ describe('report-labeler on the real stack', () => {
   });
   after(() => h.tearDown());
 
+  /** `harvester produce hl7` onto the labeler's input topic; its exit code, stdout and stderr. */
+  const produceHl7 = (file: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    execFileAsync(process.execPath, [
+      'bin/harvester.js',
+      'produce',
+      'hl7',
+      '--input',
+      file,
+      '--topic',
+      h.input,
+      '--brokers',
+      h.stack.kafkaBrokers.join(','),
+    ]).then(
+      (r) => ({ code: 0, ...r }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
   it('turns chest reports into rows and ReportLabel events, skips other studies', async () => {
     await h.produce([
       msg('IN-1', 'ACC-IN-1', 'F', FINDINGS.ribPositive, { patientId: 'MRN-SECRET-1' }),
@@ -201,17 +218,7 @@ describe('report-labeler on the real stack', () => {
     });
     // one message per line group (LF between segments, as archives are often saved) and one MLLP-framed
     await writeFile(file, a.replace(/\r/g, '\n') + '\n' + `\x0b${b}\x1c\r`);
-    const { stdout } = await execFileAsync(process.execPath, [
-      'bin/harvester.js',
-      'produce',
-      'hl7',
-      '--input',
-      file,
-      '--topic',
-      h.input,
-      '--brokers',
-      h.stack.kafkaBrokers.join(','),
-    ]);
+    const { stdout } = await produceHl7(file);
     assert.match(stdout, /published 2 message\(s\)/);
     await waitFor('both stored', async () => {
       const { rows } = await h.pool.query(
@@ -279,5 +286,64 @@ describe('report-labeler on the real stack', () => {
     assert.match(metrics, /harvester_report_labeler_dlq_total\{reason="not-hl7"\} 1/);
     const health = await fetch(`http://127.0.0.1:${labeler.httpPort}/health`);
     assert.equal(health.status, 200);
+  });
+
+  it('labels a record whose message ends in garbage lines, and dead-letters the lines with where they are', async () => {
+    const before = h.deadLetters.length;
+    const good = buildOruMessage({
+      messageControlId: 'GRB-1',
+      accession: 'ACC-GRB-1',
+      status: 'F',
+      text: FINDINGS.ribPositive,
+    });
+    const value = `${good}\r\n*** end of interface batch ***\r\n`;
+    await h.produce([{ key: 'garbage-tail', value }]);
+    await waitFor('the garbage lines dead-lettered', () => h.deadLetters.length > before);
+    const [letter] = h.deadLetters.slice(before);
+    assert.equal(letter!.headers[DLQ_HEADERS.reason], 'garbage-lines');
+    assert.equal(letter!.headers[DLQ_HEADERS.garbageOffsets], String(value.indexOf('***')));
+    assert.match(letter!.headers[DLQ_HEADERS.garbageLines]!, /^\d+$/);
+    assert.equal(letter!.value!.toString(), value, 'the whole record is kept');
+    await waitFor('the message labelled', async () => {
+      const { rows } = await h.pool.query(
+        `SELECT l.status FROM report_labels l JOIN reports r ON r.id = l.report_id
+         WHERE r.accession = 'ACC-GRB-1' AND l.class = 'rib'`,
+      );
+      return rows[0]?.status === 'positive';
+    });
+    const { rows } = await h.pool.query(
+      `SELECT outcome, reason FROM hl7_message_ledger WHERE topic = $1 AND reason = 'garbage-lines'`,
+      [h.input],
+    );
+    assert.deepEqual(rows, [{ outcome: 'stored', reason: 'garbage-lines' }]);
+  });
+
+  it('`harvester produce hl7` leaves a garbage line between messages out, reports it and sends both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'produce-hl7-'));
+    const file = join(dir, 'with-garbage.hl7');
+    const a = buildOruMessage({
+      messageControlId: 'PG-1',
+      accession: 'ACC-PG-1',
+      status: 'F',
+      text: FINDINGS.normal,
+    });
+    const b = buildOruMessage({
+      messageControlId: 'PG-2',
+      accession: 'ACC-PG-2',
+      status: 'F',
+      text: FINDINGS.normal,
+    });
+    await writeFile(file, `${a.replace(/\r/g, '\n')}\nnot a segment\n${b.replace(/\r/g, '\n')}\n`);
+    const r = await produceHl7(file);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /published 2 message\(s\).*1 line\(s\) that are not HL7 segments left out/);
+    assert.match(r.stderr, /with-garbage\.hl7: line \d+ \(offset \d+\): not an HL7 segment/);
+    await waitFor('both stored', async () => {
+      const { rows } = await h.pool.query(
+        `SELECT count(*)::int AS n FROM reports WHERE accession IN ('ACC-PG-1', 'ACC-PG-2')`,
+      );
+      return rows[0].n === 2;
+    });
+    await rm(dir, { recursive: true });
   });
 });

@@ -9,7 +9,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hl7MessageKey, readMshHeader } from '../../shared/hl7-transport/msh-header.ts';
-import { splitHl7File } from '../../shared/hl7-transport/split-file.ts';
+import { splitHl7 } from '../../shared/hl7/split.ts';
 import { readDicomArrivalHeader, type DicomArrivalHeader } from '../../shared/synth/dicom-arrival.ts';
 import type { ManifestLine, ReportLine } from '../../shared/synth/study-output.ts';
 
@@ -163,7 +163,10 @@ export async function readFeedableCohort(dirArg: string): Promise<FeedableCohort
     if (!existsSync(p))
       throw new CohortReadError(`${p} not found (a cohort has reports.hl7 and reports.jsonl)`);
   }
-  const raws = splitHl7File(await readFile(hl7Path));
+  const split = splitHl7(await readFile(hl7Path));
+  const bad = split.garbage[0];
+  if (bad) throw new CohortReadError(`${hl7Path}: line ${bad.line} (offset ${bad.offset}): ${bad.problem}`);
+  const raws = split.messages.map((m) => m.bytes);
   const lines = readJsonLines<ReportLine>(linesPath, await readFile(linesPath, 'utf8'), [
     'accession',
     'status',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerLabelReports } from './label-reports-command.ts';
 
 /**
  * Every subcommand registers itself here; each lives in its own file under commands/ and is
@@ -207,20 +208,7 @@ export function registerCommands(program: Command): void {
     .action(async (action: string | undefined, opts) =>
       (await import('./synth.ts')).synthCommand(action, opts),
     );
-  program
-    .command('label-reports')
-    .description(
-      'Label reports with the fracture rules: one JSON line per report on stdout ' +
-        '({"id","rib","clavicle","other","ruleVersion"}); bad rows on stderr with their row number',
-    )
-    .requiredOption(
-      '--input <file>',
-      'reports: CSV (uid, findings, impression), JSONL ({"id","text"}) or HL7 ORU',
-    )
-    .option('--format <format>', 'csv | jsonl | hl7 (default: from the file extension)')
-    .option('--rules <file>', 'local rules file merged on top of the shipped fracture-rules.json')
-    .option('--chest-only', 'HL7: skip reports whose procedure is not a chest radiograph')
-    .action(async (opts) => (await import('./label-reports.ts')).labelReportsCommand(opts));
+  registerLabelReports(program);
   const produce = program.command('produce').description('Publish input files to Kafka topics');
   produce
     .command('hl7')

@@ -1,19 +1,26 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { extname } from 'node:path';
-import { Hl7ParseError, parseOruMessage, splitHl7Messages } from '../../shared/hl7/index.ts';
+import { Worker } from 'node:worker_threads';
+import { isChestRadiograph } from '../../shared/report-rules/chest-filter.ts';
+import { defaultRules, type CompiledRules } from '../../shared/report-rules/compile.ts';
+import { cannotHaveFindings, labelReport, negativeLabels } from '../../shared/report-rules/label-report.ts';
 import {
-  isChestRadiograph,
-  labelReport,
-  loadRules,
-  type ReportLabels,
-} from '../../shared/report-rules/index.ts';
-import { readCsvRecords, reportTextFromColumns } from '../../shared/report-rules/report-csv.ts';
+  readCsvRecords,
+  REPORT_SECTIONS,
+  reportTextFromColumns,
+} from '../../shared/report-rules/report-csv.ts';
+import { outputLine } from './label-output.ts';
+
+export { outputLine };
 
 export interface LabelReportsOptions {
   input: string;
   format?: string;
   rules?: string;
   chestOnly?: boolean;
+  /** Threads labelling a large CSV or JSONL input (default: this one plus the idle cores, at most 4). */
+  threads?: string;
 }
 
 type Format = 'csv' | 'jsonl' | 'hl7';
@@ -34,37 +41,54 @@ function formatOf(opts: LabelReportsOptions): Format {
   );
 }
 
-/** One input report, or a problem with one input row that is reported and skipped. */
-type Item = { id: string; text: string } | { problem: string };
+/**
+ * One input report, or one bad input that is reported and skipped; `kind` names what was bad in
+ * the summary ("row", "message", "line").
+ */
+type Item = { id: string; text: string } | { problem: string; kind: string };
 
-function* csvItems(text: string): Generator<Item> {
-  let header: string[] | null = null;
+/** A CSV row none of whose report columns can hold a finding: labelled without building its text. */
+type NoFindingItem = { id: string; noFinding: true };
+
+function* csvItems(text: string, rules: CompiledRules): Generator<Item | NoFindingItem> {
+  let columns: { uid: number; get: (fields: string[]) => (c: string) => string | undefined } | null = null;
+  let reportColumns: number[] = [];
+  // Only when no header itself could match (then a match needs a column's own text).
+  const shortcut = REPORT_SECTIONS.every(([, h]) => cannotHaveFindings(h, rules));
+  let width = 0;
   for (const rec of readCsvRecords(text)) {
     if ('error' in rec) {
-      yield { problem: `row ${rec.row} (line ${rec.line}): ${rec.error}` };
+      yield { problem: `row ${rec.row} (line ${rec.line}): ${rec.error}`, kind: 'row' };
       continue;
     }
-    if (header === null) {
-      header = rec.fields.map((h) => h.trim().toLowerCase());
-      const missing = ['uid', 'findings', 'impression'].filter((c) => !header!.includes(c));
+    if (columns === null) {
+      const header = rec.fields.map((h) => h.trim().toLowerCase());
+      const missing = ['uid', 'findings', 'impression'].filter((c) => !header.includes(c));
       if (missing.length > 0)
         throw userError(`CSV header lacks column(s) ${missing.join(', ')} (need uid, findings, impression)`);
+      const index = new Map(header.map((h, i) => [h, i]));
+      reportColumns = REPORT_SECTIONS.map(([c]) => index.get(c)).filter((i): i is number => i !== undefined);
+      width = header.length;
+      columns = { uid: index.get('uid')!, get: (fields) => (c) => fields[index.get(c) ?? -1] };
       continue;
     }
-    const h = header;
-    if (rec.fields.length !== h.length) {
+    if (rec.fields.length !== width) {
       yield {
-        problem: `row ${rec.row} (line ${rec.line}): ${rec.fields.length} fields, header has ${h.length}`,
+        problem: `row ${rec.row} (line ${rec.line}): ${rec.fields.length} fields, header has ${width}`,
+        kind: 'row',
       };
       continue;
     }
-    const get = (c: string): string | undefined => rec.fields[h.indexOf(c)];
-    const id = get('uid')?.trim();
+    const id = rec.fields[columns.uid]!.trim();
     if (!id) {
-      yield { problem: `row ${rec.row} (line ${rec.line}): empty uid` };
+      yield { problem: `row ${rec.row} (line ${rec.line}): empty uid`, kind: 'row' };
       continue;
     }
-    yield { id, text: reportTextFromColumns(get) };
+    if (shortcut && reportColumns.every((i) => cannotHaveFindings(rec.fields[i]!, rules))) {
+      yield { id, noFinding: true };
+      continue;
+    }
+    yield { id, text: reportTextFromColumns(columns.get(rec.fields)) };
   }
 }
 
@@ -78,17 +102,17 @@ function* jsonlItems(text: string): Generator<Item> {
     try {
       obj = JSON.parse(line);
     } catch (err) {
-      yield { problem: `${where}: not JSON (${(err as Error).message})` };
+      yield { problem: `${where}: not JSON (${(err as Error).message})`, kind: 'row' };
       continue;
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      yield { problem: `${where}: not a JSON object` };
+      yield { problem: `${where}: not a JSON object`, kind: 'row' };
       continue;
     }
     const o = obj as Record<string, unknown>;
     const rawId = o.id ?? o.uid ?? o.accession;
     if (typeof rawId !== 'string' && typeof rawId !== 'number') {
-      yield { problem: `${where}: needs "id" (or "uid", "accession") as a string or number` };
+      yield { problem: `${where}: needs "id" (or "uid", "accession") as a string or number`, kind: 'row' };
       continue;
     }
     if (typeof o.text === 'string') {
@@ -99,42 +123,44 @@ function* jsonlItems(text: string): Generator<Item> {
         text: reportTextFromColumns((c) => (typeof o[c] === 'string' ? (o[c] as string) : undefined)),
       };
     } else {
-      yield { problem: `${where}: needs "text" (or "findings"/"impression") as a string` };
+      yield { problem: `${where}: needs "text" (or "findings"/"impression") as a string`, kind: 'row' };
     }
   }
 }
 
-function* hl7Items(input: Buffer, chestOnly: boolean): Generator<Item> {
-  const messages = splitHl7Messages(input);
-  for (let i = 0; i < messages.length; i++) {
-    const { message, offset } = messages[i]!;
+/**
+ * HL7: the one splitter (services/shared/hl7/split.ts); each message decoded by its own MSH-18, as
+ * the report-labeler does. A line that is not an HL7 segment is its own bad input, reported with
+ * its line and offset; the messages around it are labelled.
+ */
+async function hl7Items(input: Buffer, chestOnly: boolean): Promise<Iterable<Item>> {
+  // Loaded only for HL7 input: the HL7 parser's library costs start-up time a CSV run does not need.
+  const [{ Hl7ParseError, parseOruMessage, splitHl7 }, { decodeHl7 }, { readMshHeader }] = await Promise.all([
+    import('../../shared/hl7/index.ts'),
+    import('../../shared/hl7-transport/charset.ts'),
+    import('../../shared/hl7-transport/msh-header.ts'),
+  ]);
+  const { messages, garbage } = splitHl7(input);
+  const items: Array<{ at: number; item: Item }> = [];
+  for (const g of garbage)
+    items.push({
+      at: g.offset,
+      item: { problem: `line ${g.line} (offset ${g.offset}): ${g.problem}`, kind: 'line' },
+    });
+  messages.forEach(({ bytes, offset, line }, i) => {
     try {
-      for (const r of parseOruMessage(message)) {
+      const text = decodeHl7(bytes, readMshHeader(bytes).characterSet);
+      for (const r of parseOruMessage(text)) {
         if (chestOnly && !isChestRadiograph(r.procedureCode, r.procedureText)) continue;
-        yield { id: r.accession, text: r.text };
+        items.push({ at: offset, item: { id: r.accession, text: r.text } });
       }
     } catch (err) {
       const e = err instanceof Hl7ParseError ? err.withLocation({ messageIndex: i, offset }) : err;
-      yield { problem: (e as Error).message };
+      items.push({ at: offset, item: { problem: `line ${line}: ${(e as Error).message}`, kind: 'message' } });
     }
-  }
-}
-
-function outputLine(id: string, l: ReportLabels): string {
-  const cls = (c: ReportLabels['rib']): object => ({
-    status: c.status,
-    acuity: c.acuity,
-    side: c.side,
-    ribs: c.ribs,
-    evidence: c.evidence.map((e) => ({ start: e.start, end: e.end, text: e.text })),
   });
-  return JSON.stringify({
-    id,
-    rib: cls(l.rib),
-    clavicle: cls(l.clavicle),
-    other: cls(l.other),
-    ruleVersion: l.ruleVersion,
-  });
+  // In the order of the file, so stderr reads along with it.
+  return items.sort((a, b) => a.at - b.at).map((x) => x.item);
 }
 
 async function write(chunk: string): Promise<void> {
@@ -142,14 +168,118 @@ async function write(chunk: string): Promise<void> {
     await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
 }
 
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+const KIND_NAMES: Record<string, [string, string]> = {
+  row: ['bad row', 'bad rows'],
+  message: ['HL7 message that failed', 'HL7 messages that failed'],
+  line: ['line that is not an HL7 segment', 'lines that are not HL7 segments'],
+};
+
+/** Inputs this large are labelled on several threads (below it, starting them costs more than it saves). */
+const PARALLEL_MIN_BYTES = 2 << 20;
+const PARALLEL_MIN_REPORTS = 5000;
+const MAX_THREADS = 4;
+
+/** How many threads label: --threads, else this one plus the cores the load average leaves idle. */
+function threadCount(option: string | undefined): number {
+  if (option !== undefined) {
+    const n = Number(option);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw userError(`--threads must be an integer from 1 to 64 (got "${option}")`);
+    return n;
+  }
+  // On a busy machine helper threads only share the same cores (and each warms up its own JIT).
+  const idle = Math.floor(availableParallelism() - loadavg()[0]!);
+  return Math.max(1, Math.min(MAX_THREADS, 1 + idle));
+}
+
 /**
- * harvester label-reports: one JSON line per report on stdout; problems with single rows or
- * messages go to stderr with their row number (or message number and offset) and the rest is
- * still labelled. Exit status 2 when some rows were skipped.
+ * Helper threads for a large CSV or JSONL input, started before the input is parsed so their
+ * start-up overlaps it. Only from the bundled CLI (bin/bundled.js builds services/cli/label-worker.ts
+ * next to this code); under tsx everything runs on one thread.
+ */
+function startHelpers(inputBytes: number, opts: LabelReportsOptions, threads: number): Worker[] {
+  // --threads given: as asked; otherwise only for an input large enough to gain from it.
+  const large = opts.threads !== undefined || inputBytes >= PARALLEL_MIN_BYTES;
+  if (!import.meta.url.endsWith('.js') || !large || threads < 2) return [];
+  const rulesPath = opts.rules;
+  const url = new URL('./label-worker.js', import.meta.url);
+  return Array.from({ length: threads - 1 }, () => new Worker(url, { workerData: { rules: rulesPath } }));
+}
+
+/** Sends one slice to a helper; resolves to its output lines, chunk by chunk, in order. */
+function labelOnHelper(worker: Worker, ids: string[], texts: string[]): AsyncIterable<string> {
+  const chunks: string[] = [];
+  let done = false;
+  let failed: Error | null = null;
+  let wake: (() => void) | null = null;
+  worker.on('message', (m: { out: string; done: boolean }) => {
+    chunks.push(m.out);
+    done = m.done;
+    wake?.();
+  });
+  worker.on('error', (err) => {
+    failed = err;
+    wake?.();
+  });
+  worker.postMessage({ ids, texts });
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        while (chunks.length > 0) yield chunks.shift()!;
+        if (failed) throw failed;
+        if (done) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
+
+async function labelAndWrite(
+  ids: string[],
+  texts: string[],
+  rules: CompiledRules,
+  helpers: Worker[],
+): Promise<void> {
+  const parts = ids.length >= PARALLEL_MIN_REPORTS ? helpers.length + 1 : 1;
+  const size = Math.ceil(ids.length / parts);
+  // Helpers take the later slices; this thread labels the first and writes everything in order.
+  const fromHelpers = helpers
+    .slice(0, parts - 1)
+    .map((w, k) =>
+      labelOnHelper(
+        w,
+        ids.slice((k + 1) * size, (k + 2) * size),
+        texts.slice((k + 1) * size, (k + 2) * size),
+      ),
+    );
+  let buffer = '';
+  const own = Math.min(size, ids.length);
+  for (let i = 0; i < own; i++) {
+    buffer += outputLine(ids[i]!, labelReport(texts[i]!, rules)) + '\n';
+    if (buffer.length > 1 << 20) {
+      await write(buffer);
+      buffer = '';
+    }
+  }
+  if (buffer) await write(buffer);
+  for (const lines of fromHelpers) for await (const chunk of lines) if (chunk) await write(chunk);
+}
+
+/**
+ * harvester label-reports: one JSON line per report on stdout; problems with single rows,
+ * messages or lines go to stderr with their row number (or line and offset) and the rest is
+ * still labelled. Exit status 2 when some input was skipped.
  */
 export async function labelReportsCommand(opts: LabelReportsOptions): Promise<void> {
   const format = formatOf(opts);
-  const rules = loadRules(opts.rules);
+  // The shipped rules need no validation (nor zod, which costs start-up); a local file does.
+  const rules = opts.rules
+    ? (await import('../../shared/report-rules/load-rules.ts')).loadRules(opts.rules)
+    : defaultRules();
   let bytes: Buffer;
   try {
     bytes = readFileSync(opts.input);
@@ -158,31 +288,69 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
       `cannot read ${opts.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  const items =
-    format === 'hl7'
-      ? hl7Items(bytes, opts.chestOnly ?? false)
-      : format === 'csv'
-        ? csvItems(bytes.toString('utf8'))
-        : jsonlItems(bytes.toString('utf8'));
-  let buffer = '';
-  let labelled = 0;
-  let skipped = 0;
-  for (const item of items) {
-    if ('problem' in item) {
-      skipped++;
-      process.stderr.write(`harvester label-reports: ${opts.input}: ${item.problem}\n`);
-      continue;
+  const threads = threadCount(opts.threads);
+  const helpers = format === 'hl7' ? [] : startHelpers(bytes.length, opts, threads);
+  try {
+    const items =
+      format === 'hl7'
+        ? await hl7Items(bytes, opts.chestOnly ?? false)
+        : format === 'csv'
+          ? csvItems(bytes.toString('utf8'), rules)
+          : jsonlItems(bytes.toString('utf8'));
+    const ids: string[] = [];
+    const texts: string[] = [];
+    const skipped = new Map<string, { count: number; first: string }>();
+    let labelled = 0;
+    let buffer = '';
+    for (const item of items) {
+      if ('problem' in item) {
+        const s = skipped.get(item.kind);
+        if (s) s.count++;
+        else skipped.set(item.kind, { count: 1, first: item.problem });
+        process.stderr.write(`harvester label-reports: ${opts.input}: ${item.problem}\n`);
+        continue;
+      }
+      labelled++;
+      if ('noFinding' in item) {
+        // Written where it belongs in the output order (the helpers' slices come after).
+        if (helpers.length > 0) {
+          ids.push(item.id);
+          texts.push('');
+          continue;
+        }
+        buffer += outputLine(item.id, negativeLabels(rules)) + '\n';
+        if (buffer.length > 1 << 20) {
+          await write(buffer);
+          buffer = '';
+        }
+        continue;
+      }
+      if (helpers.length > 0) {
+        // Split among the threads once all are read.
+        ids.push(item.id);
+        texts.push(item.text);
+        continue;
+      }
+      buffer += outputLine(item.id, labelReport(item.text, rules)) + '\n';
+      if (buffer.length > 1 << 20) {
+        await write(buffer);
+        buffer = '';
+      }
     }
-    buffer += outputLine(item.id, labelReport(item.text, rules)) + '\n';
-    labelled++;
-    if (buffer.length > 1 << 16) {
-      await write(buffer);
-      buffer = '';
-    }
+    if (buffer) await write(buffer);
+    if (helpers.length > 0) await labelAndWrite(ids, texts, rules, helpers);
+    const total = [...skipped.values()].reduce((n, s) => n + s.count, 0);
+    const detail = [...skipped]
+      .map(([kind, s]) => {
+        const [one, many] = KIND_NAMES[kind] ?? [kind, kind];
+        return `${plural(s.count, one, many)}, first: ${s.first.split(':')[0]}`;
+      })
+      .join('; ');
+    process.stderr.write(
+      `harvester label-reports: ${labelled} reports labelled, ${total} skipped${detail ? ` (${detail})` : ''} (rules ${rules.version})\n`,
+    );
+    if (total > 0) process.exitCode = 2;
+  } finally {
+    await Promise.all(helpers.map((w) => w.terminate()));
   }
-  if (buffer) await write(buffer);
-  process.stderr.write(
-    `harvester label-reports: ${labelled} reports labelled, ${skipped} skipped (rules ${rules.version})\n`,
-  );
-  if (skipped > 0) process.exitCode = 2;
 }

@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../shared/kafka/config.ts';
 import { hl7MessageKey, readMshHeader } from '../../shared/hl7-transport/msh-header.ts';
-import { splitHl7File } from '../../shared/hl7-transport/split-file.ts';
+import { splitHl7 } from '../../shared/hl7/split.ts';
 import { loadConfig } from '../../shared/config/env.ts';
 import { provisionTopics } from '../../shared/kafka/provision-topics.ts';
 import { topicProvisioningEnvShape, withTopicDefaults } from '../../shared/kafka/system-topics.ts';
@@ -40,7 +40,14 @@ export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> 
       expected: true,
     });
   }
-  const messages = splitHl7File(data).map((value) => {
+  const split = splitHl7(data);
+  // A line that is not an HL7 segment is reported on its own and not sent; its neighbours are.
+  for (const g of split.garbage) {
+    process.stderr.write(
+      `harvester produce hl7: ${opts.input}: line ${g.line} (offset ${g.offset}): ${g.problem}\n`,
+    );
+  }
+  const messages = split.messages.map(({ bytes: value }) => {
     let key: string | null;
     try {
       key = hl7MessageKey(readMshHeader(value));
@@ -65,6 +72,8 @@ export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> 
   const unkeyed = messages.filter((m) => m.key === null).length;
   console.log(
     `published ${messages.length} message(s) to ${topic}` +
-      (unkeyed ? ` (${unkeyed} without a readable MSH)` : ''),
+      (unkeyed ? ` (${unkeyed} without a readable MSH)` : '') +
+      (split.garbage.length ? `; ${split.garbage.length} line(s) that are not HL7 segments left out` : ''),
   );
+  if (split.garbage.length > 0) process.exitCode = 2;
 }

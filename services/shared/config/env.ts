@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 
 /** Raised when configuration is missing or invalid; its message says what to set. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /**
  * Validates environment variables against a zod schema at start-up. Each problem is reported with

@@ -15,6 +15,40 @@ export interface DeadLetter {
   value: Buffer | null;
   /** The original record's headers, kept so nothing of the input is lost. */
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  /** Headers saying more about this failure (e.g. DLQ_HEADERS.garbageLines); ours win on a clash. */
+  extraHeaders?: Record<string, string>;
+}
+
+/** A consumed record, as much of it as a dead letter keeps. */
+export interface DeadLetterSource {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers?: DeadLetter['headers'];
+}
+
+/** A dead letter for a consumed record: its key, bytes and headers as they came, and why. */
+export function deadLetterOf(
+  record: DeadLetterSource,
+  stage: string,
+  reason: string,
+  detail: string,
+  extraHeaders?: Record<string, string>,
+): DeadLetter {
+  return {
+    reason,
+    detail,
+    stage,
+    sourceTopic: record.topic,
+    sourcePartition: record.partition,
+    sourceOffset: record.offset,
+    key: record.key,
+    value: record.value,
+    headers: record.headers,
+    ...(extraHeaders ? { extraHeaders } : {}),
+  };
 }
 
 /** The header names on every DLQ record. */
@@ -28,6 +62,13 @@ export const DLQ_HEADERS = {
   timestamp: 'dlq.timestamp',
   /** Set (to the original size in bytes) when the value was too large to copy: read it at the source offset. */
   valueOmitted: 'dlq.value.omitted-bytes',
+  /**
+   * Lines of a record that are not HL7 segments (1-based, comma-separated), and their byte offsets
+   * in the record value: the record's message was still labelled without them (reason
+   * garbage-lines).
+   */
+  garbageLines: 'dlq.garbage.lines',
+  garbageOffsets: 'dlq.garbage.offsets',
 } as const;
 
 /** Below the broker default message.max.bytes (1 MiB) with room for key and headers. */
@@ -49,6 +90,7 @@ export function buildDlqHeaders(letter: DeadLetter, now: Date): Record<string, s
     // kafkajs hands repeated headers as arrays; Kafka keeps only one value per name on our side
     headers[name] = Array.isArray(value) ? value[value.length - 1]! : value;
   }
+  for (const [name, value] of Object.entries(letter.extraHeaders ?? {})) headers[name] = value;
   headers[DLQ_HEADERS.reason] = letter.reason;
   if (letter.detail) headers[DLQ_HEADERS.detail] = letter.detail.slice(0, 500);
   headers[DLQ_HEADERS.stage] = letter.stage;

@@ -1,18 +1,34 @@
 import defaultRulesFile from './fracture-rules.json' with { type: 'json' };
-import { rulesFileSchema, type RulesFile, type Term } from './rules-file.ts';
+import { requiredSubstrings } from './anchors.ts';
+import type { RulesFile, Term } from './rules-file.ts';
+import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
 
 export type Status = 'positive' | 'uncertain' | 'negative';
 export type Acuity = 'acute' | 'healing' | 'old';
 export type Side = 'left' | 'right' | 'bilateral';
 export type BoneClass = 'rib' | 'clavicle' | 'other';
-export type AnatomyClass = BoneClass | 'none';
+export type AnatomyClass = BoneClass | 'none' | 'device';
+/** Section ranks: the precedence rule (README). Ignored sections are never read. */
+export const SECTION_IGNORED = -1;
+export const SECTION_BODY = 0;
+export const SECTION_CONCLUSION = 1;
+export const SECTION_ADDENDUM = 2;
 export type TriggerKind =
-  'negationPre' | 'negationPost' | 'hedgePre' | 'hedgePost' | 'pseudo' | 'notAsserted' | 'terminator';
+  | 'negationPre'
+  | 'negationPost'
+  | 'hedgePre'
+  | 'hedgeAdjacent'
+  | 'history'
+  | 'hedgePost'
+  | 'pseudo'
+  | 'notAsserted'
+  | 'terminator';
 
 export interface FindingGroup {
   kind: string;
   maxStatus: 'positive' | 'uncertain';
+  cappedCue: 'hedge' | 'history';
   acuity: Acuity | null;
   defaultAcuity: Acuity | null;
   cue: Vocabulary<true> | null;
@@ -22,8 +38,8 @@ export interface FindingGroup {
 /** A rules file validated and compiled to regexes once; reuse it for every report. */
 export interface CompiledRules {
   readonly version: string;
-  readonly sectionRe: RegExp;
-  readonly sectionKind: Vocabulary<boolean>;
+  /** Header name -> section rank (SECTION_*). */
+  readonly sectionKind: Vocabulary<number>;
   readonly textBeforeFirstHeaderAsserted: boolean;
   readonly finding: Vocabulary<number>;
   /**
@@ -31,9 +47,23 @@ export interface CompiledRules {
    * in the main regex would cut the skip distance of its fast scan for every report.
    */
   readonly findingShort: Vocabulary<number> | null;
+  /**
+   * Matches any of the substrings one of which every finding match contains (case-insensitive);
+   * null: no shortcut. A report it does not match has no finding.
+   */
+  readonly findingAnchors: RegExp | null;
   readonly groups: readonly FindingGroup[];
   readonly anatomy: Vocabulary<AnatomyClass>;
+  /** Each bone's own terms alone, found also inside device names ("right clavicle plate"). */
+  readonly boneTerms: Readonly<Record<BoneClass, RegExp>>;
   readonly triggers: Vocabulary<TriggerKind>;
+  readonly recommendation: Vocabulary<true>;
+  /** Matched at a position (sticky): a phrase that continues a finding's noun phrase. */
+  readonly nounPhraseTail: RegExp | null;
+  readonly negationQualifiers: ReadonlySet<string>;
+  /** Abbreviations whose period does not end a sentence ("L. 7th rib fx"). */
+  readonly abbreviations: Abbreviations;
+  readonly anotherFinding: ReadonlySet<string>;
   readonly side: Vocabulary<Side>;
   readonly acuity: Vocabulary<Acuity>;
   readonly acuityRank: Readonly<Record<Acuity, number>>;
@@ -46,17 +76,11 @@ export class RulesError extends Error {
   readonly expected = true;
 }
 
-/** Validates a rules file (parsed JSON) and compiles it; errors name the offending path. */
-export function compileRules(rulesFile: unknown): CompiledRules {
-  const parsed = rulesFileSchema.safeParse(rulesFile);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new RulesError(`invalid rules file: ${issues}`);
-  }
-  const r = parsed.data;
+/**
+ * Compiles a rules file already validated against rulesFileSchema (compile-rules.ts validates; the
+ * shipped file is checked by a unit test). Kept free of zod so the fast CLI entry does not load it.
+ */
+export function buildRules(r: RulesFile): CompiledRules {
   try {
     return build(r);
   } catch (err) {
@@ -83,6 +107,7 @@ function build(r: RulesFile): CompiledRules {
     return {
       kind: g.kind,
       maxStatus: g.maxStatus,
+      cappedCue: g.cappedCue ?? 'hedge',
       acuity: g.acuity ?? null,
       defaultAcuity: g.defaultAcuity ?? null,
       cue,
@@ -91,13 +116,13 @@ function build(r: RulesFile): CompiledRules {
   });
   const headerNames = compileVocabulary(
     [
-      { category: true, terms: r.sections.asserted },
-      { category: false, terms: r.sections.ignored },
+      { category: SECTION_ADDENDUM, terms: r.sections.addendum },
+      { category: SECTION_CONCLUSION, terms: r.sections.conclusion },
+      { category: SECTION_BODY, terms: r.sections.asserted },
+      { category: SECTION_IGNORED, terms: r.sections.ignored },
     ],
     'sections',
   );
-  // A header is a known name followed by a colon at the start of the text, a line or a sentence.
-  const sectionRe = new RegExp(`(?:^|[\\r\\n]|[.!?;][ \\t]+)[ \\t]*(${headerNames.re.source})[ \\t]*:`, 'gi');
   const t = r.triggers;
   const acuityRank = { acute: 0, healing: 0, old: 0 };
   r.attributes.acuityPriority.forEach((a, i) => (acuityRank[a] = 3 - i));
@@ -108,13 +133,13 @@ function build(r: RulesFile): CompiledRules {
   }
   return {
     version: r.version,
-    sectionRe,
     sectionKind: headerNames,
     textBeforeFirstHeaderAsserted: r.sections.textBeforeFirstHeader === 'asserted',
     finding: compileVocabulary(
       r.findings.map((g, i) => ({ category: i, terms: g.terms.filter((t) => !isShortTerm(t)) })),
       'findings',
     ),
+    findingAnchors: anchorRegex(requiredSubstrings(r.findings.flatMap((g) => g.terms))),
     findingShort: r.findings.some((g) => g.terms.some(isShortTerm))
       ? compileVocabulary(
           r.findings.map((g, i) => ({ category: i, terms: g.terms.filter(isShortTerm) })),
@@ -123,9 +148,17 @@ function build(r: RulesFile): CompiledRules {
       : null,
     groups,
     anatomy: compileVocabulary(
-      (['none', 'rib', 'clavicle', 'other'] as const).map((c) => ({ category: c, terms: r.anatomy[c] })),
+      (['device', 'none', 'rib', 'clavicle', 'other'] as const).map((c) => ({
+        category: c,
+        terms: r.anatomy[c],
+      })),
       'anatomy',
     ),
+    boneTerms: {
+      rib: compileVocabulary([{ category: true, terms: r.anatomy.rib }], 'anatomy.rib').re,
+      clavicle: compileVocabulary([{ category: true, terms: r.anatomy.clavicle }], 'anatomy.clavicle').re,
+      other: compileVocabulary([{ category: true, terms: r.anatomy.other }], 'anatomy.other').re,
+    },
     triggers: compileVocabulary(
       (
         [
@@ -135,6 +168,8 @@ function build(r: RulesFile): CompiledRules {
           'hedgePost',
           'negationPre',
           'hedgePre',
+          'hedgeAdjacent',
+          'history',
           'terminators',
         ] as const
       ).map((k) => ({
@@ -143,6 +178,25 @@ function build(r: RulesFile): CompiledRules {
       })),
       'triggers',
     ),
+    recommendation: compileVocabulary(
+      [{ category: true, terms: t.recommendation }],
+      'triggers.recommendation',
+    ),
+    nounPhraseTail:
+      r.nounPhraseTails.length > 0
+        ? new RegExp(
+            compileVocabulary([{ category: true, terms: r.nounPhraseTails }], 'nounPhraseTails').re.source,
+            'iy',
+          )
+        : null,
+    negationQualifiers: new Set(r.attributes.negationQualifiers.map((w) => w.toLowerCase())),
+    abbreviations: {
+      always: new Set(r.abbreviations.always.map((w) => w.toLowerCase().replace(/\.$/, ''))),
+      beforeLowercase: new Set(
+        r.abbreviations.beforeLowercase.map((w) => w.toLowerCase().replace(/\.$/, '')),
+      ),
+    },
+    anotherFinding: new Set(r.attributes.anotherFinding.map((w) => w.toLowerCase())),
     side: compileVocabulary(
       (['bilateral', 'left', 'right'] as const).map((c) => ({ category: c, terms: r.attributes.side[c] })),
       'attributes.side',
@@ -158,6 +212,13 @@ function build(r: RulesFile): CompiledRules {
   };
 }
 
+function anchorRegex(anchors: string[] | null): RegExp | null {
+  // A plain alternation of a few literals: much faster than lower-casing the text and searching it.
+  return anchors === null
+    ? null
+    : new RegExp(anchors.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+}
+
 function isShortTerm(t: Term): boolean {
   return typeof t === 'string' && t.trim().length < 4;
 }
@@ -166,7 +227,8 @@ let defaults: CompiledRules | undefined;
 
 /** The shipped fracture-rules.json, compiled on first use. */
 export function defaultRules(): CompiledRules {
-  defaults ??= compileRules(defaultRulesFile);
+  // Validated by test/unit/report-rules/rules-file.test.ts (schema defaults add nothing to it).
+  defaults ??= buildRules(defaultRulesFile as RulesFile);
   return defaults;
 }
 

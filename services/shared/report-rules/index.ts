@@ -1,5 +1,5 @@
+export { compileRules } from './compile-rules.ts';
 export {
-  compileRules,
   defaultRules,
   RulesError,
   type Acuity,
@@ -8,7 +8,14 @@ export {
   type Side,
   type Status,
 } from './compile.ts';
-export { labelReport, type ClassLabel, type Evidence, type ReportLabels } from './label-report.ts';
+export {
+  labelReport,
+  type ClassLabel,
+  type Cue,
+  type Evidence,
+  type LabelReason,
+  type ReportLabels,
+} from './label-report.ts';
 export { mergeRulesFiles, rulesFileSchema, type RulesFile } from './rules-file.ts';
 export { loadRules } from './load-rules.ts';
 export { isChestRadiograph, DEFAULT_CHEST_FILTER, type ChestFilterConfig } from './chest-filter.ts';

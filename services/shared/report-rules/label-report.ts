@@ -1,5 +1,7 @@
 import {
   defaultRules,
+  SECTION_BODY,
+  SECTION_IGNORED,
   type Acuity,
   type AnatomyClass,
   type BoneClass,
@@ -12,6 +14,7 @@ import {
 import { isRibNumberWord, ribNumbersAround } from './rib-numbers.ts';
 import { MatchIndex, type Match } from './match-index.ts';
 import { isWordChar, lastNonSpaceBefore, sentenceBounds, wordsBetween, wordsIn } from './text-scan.ts';
+import { normaliseMatch } from './vocabulary.ts';
 
 export interface Evidence {
   start: number;
@@ -19,12 +22,35 @@ export interface Evidence {
   text: string;
 }
 
+/** What made a mention negative or uncertain (null: asserted as written). */
+export type Cue = 'negation' | 'hedge' | 'history' | 'hardware' | 'conditional';
+
+/** One mention of a bone's fracture, and how it was read. */
+export interface LabelReason {
+  /** What this mention says on its own. */
+  status: Status;
+  cue: Cue | null;
+  /** The finding term ("fracture", "fx", "callus", "deformity"). */
+  finding: Evidence;
+  /** The words that changed it ("cannot be excluded", "no", "sternal wire", "history of"); null when none. */
+  trigger: Evidence | null;
+  /** Lower-case header of its section ("findings", "impression", "addendum", "indication"); null before any. */
+  section: string | null;
+  /** Whether it decided the label (false: weaker, replaced by a later section, or not read). */
+  decided: boolean;
+}
+
 export interface ClassLabel {
   status: Status;
   acuity: 'acute' | 'healing' | 'old' | 'unspecified' | null;
   side: 'left' | 'right' | 'bilateral' | 'unspecified' | null;
   ribs: number[];
+  /** The sentences of the mentions that decided the label. */
   evidence: Evidence[];
+  /** The cue that made the label negative or uncertain; null when positive or nothing was mentioned. */
+  cue: Cue | null;
+  /** Every mention of this bone, in reading order (at most MAX_REASONS). */
+  reasons: LabelReason[];
 }
 
 export interface ReportLabels {
@@ -58,11 +84,38 @@ interface Mention {
   acuity: Acuity | null;
   side: Side | null;
   ribs: number[];
-  /** Rib numbers with no side of their own, to look up elsewhere in the report. */
   sentence: Sentence;
+  /** Section rank (SECTION_*): a later-ranked section replaces the same finding lower down. */
+  rank: number;
+  section: string | null;
+  /** False for mentions only reported (in an ignored section, or of hardware). */
+  counts: boolean;
+  /** Marked as a finding of its own ("additional"): replaces nothing. */
+  another: boolean;
+  /** A negation qualified by acuity or displacement: replaces nothing. */
+  qualified: boolean;
+  cue: Cue | null;
+  trigger: Span | null;
+  fs: number;
+  fe: number;
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** How the triggers read one mention. */
+interface Decision {
+  status: Status;
+  trigger: Hit<TriggerKind> | undefined;
 }
 
 const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
+/** Reasons kept per class label (a pathological text can mention a bone thousands of times). */
+const MAX_REASONS = 16;
+/** Words before a mention read for "additional" and for a qualified negation. */
+const PHRASE_WORDS = 4;
 const CONNECTORS = new Set(['and', 'or', 'nor']);
 /** Words that negate the acuity word right after them ("no acute fracture. Old healed ..."). */
 const ACUITY_NEGATORS = new Set(['no', 'not', 'without', 'nor']);
@@ -72,6 +125,21 @@ const ATTACHING = new Set(['of', 'in', 'involving', 'through', 'at', 'along', 'a
 const APPOSITIVE_WORDS = 6;
 /** Words after the acuity window still read as the finding's predicate. */
 const PREDICATE_WORDS = 8;
+/** Words that make a mention point back to one named before ("the underlying clavicle fracture"). */
+const ANAPHORIC = new Set([
+  'the',
+  'this',
+  'these',
+  'that',
+  'those',
+  'underlying',
+  'same',
+  'aforementioned',
+  'above',
+]);
+const ANAPHORA_WORDS = 3;
+/** How far before an acuity window a multi-word acuity phrase may start ("acute or subacute"). */
+const ACUITY_OVERLAP_CHARS = 24;
 /**
  * Above these sizes the per-finding look-ups use indexes (regex matches, word counts, anatomy by
  * class) so a text with many findings labels in about linear time; below them the direct scans are
@@ -82,7 +150,7 @@ const MANY_HITS = 32;
 const LONG_WORD_SPAN = 256;
 
 function negativeLabel(): ClassLabel {
-  return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [] };
+  return { status: 'negative', acuity: null, side: null, ribs: [], evidence: [], cue: null, reasons: [] };
 }
 
 /**
@@ -90,7 +158,14 @@ function negativeLabel(): ClassLabel {
  * and for positive/uncertain the acuity, side, rib numbers and evidence spans (offsets into
  * `text`). Only asserted sections (findings, impression...) count; history/indication do not.
  */
+/** The labels of a report no part of which can hold a finding term (see cannotHaveFindings). */
+export function negativeLabels(rules: CompiledRules = defaultRules()): ReportLabels {
+  return allNegative(rules);
+}
+
 export function labelReport(text: string, rules: CompiledRules = defaultRules()): ReportLabels {
+  // Most reports mention no finding term at all: one quick test of a few substrings decides them.
+  if (cannotHaveFindings(text, rules)) return allNegative(rules);
   const found: Array<{ start: number; end: number; group: FindingGroup }> = [];
   collectFindings(text, rules.finding, rules, found);
   if (rules.findingShort) {
@@ -102,15 +177,7 @@ export function labelReport(text: string, rules: CompiledRules = defaultRules())
       for (let i = found.length - 1; i > 0; i--) if (found[i]!.start < found[i - 1]!.end) found.splice(i, 1);
     }
   }
-  if (found.length === 0) {
-    // Most reports mention no finding term at all: one regex scan decides them.
-    return {
-      rib: negativeLabel(),
-      clavicle: negativeLabel(),
-      other: negativeLabel(),
-      ruleVersion: rules.version,
-    };
-  }
+  if (found.length === 0) return allNegative(rules);
   const labeller = new ReportLabeller(text, rules);
   // Each finding's side window stops at its neighbours ("healed left rib fracture and old
   // fracture of the right clavicle"), so all are collected first.
@@ -119,6 +186,34 @@ export function labelReport(text: string, rules: CompiledRules = defaultRules())
     labeller.finding(f.start, f.end, f.group, found[i - 1]?.end ?? 0, found[i + 1]?.start ?? text.length);
   }
   return labeller.result();
+}
+
+const negatives = new WeakMap<CompiledRules, ReportLabels>();
+
+/**
+ * The labels of a report with no finding (most reports): one frozen object per rules, shared, so
+ * labelling an export allocates nothing for them.
+ */
+function allNegative(rules: CompiledRules): ReportLabels {
+  let l = negatives.get(rules);
+  if (!l) {
+    const cls = (): ClassLabel =>
+      Object.freeze({ ...negativeLabel(), ribs: frozen, evidence: frozenE, reasons: frozenR });
+    l = Object.freeze({ rib: cls(), clavicle: cls(), other: cls(), ruleVersion: rules.version });
+    negatives.set(rules, l);
+  }
+  return l;
+}
+const frozen: number[] = Object.freeze([]) as unknown as number[];
+const frozenE: Evidence[] = Object.freeze([]) as unknown as Evidence[];
+const frozenR: LabelReason[] = Object.freeze([]) as unknown as LabelReason[];
+
+/**
+ * Whether a text cannot hold a finding term of these rules (a quick test; false when unsure). Lets a
+ * caller skip building a report text from its parts when none of the parts can match.
+ */
+export function cannotHaveFindings(text: string, rules: CompiledRules = defaultRules()): boolean {
+  return rules.findingAnchors !== null && !rules.findingAnchors.test(text);
 }
 
 function collectFindings(
@@ -140,7 +235,7 @@ function collectFindings(
 
 class ReportLabeller {
   private readonly mentions: Mention[] = [];
-  private sections: Array<{ at: number; asserted: boolean }> | null = null;
+  private sections: Array<{ at: number; rank: number; name: string }> | null = null;
   private readonly sentences = new Map<number, Sentence>();
   private lastSentence: Sentence | null = null;
   private readonly long: boolean;
@@ -198,9 +293,10 @@ class ReportLabeller {
     nextFindingStart: number,
   ): void {
     const { text, rules } = this;
-    if (!this.assertedAt(fs)) return;
+    const rank = this.rankAt(fs);
     const sent = this.sentenceAt(fs);
-    if (group.cue && !this.hasMatch(group.cue.re, sent.start, sent.end, fs, fe)) return;
+    const cueMatch = group.cue ? this.matchIn(group.cue.re, sent.start, sent.end) : null;
+    if (group.cue && cueMatch === null) return;
 
     // Which bone: the nearest anatomy term in the sentence, then anything coordinated with it.
     const anatomy = this.anatomyOf(sent);
@@ -234,7 +330,7 @@ class ReportLabeller {
     } else if (group.anatomyFromPreviousSentence) {
       const prev = this.previousSentence(sent);
       if (prev) {
-        const bones = this.anatomyOf(prev).filter((a) => a.cls !== 'none');
+        const bones = this.anatomyOf(prev).filter((a) => isBone(a.cls));
         const last = bones[bones.length - 1];
         if (last) {
           anchor = this.coordinated(bones, last);
@@ -247,12 +343,61 @@ class ReportLabeller {
         return;
       anchor = [{ start: fs, end: fe, cls: 'other' }];
     }
-    if (anchor[0]!.cls === 'none' && anchor.every((a) => a.cls === 'none')) return;
+    if (anchor.every((a) => !isBone(a.cls))) {
+      // "Fractured sternal wire", "fractured screw of the right clavicle plate": hardware, not bone;
+      // reported on the bones the sentence names so a reviewer sees why the word did not count.
+      const device = anchor.find((a) => a.cls === 'device');
+      if (device) this.hardwareMention(sent, fs, fe, rank, device);
+      return;
+    }
+    if (rank === SECTION_IGNORED) {
+      // Indication, history, comparison: never read, only reported.
+      for (const cls of new Set(anchor.map((a) => a.cls).filter(isBone))) {
+        this.pushAside(cls, sent, fs, fe, rank, 'history', null);
+      }
+      return;
+    }
 
-    let status: Status = this.assertion(sent, fs, fe);
-    if (status === 'positive' && group.maxStatus === 'uncertain') status = 'uncertain';
+    // Post-triggers are read after the whole noun phrase: "fractures of the right 4th and 5th ribs
+    // cannot be excluded" is as near as "rib fractures cannot be excluded".
+    let postFrom = fe;
+    if (anchorSentence === sent) {
+      const last = anchor[anchor.length - 1]!;
+      if (last.start >= fe && this.attachedAfter(fe, last.start)) postFrom = last.end;
+    }
+    postFrom = this.nounPhraseEnd(postFrom, sent.end);
+    const decision = this.assertion(sent, fs, fe, postFrom);
+    let status = decision.status;
+    let cue = cueOf(decision.trigger?.cls);
+    let trigger: Span | null = decision.trigger ?? null;
+    if (status === 'positive' && group.maxStatus === 'uncertain') {
+      status = 'uncertain';
+      cue = group.cappedCue;
+      trigger = cueMatch ?? { start: fs, end: fe };
+    }
 
     const sameSentence = anchorSentence === sent;
+    if (status === 'uncertain' && cue === 'hedge' && sameSentence) {
+      // "Recommend dedicated rib views to exclude rib fracture": a screening recommendation about a
+      // bone it names, not a suspicion ("Focal lucency. Recommend correlation to exclude fracture"
+      // refers back to a finding and stays a hedge).
+      const rec = this.matchIn(rules.recommendation.re, sent.start, fs);
+      if (rec) {
+        status = 'negative';
+        cue = 'conditional';
+        trigger = rec;
+      }
+    }
+    const phraseStart = this.windowStart(
+      sent,
+      sameSentence ? Math.min(fs, anchor[0]!.start) : fs,
+      PHRASE_WORDS,
+    );
+    const phraseWords = wordsIn(text, phraseStart, sameSentence ? Math.min(fs, anchor[0]!.start) : fs);
+    const another = phraseWords.some((w) => rules.anotherFinding.has(w));
+    const qualified =
+      status === 'negative' && wordsIn(text, phraseStart, fs).some((w) => rules.negationQualifiers.has(w));
+    const section = this.sectionNameAt(fs);
     const aStart = sameSentence ? Math.min(fs, anchor[0]!.start) : fs;
     const aEnd = sameSentence ? Math.max(fe, anchor[anchor.length - 1]!.end) : fe;
     let acuity: Acuity | null = group.acuity;
@@ -270,7 +415,7 @@ class ReportLabeller {
     }
     const seen = new Set<BoneClass>();
     for (const a of anchor) {
-      if (a.cls === 'none' || seen.has(a.cls)) continue;
+      if (!isBone(a.cls) || seen.has(a.cls)) continue;
       seen.add(a.cls);
       const sideFrom = sameSentence ? Math.min(aStart, a.start) : a.start;
       const sideTo = sameSentence ? Math.max(aEnd, a.end) : a.end;
@@ -297,7 +442,7 @@ class ReportLabeller {
           hi = this.premodifiersStart(anatomy[others[j]!]!.start, sideTo);
       } else if (sameSentence) {
         for (const o of anatomy) {
-          if (o.cls === a.cls || o.cls === 'none' || anchor.includes(o)) continue;
+          if (o.cls === a.cls || !isBone(o.cls) || anchor.includes(o)) continue;
           if (o.end <= sideFrom && o.end > lo) lo = o.end;
           if (o.start >= sideTo && o.start < hi) hi = this.premodifiersStart(o.start, sideTo);
         }
@@ -310,13 +455,18 @@ class ReportLabeller {
         let ownLo = lo;
         let ownHi = hi;
         for (const o of anchor) {
-          if (o.cls === a.cls || o.cls === 'none') continue;
+          if (o.cls === a.cls || !isBone(o.cls)) continue;
           if (o.end <= a.start && o.end > ownLo) ownLo = o.end;
           if (o.start >= a.end && o.start < ownHi) ownHi = this.premodifiersStart(o.start, a.end);
         }
         if (ownLo !== lo || ownHi !== hi) side = this.sideIn(anchorSentence, sideFrom, sideTo, ownLo, ownHi);
       }
       side ??= this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
+      // "Broken right clavicular hardware. The underlying clavicle fracture is healed.": a definite
+      // mention without a side of its own refers back to the same bone in the sentence before.
+      if (side === null && sameSentence && this.isAnaphoric(sent, Math.min(fs, a.start))) {
+        side = this.sideOfBoneIn(this.previousSentence(sent), a.cls);
+      }
       const ribs =
         a.cls === 'rib'
           ? this.ribsOf(
@@ -324,7 +474,23 @@ class ReportLabeller {
               anchorSentence,
             )
           : [];
-      this.mentions.push({ cls: a.cls, status, acuity, side, ribs, sentence: sent });
+      this.mentions.push({
+        cls: a.cls,
+        status,
+        acuity,
+        side,
+        ribs,
+        sentence: sent,
+        rank,
+        section,
+        counts: true,
+        another,
+        qualified,
+        cue: status === 'positive' ? null : cue,
+        trigger: status === 'positive' ? null : trigger,
+        fs,
+        fe,
+      });
     }
   }
 
@@ -337,21 +503,49 @@ class ReportLabeller {
     };
   }
 
+  /**
+   * The label of one bone from its mentions, by the precedence rule (README): a mention in a later-
+   * ranked section (impression over findings, addendum over both) replaces the same finding lower
+   * down; then the strongest status wins and its mentions give acuity, side and rib numbers.
+   */
   private combine(cls: BoneClass): ClassLabel {
+    const all = this.mentions.filter((m) => m.cls === cls);
+    if (all.length === 0) return allNegative(this.rules)[cls];
+    const counting = all.filter((m) => m.counts);
+    // Mentions that can replace lower ones, one per (rank, side, rib numbers): a long text repeats
+    // the same few, and comparing every pair would be quadratic in its mentions.
+    const replacers = new Map<string, Mention>();
+    for (const h of counting) {
+      if (h.rank <= SECTION_BODY || h.another || (h.status === 'negative' && h.qualified)) continue;
+      const key = `${h.rank}|${h.side}|${h.ribs.join(',')}`;
+      if (!replacers.has(key)) replacers.set(key, h);
+    }
+    const kept =
+      replacers.size === 0
+        ? counting
+        : counting.filter((m) => {
+            for (const h of replacers.values()) if (h.rank > m.rank && sameFinding(h, m)) return false;
+            return true;
+          });
     let best: Status = 'negative';
-    for (const m of this.mentions)
-      if (m.cls === cls && STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
-    const ms = this.mentions.filter((m) => m.cls === cls && m.status === best);
+    for (const m of kept) if (STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
+    const ms = kept.filter((m) => m.status === best);
+    // A bone only named where the rules do not read (indication, hardware) is shown by those.
+    const deciding = ms.length > 0 || best !== 'negative' ? ms : all;
     const evidence: Evidence[] = [];
     const inEvidence = new Set<number>();
-    for (const m of ms) {
+    for (const m of deciding) {
       const s = m.sentence;
       if (!inEvidence.has(s.start)) {
         inEvidence.add(s.start);
         evidence.push({ start: s.start, end: s.end, text: this.text.slice(s.start, s.end) });
       }
     }
-    if (best === 'negative') return { status: best, acuity: null, side: null, ribs: [], evidence };
+    const decidingSet = new Set(deciding);
+    const reasons = all.slice(0, MAX_REASONS).map((m) => this.reasonOf(m, decidingSet.has(m)));
+    const cue = best === 'positive' ? null : (deciding.find((m) => m.cue !== null)?.cue ?? null);
+    if (best === 'negative')
+      return { status: best, acuity: null, side: null, ribs: [], evidence, cue, reasons };
     let acuity: Acuity | null = null;
     for (const m of ms) {
       if (m.acuity && (acuity === null || this.rules.acuityRank[m.acuity] > this.rules.acuityRank[acuity])) {
@@ -361,30 +555,173 @@ class ReportLabeller {
     const ribs = [...new Set(ms.flatMap((m) => m.ribs))].sort((a, b) => a - b);
     let side = mergeSides(ms.map((m) => m.side));
     if (side === null && ribs.length > 0) side = this.sideFromOtherRibMentions(ribs);
-    return { status: best, acuity: acuity ?? 'unspecified', side: side ?? 'unspecified', ribs, evidence };
+    return {
+      status: best,
+      acuity: acuity ?? 'unspecified',
+      side: side ?? 'unspecified',
+      ribs,
+      evidence,
+      cue,
+      reasons,
+    };
   }
 
-  /** Negated, hedged or asserted, from the nearest trigger in scope before or after the finding. */
-  private assertion(sent: Sentence, fs: number, fe: number): Status {
+  private reasonOf(m: Mention, decided: boolean): LabelReason {
+    const span = (x: Span): Evidence => ({
+      start: x.start,
+      end: x.end,
+      text: this.text.slice(x.start, x.end),
+    });
+    return {
+      status: m.status,
+      cue: m.cue,
+      finding: span({ start: m.fs, end: m.fe }),
+      trigger: m.trigger ? span(m.trigger) : null,
+      section: m.section,
+      decided,
+    };
+  }
+
+  /** A mention that is reported but never decides (ignored section, hardware). */
+  private pushAside(
+    cls: BoneClass,
+    sent: Sentence,
+    fs: number,
+    fe: number,
+    rank: number,
+    cue: Cue,
+    trigger: Span | null,
+  ): void {
+    this.mentions.push({
+      cls,
+      status: 'negative',
+      acuity: null,
+      side: null,
+      ribs: [],
+      sentence: sent,
+      rank,
+      section: this.sectionNameAt(fs),
+      counts: false,
+      another: false,
+      qualified: false,
+      cue,
+      trigger,
+      fs,
+      fe,
+    });
+  }
+
+  private hardwareMention(sent: Sentence, fs: number, fe: number, rank: number, device: Span): void {
+    for (const cls of ['rib', 'clavicle', 'other'] as const) {
+      if (this.matchIn(this.rules.boneTerms[cls], sent.start, sent.end)) {
+        this.pushAside(cls, sent, fs, fe, rank, 'hardware', device);
+      }
+    }
+  }
+
+  /**
+   * Extends a finding's noun phrase over tails such as "on the left" and "seen on the prior study"
+   * ("... ribs on the left seen on the prior study are no longer visualized").
+   */
+  private nounPhraseEnd(from: number, sentEnd: number): number {
+    const re = this.rules.nounPhraseTail;
+    if (!re) return from;
+    let end = from;
+    for (let k = 0; k < 3; k++) {
+      let i = end;
+      while (i < sentEnd && isSpaceCode(this.text.charCodeAt(i))) i++;
+      if (this.text.charCodeAt(i) === 44) i++;
+      while (i < sentEnd && isSpaceCode(this.text.charCodeAt(i))) i++;
+      re.lastIndex = i;
+      const m = re.exec(this.text);
+      if (m === null || m.index + m[0].length > sentEnd) break;
+      end = m.index + m[0].length;
+    }
+    return end;
+  }
+
+  /**
+   * Negated, hedged or asserted, from the nearest trigger in scope before the finding or after its
+   * noun phrase (which ends at postFrom).
+   */
+  private assertion(sent: Sentence, fs: number, fe: number, postFrom: number): Decision {
     const triggers = this.triggersOf(sent);
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
-    if (triggers.length > MANY_HITS) return this.assertionAmong(triggers, fs, fe);
+    if (triggers.length > MANY_HITS) return this.assertionAmong(sent, triggers, fs, fe, postFrom);
+    let before: Hit<TriggerKind> | undefined;
+    /** An open conditional ("if", "should there be"): a hedge inside it is hypothetical too. */
+    let conditional: Hit<TriggerKind> | undefined;
     for (const t of triggers) {
       if (t.end <= fs) {
         if (t.cls === 'terminator') {
           pre = undefined;
+          before = undefined;
+          conditional = undefined;
           continue;
         }
-        if (t.cls !== 'negationPre' && t.cls !== 'hedgePre' && t.cls !== 'notAsserted') continue;
-        if (this.preScopeOpen(t, fs)) pre = t;
-      } else if (t.start >= fe && post === undefined) {
+        if (!isPreTrigger(t.cls)) continue;
+        const last = before;
+        before = t;
+        if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
+        if (this.preScopeOpen(t, fs)) {
+          pre = this.negatedHedge(last, t) ?? t;
+          if (t.cls === 'notAsserted') conditional = t;
+          else if (isHedge(pre.cls) && conditional) pre = conditional;
+        }
+      } else if (t.start >= postFrom && post === undefined) {
         if (t.cls === 'terminator') break;
         if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
-        if (this.postScopeOpen(fe, t)) post = t;
+        if (this.postScopeOpen(postFrom, t)) post = t;
       }
     }
-    return this.statusFrom(pre, post, fs, fe);
+    return this.statusFrom(pre, post, fs, postFrom);
+  }
+
+  /**
+   * A hedge right after a negation is negated with it: "no apparent fracture", "no XXXX fracture",
+   * "without possible ..." (the negation, when only modifiers stand between the two).
+   */
+  private negatedHedge(
+    previous: Hit<TriggerKind> | undefined,
+    t: Hit<TriggerKind>,
+  ): Hit<TriggerKind> | undefined {
+    if (previous?.cls !== 'negationPre' || (t.cls !== 'hedgePre' && t.cls !== 'hedgeAdjacent'))
+      return undefined;
+    return this.modifiersOnly(previous.end, t.start) && !/[,;:]/.test(this.text.slice(previous.end, t.start))
+      ? previous
+      : undefined;
+  }
+
+  /**
+   * Whether only modifiers, rib numbers and bone names stand between `from` and the finding at
+   * `fs`, with no punctuation: "XXXX left 6th rib fracture", "apparent displaced clavicular fracture".
+   */
+  private adjacent(sent: Sentence, from: number, fs: number): boolean {
+    const { text } = this;
+    const anatomy = this.anatomyOf(sent);
+    let i = from;
+    while (i < fs) {
+      const c = text.charCodeAt(i);
+      if (c === 59 || c === 58) return false;
+      // A comma only inside a list of rib numbers ("XXXX 7th, 8th, and 9th rib fractures").
+      if (c === 44 && !this.ribNumberListGoesOn(i + 1, fs)) return false;
+      if (!isWordChar(c)) {
+        i++;
+        continue;
+      }
+      const a = anatomy.find((h) => h.start <= i && i < h.end && isBone(h.cls));
+      if (a) {
+        i = a.end;
+        continue;
+      }
+      let e = i;
+      while (e < fs && isWordChar(text.charCodeAt(e))) e++;
+      const w = text.slice(i, e).toLowerCase();
+      if (!this.rules.modifiers.has(w) && !isRibNumberWord(w)) return false;
+      i = e;
+    }
+    return true;
   }
 
   private statusFrom(
@@ -392,13 +729,13 @@ class ReportLabeller {
     post: Hit<TriggerKind> | undefined,
     fs: number,
     fe: number,
-  ): Status {
+  ): Decision {
     let use = pre;
     if (pre && post) {
       use = this.words(pre.end, fs) <= this.words(fe, post.start) ? pre : post;
     } else if (!pre) use = post;
-    if (!use) return 'positive';
-    return use.cls === 'hedgePre' || use.cls === 'hedgePost' ? 'uncertain' : 'negative';
+    if (!use) return { status: 'positive', trigger: undefined };
+    return { status: isHedge(use.cls) ? 'uncertain' : 'negative', trigger: use };
   }
 
   /**
@@ -407,30 +744,49 @@ class ReportLabeller {
    * backwards; the post one forwards, up to the first post trigger out of scope (a comma or too
    * many words in between close the scope of every later one too).
    */
-  private assertionAmong(triggers: Hit<TriggerKind>[], fs: number, fe: number): Status {
+  private assertionAmong(
+    sent: Sentence,
+    triggers: Hit<TriggerKind>[],
+    fs: number,
+    fe: number,
+    postFrom: number,
+  ): Decision {
     let pre: Hit<TriggerKind> | undefined;
     let post: Hit<TriggerKind> | undefined;
     for (let j = firstIndex(triggers, (t) => t.end > fs) - 1; j >= 0; j--) {
       const t = triggers[j]!;
       if (t.cls === 'terminator') break;
-      if (t.cls !== 'negationPre' && t.cls !== 'hedgePre' && t.cls !== 'notAsserted') continue;
+      if (!isPreTrigger(t.cls)) continue;
+      if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
       if (this.preScopeOpen(t, fs)) {
-        pre = t;
+        let k = j - 1;
+        while (k >= 0 && !isPreTrigger(triggers[k]!.cls) && triggers[k]!.cls !== 'terminator') k--;
+        pre = (k >= 0 ? this.negatedHedge(triggers[k], t) : undefined) ?? t;
+        if (isHedge(pre.cls)) {
+          // An open conditional before it makes the hedge hypothetical (as in assertion()).
+          for (let c = j - 1; c >= 0 && triggers[c]!.cls !== 'terminator'; c--) {
+            const u = triggers[c]!;
+            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs)) {
+              pre = u;
+              break;
+            }
+          }
+        }
         break;
       }
       // A clause comma that closes this trigger's scope closes that of every earlier one too
       // (their first segment only gains words), unless the trigger ends inside a word.
       if (!(isWordChar(this.text.charCodeAt(t.end - 1)) && isWordChar(this.text.charCodeAt(t.end)))) break;
     }
-    for (let j = firstIndex(triggers, (t) => t.start >= fe); j < triggers.length; j++) {
+    for (let j = firstIndex(triggers, (t) => t.start >= postFrom); j < triggers.length; j++) {
       const t = triggers[j]!;
       if (t.cls === 'terminator') break;
       if (t.cls !== 'negationPost' && t.cls !== 'hedgePost') continue;
-      if (!this.postScopeOpen(fe, t)) break;
+      if (!this.postScopeOpen(postFrom, t)) break;
       post = t;
       break;
     }
-    return this.statusFrom(pre, post, fs, fe);
+    return this.statusFrom(pre, post, fs, postFrom);
   }
 
   /**
@@ -539,11 +895,28 @@ class ReportLabeller {
         continue;
       }
       if (isWordChar(c) && (i === 0 || !isWordChar(text.charCodeAt(i - 1)))) {
+        // Rib numbers belong to the noun phrase and do not use up the window: "old left 4th, 5th
+        // and 6th rib fractures" reads "old" as "old left 4th rib fracture" does.
+        if (this.isRibNumberAt(i)) continue;
         n++;
         if (n >= words) return i;
       }
     }
     return sent.start;
+  }
+
+  /** Whether the next word after pos is a rib number, or and/or before one. */
+  private ribNumberListGoesOn(pos: number, to: number): boolean {
+    const words = wordsIn(this.text, pos, Math.min(to, pos + 24));
+    const w = CONNECTORS.has(words[0] ?? '') ? words[1] : words[0];
+    return w !== undefined && isRibNumberWord(w);
+  }
+
+  private isRibNumberAt(i: number): boolean {
+    const { text } = this;
+    let e = i;
+    while (e < text.length && e - i < 8 && isWordChar(text.charCodeAt(e))) e++;
+    return e - i < 8 && isRibNumberWord(text.slice(i, e).toLowerCase());
   }
 
   /** End of a window of up to `words` words after pos, stopping at a comma. */
@@ -564,11 +937,15 @@ class ReportLabeller {
     return sent.end;
   }
 
-  private bestAcuity(from: number, to: number, _sent: Sentence): Acuity | null {
+  private bestAcuity(from: number, to: number, sent: Sentence): Acuity | null {
     const re = this.rules.acuity.re;
     let best: Acuity | null = null;
-    for (let m = this.nextMatch(re, from); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
+    // A phrase that starts before the window and ends inside it counts whole ("partially healed"
+    // when the window starts at "healed").
+    const scanFrom = Math.max(sent.start, from - ACUITY_OVERLAP_CHARS);
+    for (let m = this.nextMatch(re, scanFrom); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
       if (m.end > to) break;
+      if (m.end <= from) continue;
       if (this.negatedWordAt(m.start)) continue;
       const a = this.rules.acuity.categoryOf(m.text, this.text, m.start);
       if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
@@ -598,6 +975,27 @@ class ReportLabeller {
     return mergeSides(sides);
   }
 
+  /** Whether the noun phrase ending at pos is definite ("the underlying clavicle ..."). */
+  private isAnaphoric(sent: Sentence, pos: number): boolean {
+    const words = wordsIn(this.text, this.windowStart(sent, pos, ANAPHORA_WORDS), pos);
+    return words.some((w) => ANAPHORIC.has(w));
+  }
+
+  /** The one side given to a bone of class cls in the sentence (anywhere, device names too). */
+  private sideOfBoneIn(sent: Sentence | undefined, cls: BoneClass): Side | null {
+    if (!sent) return null;
+    const re = this.rules.boneTerms[cls];
+    const sides: Array<Side | null> = [];
+    for (
+      let m = this.nextMatch(re, sent.start);
+      m !== null && m.end <= sent.end;
+      m = this.nextMatch(re, m.end)
+    ) {
+      sides.push(this.sideIn(sent, m.start, m.end));
+    }
+    return mergeSides(sides);
+  }
+
   private sideFromOtherRibMentions(ribs: number[]): Side | null {
     // "Lucency crosses the 10th left posterior rib. [...] Question of posterior 10 rib fracture."
     const re = this.rules.anatomy.re;
@@ -608,6 +1006,9 @@ class ReportLabeller {
       const at = m.index;
       if (!this.assertedAt(at)) continue;
       const sent = this.sentenceAt(at);
+      // "Possible additional left 7th-10th rib fractures" names other ribs than the ones looked up.
+      const before = wordsIn(this.text, this.windowStart(sent, at, PHRASE_WORDS + 3), at);
+      if (before.some((w) => this.rules.anotherFinding.has(w))) continue;
       const hit = { start: at, end: at + m[0].length, cls: 'rib' as const };
       const nums = this.ribsOf([hit], sent);
       if (nums.some((n) => ribs.includes(n))) sides.push(this.sideIn(sent, hit.start, hit.end));
@@ -712,7 +1113,7 @@ class ReportLabeller {
       list = [];
       for (let i = 0; i < anatomy.length; i++) {
         const c = anatomy[i]!.cls;
-        if (c !== cls && c !== 'none') list.push(i);
+        if (c !== cls && isBone(c)) list.push(i);
       }
       sent.otherBones[cls] = list;
     }
@@ -729,27 +1130,30 @@ class ReportLabeller {
     return true;
   }
 
-  private hasMatch(re: RegExp, from: number, to: number, _fs: number, _fe: number): boolean {
+  /** The first match of re inside [from, to), or null. */
+  private matchIn(re: RegExp, from: number, to: number): Span | null {
     const m = this.nextMatch(re, from);
-    return m !== null && m.end <= to;
+    return m !== null && m.end <= to ? { start: m.start, end: m.end } : null;
   }
 
   private assertedAt(pos: number): boolean {
+    return this.rankAt(pos) !== SECTION_IGNORED;
+  }
+
+  private rankAt(pos: number): number {
     const sec = this.sectionAt(pos);
-    return sec >= 0 ? this.sections![sec]!.asserted : this.rules.textBeforeFirstHeaderAsserted;
+    if (sec >= 0) return this.sections![sec]!.rank;
+    return this.rules.textBeforeFirstHeaderAsserted ? SECTION_BODY : SECTION_IGNORED;
+  }
+
+  private sectionNameAt(pos: number): string | null {
+    const sec = this.sectionAt(pos);
+    return sec >= 0 ? this.sections![sec]!.name : null;
   }
 
   private sectionAt(pos: number): number {
     if (this.sections === null) {
-      const list: Array<{ at: number; asserted: boolean }> = [];
-      const re = this.rules.sectionRe;
-      re.lastIndex = 0;
-      for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
-        const asserted = this.rules.sectionKind.categoryOf(m[1]!);
-        if (asserted !== undefined) list.push({ at: m.index, asserted });
-        if (re.lastIndex === m.index) re.lastIndex++;
-      }
-      this.sections = list;
+      this.sections = sectionHeaders(this.text, this.rules);
     }
     // Last section header at or before pos.
     const list = this.sections;
@@ -769,7 +1173,7 @@ class ReportLabeller {
     const last = this.lastSentence;
     if (last && pos >= last.start && pos < last.end && !isSpaceCode(this.text.charCodeAt(last.start)))
       return last;
-    const [start, end] = sentenceBounds(this.text, pos);
+    const [start, end] = sentenceBounds(this.text, pos, this.rules.abbreviations);
     let s = this.sentences.get(start);
     if (!s) {
       s = { start, end, section: this.sectionAt(start), anatomy: null, triggers: null };
@@ -839,6 +1243,82 @@ class ReportLabeller {
     }
     return hits;
   }
+}
+
+/**
+ * The known section headers of a text, in order: a name of the rules' section lists followed by a
+ * colon, at the start of the text, of a line or of a sentence ("... clear. IMPRESSION: ..."). Found
+ * from the colons (a report has few) rather than by trying every header name at every position.
+ * `at` is the boundary before the name (the line break or the sentence's end), as a regex
+ * `(?:^|[\r\n]|[.!?;][ \t]+)[ \t]*NAME[ \t]*:` would report it.
+ */
+function sectionHeaders(
+  text: string,
+  rules: CompiledRules,
+): Array<{ at: number; rank: number; name: string }> {
+  const list: Array<{ at: number; rank: number; name: string }> = [];
+  for (let c = text.indexOf(':'); c >= 0; c = text.indexOf(':', c + 1)) {
+    let e = c;
+    while (e > 0 && isBlank(text.charCodeAt(e - 1))) e--;
+    let b = e;
+    while (b > 0 && isHeaderChar(text.charCodeAt(b - 1))) b--;
+    let at: number;
+    if (b === 0) at = 0;
+    else {
+      const p = text.charCodeAt(b - 1);
+      if (p === 10 || p === 13) at = b - 1;
+      else if ((p === 46 || p === 33 || p === 63 || p === 59) && b < e && isBlank(text.charCodeAt(b)))
+        at = b - 1;
+      else continue;
+    }
+    while (b < e && isBlank(text.charCodeAt(b))) b++;
+    if (b === e) continue;
+    const name = normaliseMatch(text.slice(b, e));
+    const rank = rules.sectionKind.categoryOf(name);
+    if (rank !== undefined) list.push({ at, rank, name });
+  }
+  return list;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Characters a header name may hold: letters, digits, blanks, "/", "&", "-". */
+function isHeaderChar(c: number): boolean {
+  return isWordChar(c) || c === 32 || c === 9 || c === 47 || c === 38 || c === 45;
+}
+
+function isPreTrigger(k: TriggerKind): boolean {
+  return (
+    k === 'negationPre' || k === 'hedgePre' || k === 'hedgeAdjacent' || k === 'history' || k === 'notAsserted'
+  );
+}
+
+function isHedge(k: TriggerKind): boolean {
+  return k === 'hedgePre' || k === 'hedgePost' || k === 'hedgeAdjacent' || k === 'history';
+}
+
+function isBone(c: AnatomyClass): c is BoneClass {
+  return c !== 'none' && c !== 'device';
+}
+
+function cueOf(k: TriggerKind | undefined): Cue | null {
+  if (k === undefined) return null;
+  if (k === 'negationPre' || k === 'negationPost') return 'negation';
+  if (k === 'notAsserted') return 'conditional';
+  if (k === 'history') return 'history';
+  return isHedge(k) ? 'hedge' : null;
+}
+
+/**
+ * Whether two mentions of a bone can be the same finding: sides not in conflict (either unstated,
+ * or one bilateral) and rib numbers not disjoint (or either unstated).
+ */
+function sameFinding(a: Mention, b: Mention): boolean {
+  if (a.side && b.side && a.side !== b.side && a.side !== 'bilateral' && b.side !== 'bilateral') return false;
+  if (a.ribs.length > 0 && b.ribs.length > 0 && !a.ribs.some((r) => b.ribs.includes(r))) return false;
+  return true;
 }
 
 /** First index whose item satisfies `pred`, for a predicate false then true along the array. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { compileRules, defaultRules, RulesError, type CompiledRules } from './compile.ts';
+import { defaultRules, RulesError, type CompiledRules } from './compile.ts';
+import { compileRules } from './compile-rules.ts';
 import defaultRulesFile from './fracture-rules.json' with { type: 'json' };
 import { mergeRulesFiles } from './rules-file.ts';
 

@@ -65,10 +65,24 @@ const POSITION = new Set([
 ]);
 const TOKEN = /[A-Za-z]+|\d+(?:st|nd|rd|th)?|[,&/–-]/g;
 
+const WORD_NUMBERS = new Map(Object.entries(ORDINAL_WORDS));
+const SUFFIXES = new Set(['', 'st', 'nd', 'rd', 'th']);
+
+/** 1-12 from "5", "5th", "fifth", "five" (lower-case); called for every word in a window, so no regex. */
 function numberOf(tok: string): number | undefined {
-  const m = /^(\d{1,2})(?:st|nd|rd|th)?$/.exec(tok);
-  const n = m ? Number(m[1]) : ORDINAL_WORDS[tok];
-  return n !== undefined && n >= 1 && n <= 12 ? n : undefined;
+  const c0 = tok.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57) {
+    let n = c0 - 48;
+    let i = 1;
+    const c1 = tok.charCodeAt(1);
+    if (c1 >= 48 && c1 <= 57) {
+      n = n * 10 + (c1 - 48);
+      i = 2;
+    }
+    if (!SUFFIXES.has(tok.slice(i))) return undefined;
+    return n >= 1 && n <= 12 ? n : undefined;
+  }
+  return tok.length <= 8 ? WORD_NUMBERS.get(tok) : undefined;
 }
 
 /** "5th", "5", "fifth", "five": a word that can number a rib (lower-case input). */

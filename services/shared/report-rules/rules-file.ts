@@ -14,6 +14,8 @@ const findingGroup = z
     kind: z.string().min(1),
     terms: termList.min(1),
     maxStatus: status,
+    /** The cue a status capped by maxStatus is reported with (a deformity from old injury: history). */
+    cappedCue: z.enum(['hedge', 'history']).optional(),
     acuity: acuity.optional(),
     defaultAcuity: acuity.optional(),
     requiresCue: z.string().optional(),
@@ -29,19 +31,42 @@ export const rulesFileSchema = z
     description: z.string().optional(),
     sections: z
       .object({
+        /** Report body: findings, and text before any header when that is asserted. */
         asserted: termList,
+        /** The radiologist's conclusion; it outranks the body (README: the precedence rule). */
+        conclusion: termList.default([]),
+        /** Later additions; they outrank the conclusion. */
+        addendum: termList.default([]),
         ignored: termList,
         textBeforeFirstHeader: z.enum(['asserted', 'ignored']),
       })
       .strict(),
     findings: z.array(findingGroup).min(1),
     cues: z.record(z.string(), termList),
-    anatomy: z.object({ rib: termList, clavicle: termList, other: termList, none: termList }).strict(),
+    anatomy: z
+      .object({
+        rib: termList,
+        clavicle: termList,
+        other: termList,
+        none: termList,
+        /** Hardware and devices: a fracture of one is not a bone's (reported with the hardware cue). */
+        device: termList.default([]),
+      })
+      .strict(),
     triggers: z
       .object({
         negationPre: termList,
         negationPost: termList,
         hedgePre: termList,
+        /** Hedges that count only right before the finding: nothing but modifiers and bone names between. */
+        hedgeAdjacent: termList.default([]),
+        /** History-of phrases: uncertain like hedges, reported with the history cue. */
+        history: termList.default([]),
+        /**
+         * Recommendation phrases: a hedged mention after one, naming its bone in the same sentence,
+         * is a screening recommendation, not a suspicion ("recommend rib views to exclude fracture").
+         */
+        recommendation: termList.default([]),
         hedgePost: termList,
         pseudo: termList,
         notAsserted: termList,
@@ -54,6 +79,10 @@ export const rulesFileSchema = z
         acuity: z.object({ acute: termList, healing: termList, old: termList }).strict(),
         acuityPriority: z.array(acuity).length(3),
         modifiers: z.array(z.string().min(1)),
+        /** Words that make a negation partial ("no acute/displaced fracture"): it replaces nothing. */
+        negationQualifiers: z.array(z.string().min(1)).default([]),
+        /** Words that mark a mention as a finding of its own ("additional", "another"). */
+        anotherFinding: z.array(z.string().min(1)).default([]),
       })
       .strict(),
     windows: z
@@ -67,6 +96,21 @@ export const rulesFileSchema = z
       })
       .strict(),
     unattributedFracture: z.enum(['other', 'ignore']),
+    /**
+     * Phrases that continue a finding's noun phrase before its predicate ("... ribs seen on the prior
+     * study are no longer visualized"): post-triggers are counted from their end.
+     */
+    nounPhraseTails: termList.default([]),
+    /** Abbreviations whose period does not end a sentence (words without the dot). */
+    abbreviations: z
+      .object({
+        /** Always inside a sentence: "L.", "post.", "Lt.". */
+        always: z.array(z.string().min(1)).default([]),
+        /** Inside a sentence when a lower-case word or a digit follows: "fx. of the clavicle". */
+        beforeLowercase: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ always: [], beforeLowercase: [] }),
   })
   .strict();
 

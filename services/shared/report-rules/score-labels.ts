@@ -9,6 +9,8 @@ export interface LabelledCase {
   clavicle: GoldClass;
   other: { status: Status };
   note?: string;
+  /** The challenge batch it was written in (absent: the first four). */
+  batch?: string;
 }
 
 export interface GoldClass {

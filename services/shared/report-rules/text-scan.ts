@@ -21,28 +21,54 @@ export function wordsBetween(text: string, from: number, to: number): number {
 }
 
 /**
- * A sentence ends at a line break, or at . ! ; : followed by whitespace (so "2.5 cm" stays whole),
- * or at ? after a word (a leading "? fracture" is a hedge, not an end).
+ * Abbreviations whose period does not end a sentence: `always` (side and position letters: "L.",
+ * "post.", "Lt.") and `beforeLowercase` (only when a lower-case word or a digit follows: "fx. of the
+ * left clavicle", but "Left rib fx. No pneumothorax." ends at "fx."). Lower-case, without the dot.
  */
-function isBoundaryAt(text: string, i: number): boolean {
+export interface Abbreviations {
+  always: ReadonlySet<string>;
+  beforeLowercase: ReadonlySet<string>;
+}
+
+/**
+ * A sentence ends at a line break, or at . ! ; : followed by whitespace (so "2.5 cm" stays whole)
+ * unless the period closes an abbreviation, or at ? after a word (a leading "? fracture" is a
+ * hedge, not an end).
+ */
+function isBoundaryAt(text: string, i: number, abbr?: Abbreviations): boolean {
   const c = text.charCodeAt(i);
   if (c === 10 || c === 13) return true;
   if (c === 46 || c === 33 || c === 59 || c === 58 || c === 63) {
     const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
     if (!isSpace(next)) return false;
     if (c === 63) return i > 0 && isWordChar(text.charCodeAt(i - 1));
+    if (c === 46 && abbr && i > 0 && isWordChar(text.charCodeAt(i - 1)))
+      return !isAbbreviationEnd(text, i, abbr);
     return true;
   }
   return false;
 }
 
+function isAbbreviationEnd(text: string, dot: number, abbr: Abbreviations): boolean {
+  let w = dot - 1;
+  while (w >= 0 && dot - w <= 12 && isWordChar(text.charCodeAt(w))) w--;
+  if (dot - w > 12) return false;
+  const word = text.slice(w + 1, dot).toLowerCase();
+  if (abbr.always.has(word)) return true;
+  if (!abbr.beforeLowercase.has(word)) return false;
+  let j = dot + 1;
+  while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+  const n = text.charCodeAt(j);
+  return (n >= 97 && n <= 122) || (n >= 48 && n <= 57);
+}
+
 /** [start, end) of the sentence containing pos; end includes the closing punctuation. */
-export function sentenceBounds(text: string, pos: number): [number, number] {
+export function sentenceBounds(text: string, pos: number, abbr?: Abbreviations): [number, number] {
   let s = pos;
-  while (s > 0 && !isBoundaryAt(text, s - 1)) s--;
+  while (s > 0 && !isBoundaryAt(text, s - 1, abbr)) s--;
   while (s < pos && isSpace(text.charCodeAt(s))) s++;
   let e = pos;
-  while (e < text.length && !isBoundaryAt(text, e)) e++;
+  while (e < text.length && !isBoundaryAt(text, e, abbr)) e++;
   if (e < text.length) {
     const c = text.charCodeAt(e);
     if (c !== 10 && c !== 13) e++;

@@ -26,15 +26,50 @@ function phraseSource(phrase: string): string {
   return phrase.trim().split(/\s+/).map(escapeRegex).join('\\s+');
 }
 
-/** Word boundaries only on the sides of a phrase that are word characters ("?" has none). */
-function bounded(source: string, phrase: string): string {
-  const pre = /^[A-Za-z0-9]/.test(phrase) ? `(?<![${WORD_CHAR}])` : '';
-  const post = /[A-Za-z0-9]$/.test(phrase) ? `(?![${WORD_CHAR}])` : '';
-  return `${pre}${source}${post}`;
+interface Source {
+  core: string;
+  /** Word boundaries needed before / after (only on sides that are word characters: "?" has none). */
+  pre: boolean;
+  post: boolean;
+  weight: number;
+}
+
+/**
+ * The alternation, longest first, with the boundary checks shared by runs of alternatives:
+ * `(?<!w)(?:a|b|c)(?!w)` instead of `(?<!w)a(?!w)|(?<!w)b(?!w)|...`. Same matches (a failed
+ * lookahead backtracks into the next alternative), but the engine can pick candidates by their
+ * first character instead of entering every alternative's lookbehind at each position.
+ */
+function alternationOf(sources: Source[]): string {
+  const parts: string[] = [];
+  let run: string[] = [];
+  let kind = '';
+  const flush = (): void => {
+    if (run.length === 0) return;
+    const [pre, post] = [kind[0] === '1', kind[1] === '1'];
+    parts.push(`${pre ? `(?<![${WORD_CHAR}])` : ''}(?:${run.join('|')})${post ? `(?![${WORD_CHAR}])` : ''}`);
+    run = [];
+  };
+  const seen = new Set<string>();
+  for (const s of sources) {
+    const key = `${s.pre ? 1 : 0}${s.post ? 1 : 0}|${s.core}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const k = key.slice(0, 2);
+    if (k !== kind) {
+      flush();
+      kind = k;
+    }
+    run.push(s.core);
+  }
+  flush();
+  return parts.join('|');
 }
 
 export function normaliseMatch(s: string): string {
-  return s.toLowerCase().replace(/\s+/g, ' ');
+  const lower = s.toLowerCase();
+  // Most matches are one word or words separated by single spaces: no replace needed.
+  return /[\t\n\r\f\v\u00a0]| {2}/.test(lower) ? lower.replace(/\s+/g, ' ') : lower;
 }
 
 export class VocabularyError extends Error {}
@@ -45,7 +80,7 @@ export function compileVocabulary<C>(
 ): Vocabulary<C> {
   const literal = new Map<string, C[]>();
   const patterns: Array<{ source: string; category: C; whole: RegExp; inPlace: RegExp }> = [];
-  const sources: Array<{ source: string; weight: number }> = [];
+  const sources: Source[] = [];
   for (const { category, terms } of entries) {
     for (const t of terms) {
       if (typeof t === 'string') {
@@ -54,7 +89,13 @@ export function compileVocabulary<C>(
         const cats = literal.get(key);
         if (!cats) literal.set(key, [category]);
         else if (!cats.includes(category)) cats.push(category);
-        sources.push({ source: bounded(phraseSource(t), t.trim()), weight: key.length });
+        const phrase = t.trim();
+        sources.push({
+          core: phraseSource(phrase),
+          pre: /^[A-Za-z0-9]/.test(phrase),
+          post: /[A-Za-z0-9]$/.test(phrase),
+          weight: key.length,
+        });
       } else {
         let whole: RegExp;
         try {
@@ -73,8 +114,10 @@ export function compileVocabulary<C>(
         const inPlace = new RegExp(`(?<![${WORD_CHAR}])(?:${t.pattern})(?![${WORD_CHAR}])`, 'iy');
         patterns.push({ source: t.pattern, category, whole, inPlace });
         sources.push({
-          source: `(?<![${WORD_CHAR}])(?:${t.pattern})(?![${WORD_CHAR}])`,
-          weight: t.pattern.length,
+          core: `(?:${t.pattern})`,
+          pre: true,
+          post: true,
+          weight: withoutLookaround(t.pattern).length,
         });
       }
     }
@@ -84,8 +127,7 @@ export function compileVocabulary<C>(
     return { re: /(?!)/g, categoryOf: () => undefined, categoriesOf: () => [] };
   }
   sources.sort((a, b) => b.weight - a.weight);
-  const alternation = [...new Set(sources.map((s) => s.source))].join('|');
-  const re = new RegExp(alternation, 'gi');
+  const re = new RegExp(alternationOf(sources), 'gi');
   return {
     re,
     categoryOf(matched: string, text?: string, at?: number): C | undefined {
@@ -105,6 +147,34 @@ export function compileVocabulary<C>(
       return out;
     },
   };
+}
+
+/**
+ * The pattern without its lookaround groups, whose length orders it among the alternatives: a
+ * lookbehind consumes nothing, so "(?<!no\\s)XXXX" must not go before "XXXX\\s+represents".
+ */
+export function withoutLookaround(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === '(' && /^\(\?<?[=!]/.test(pattern.slice(i, i + 4))) {
+      let depth = 0;
+      for (; i < pattern.length; i++) {
+        const d = pattern[i]!;
+        if (d === '\\') i++;
+        else if (d === '(') depth++;
+        else if (d === ')' && --depth === 0) break;
+      }
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 function patternMatches(

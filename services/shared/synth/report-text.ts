@@ -46,8 +46,23 @@ export interface ReportContent {
   granuloma: boolean;
 }
 
-const ORD_NUM = ['', '1st', '2nd', '3rd', '4th', '5th', '6th', '7th', '8th', '9th', '10th', '11th', '12th'];
-const ORD_WORD = [
+/** Rib ordinals as digits and as words, index = rib number. */
+export const ORD_NUM = [
+  '',
+  '1st',
+  '2nd',
+  '3rd',
+  '4th',
+  '5th',
+  '6th',
+  '7th',
+  '8th',
+  '9th',
+  '10th',
+  '11th',
+  '12th',
+];
+export const ORD_WORD = [
   '',
   'first',
   'second',

@@ -58,7 +58,7 @@ describe('event schemas', () => {
 
   it('ReportLabel round-trips a typical event', () => {
     const type = avro.Type.forSchema(loadEventSchema('ReportLabel') as avro.Schema);
-    const label = { status: 'positive', acuity: 'acute', side: 'left', ribs: [6] };
+    const label = { status: 'positive', acuity: 'acute', side: 'left', ribs: [6], cue: null };
     const event = {
       accession: 'ACC1',
       sendingFacility: 'GENHOSP',
@@ -71,17 +71,21 @@ describe('event schemas', () => {
       procedureCode: '71046',
       ruleVersion: 'rules-1',
       rib: label,
-      clavicle: { status: 'negative', acuity: null, side: null, ribs: [] },
-      other: { status: 'negative', acuity: null, side: null, ribs: [] },
+      clavicle: { status: 'uncertain', acuity: 'old', side: 'right', ribs: [], cue: 'hedge' },
+      other: { status: 'negative', acuity: null, side: null, ribs: [], cue: 'negation' },
       labelledAt: Date.UTC(2024, 0, 6),
       reportedAt: Date.UTC(2024, 0, 5, 12),
     };
     assert.deepEqual(JSON.parse(JSON.stringify(type.fromBuffer(type.toBuffer(event)))), event);
   });
 
-  it('ReportLabel stays BACKWARD compatible: it reads events written before reportedAt existed', () => {
+  it('ReportLabel stays BACKWARD compatible: it reads events written before reportedAt and cue existed', () => {
     const current = loadEventSchema('ReportLabel');
-    const before = { ...current, fields: current.fields.filter((f) => f.name !== 'reportedAt') };
+    // The schema as first registered: no reportedAt, class labels without cue.
+    const before = JSON.parse(JSON.stringify(current)) as typeof current;
+    before.fields = before.fields.filter((f) => f.name !== 'reportedAt');
+    const cls = before.fields.find((f) => f.name === 'rib')!.type as { fields: Array<{ name: string }> };
+    cls.fields = cls.fields.filter((f) => f.name !== 'cue');
     const reader = avro.Type.forSchema(current as avro.Schema);
     const writer = avro.Type.forSchema(before as avro.Schema);
     const label = { status: 'negative', acuity: null, side: null, ribs: [] };
@@ -104,6 +108,7 @@ describe('event schemas', () => {
     const read = reader.fromBuffer(writer.toBuffer(old), reader.createResolver(writer));
     assert.equal(read.reportedAt, null);
     assert.equal(read.reportStatus, 'C');
+    assert.equal(read.rib.cue, null);
   });
 
   it('uses <topic>-value subjects', () => {

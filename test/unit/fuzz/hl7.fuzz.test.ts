@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Hl7ParseError, parseOruMessage, splitHl7Messages } from '../../../services/shared/hl7/index.ts';
+import {
+  Hl7ParseError,
+  parseOruMessage,
+  splitHl7,
+  splitHl7Messages,
+} from '../../../services/shared/hl7/index.ts';
 import { damagedOru, hl7ishString, PER_INPUT_LIMIT_MS, timed, validOru } from './fuzz-inputs.ts';
 
 // Property-based fuzzing of the HL7 extractor: whatever the bytes, it returns or throws a typed
@@ -47,6 +52,47 @@ describe('fuzz: splitHl7Messages', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+/** A line that is not an HL7 segment: anything but a segment name + "|" (or "MSH" + a separator). */
+const garbageLine = fc
+  .string({ minLength: 1, maxLength: 80, unit: 'binary' })
+  // eslint-disable-next-line no-control-regex -- MLLP block bytes end a line too: not part of one
+  .map((x) => x.replace(/[\r\n\x0b\x1c]/g, ' '))
+  .filter((x) => x.trim() !== '' && !/^[A-Z][A-Z0-9]{2}(?:\||$)/.test(x) && !/^MSH[^A-Za-z0-9\s]/.test(x));
+
+describe('fuzz: garbage lines in an HL7 file', () => {
+  it('a valid file with garbage lines inserted at random places loses no valid message', () => {
+    fc.assert(
+      fc.property(
+        fc.array(validOru, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.tuple(fc.nat(), garbageLine), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom('\r', '\n', '\r\n'),
+        (msgs, inserts, brk) => {
+          const segments = msgs.map((m) => m.replace(/\r+$/, ''));
+          const lines = segments.flatMap((m) => m.split('\r'));
+          const marked = lines.map((l) => ({ text: l, garbage: false }));
+          for (const [at, text] of inserts)
+            marked.splice(at % (marked.length + 1), 0, { text, garbage: true });
+          const input = Buffer.from(marked.map((l) => l.text).join(brk) + brk, 'utf8');
+          const { value, ms } = timed(() => splitHl7(input));
+          assert.ok(ms < PER_INPUT_LIMIT_MS, `took ${ms} ms`);
+          assert.deepEqual(
+            value.messages.map((m) => m.message),
+            segments,
+          );
+          for (const m of value.messages) assert.ok(parseOruMessage(m.message).length > 0);
+          // Each garbage line is reported on its own, at its own line.
+          const want = marked.flatMap((l, i) => (l.garbage ? [i + 1] : []));
+          assert.deepEqual(
+            value.garbage.map((g) => g.line),
+            want,
+          );
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -6,7 +6,6 @@ import {
   NotHl7Error,
   readMshHeader,
 } from '../../../services/shared/hl7-transport/msh-header.ts';
-import { splitHl7File } from '../../../services/shared/hl7-transport/split-file.ts';
 
 const msh = (charset = '') =>
   `MSH|^~\\&|RIS|GENHOSP^1.2.3^ISO|HARVESTER|RESEARCH|20240105||ORU^R01|CTRL-42|P|2.5.1||||||${charset}\rPID|1||X\r`;
@@ -49,16 +48,5 @@ describe('decodeHl7', () => {
   it('refuses unknown character sets and bytes invalid for the declared one', () => {
     assert.throws(() => decodeHl7(Buffer.from('x'), 'ISO IR87'), UnknownEncodingError);
     assert.throws(() => decodeHl7(Buffer.from('Schlüsselbein', 'latin1'), ''), UnknownEncodingError);
-  });
-});
-
-describe('splitHl7File', () => {
-  it('splits on MSH at line starts, normalises segment ends to CR, keeps bytes', () => {
-    const a = 'MSH|^~\\&|A|F1|||||ORU^R01|1|P|2.5.1\nPID|1||\xfc\n';
-    const b = '\x0bMSH|^~\\&|A|F1|||||ORU^R01|2|P|2.5.1\r\nOBX|1|TX|||text\x1c\r\n\n';
-    const parts = splitHl7File(Buffer.concat([Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')]));
-    assert.equal(parts.length, 2);
-    assert.equal(parts[0]!.toString('latin1'), 'MSH|^~\\&|A|F1|||||ORU^R01|1|P|2.5.1\rPID|1||\xfc\r');
-    assert.equal(parts[1]!.toString('latin1'), 'MSH|^~\\&|A|F1|||||ORU^R01|2|P|2.5.1\rOBX|1|TX|||text\r');
   });
 });

@@ -119,3 +119,51 @@ describe('extractRecord', () => {
     assert.deepEqual(result.outcome === 'dlq' && result.reason, 'label-error');
   });
 });
+
+describe('extractRecord and prepareRecords: a record with lines that are not HL7 segments', () => {
+  it('labels the message without its garbage tail and reports the lines on a dead letter of their own', async () => {
+    const { prepareRecords } = await import('../../../services/report-labeler/batch-processor.ts');
+    const { buildDlqHeaders, DLQ_HEADERS } = await import('../../../services/shared/kafka/dlq.ts');
+    const message = oru();
+    const value = `${message}\rthis is not a segment\r\n--- end of export ---\r\n`;
+    const result = extractRecord(record(value), deps);
+    assert.equal(result.outcome, 'stored');
+    const lineAt = (offset: number): number => value.slice(0, offset).split(/\r\n|\r|\n/).length;
+    const at = [value.indexOf('this is not'), value.indexOf('--- end')];
+    assert.deepEqual(
+      result.garbage?.lines.map((g) => [g.line, g.offset]),
+      at.map((o) => [lineAt(o), o]),
+    );
+    const batch = prepareRecords([record(value, '42')], deps);
+    assert.equal(batch.versions.length, 1);
+    assert.deepEqual(
+      batch.ledger.map((l) => [l.outcome, l.reason]),
+      [['stored', 'garbage-lines']],
+    );
+    const [letter] = batch.deadLetters;
+    assert.equal(letter?.reason, 'garbage-lines');
+    assert.equal(letter?.value?.toString('utf8'), value, 'the whole record is kept');
+    const headers = buildDlqHeaders(letter!, new Date(0));
+    assert.equal(headers[DLQ_HEADERS.garbageLines], result.garbage!.lines.map((g) => g.line).join(','));
+    assert.equal(headers[DLQ_HEADERS.garbageOffsets], at.join(','));
+    assert.match(String(headers[DLQ_HEADERS.detail]), /not an HL7 segment: starts with "this is not/);
+  });
+
+  it('a record holding two messages is dead-lettered (one record is one message)', () => {
+    const result = extractRecord(
+      record(`${oru()}\r${oru({ messageControlId: 'M2', accession: 'ACC2' })}`),
+      deps,
+    );
+    assert.equal(result.outcome, 'dlq');
+    if (result.outcome === 'dlq') assert.equal(result.reason, 'multiple-messages');
+  });
+
+  it('a message that fails keeps its own reason; the garbage is named in the same dead letter', async () => {
+    const { prepareRecords } = await import('../../../services/report-labeler/batch-processor.ts');
+    const bad = oru().replace(/\rPID\|[^\r]*/, '');
+    const batch = prepareRecords([record(`${bad}\rgarbage`)], deps);
+    assert.equal(batch.deadLetters.length, 1);
+    assert.equal(batch.deadLetters[0]!.reason, 'no-patient-id');
+    assert.match(batch.deadLetters[0]!.detail ?? '', /and line \d+ \(offset \d+\): not an HL7 segment/);
+  });
+});

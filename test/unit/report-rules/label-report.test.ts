@@ -378,3 +378,239 @@ describe('labelReport: rules 1.1 (generalisation from the challenge set)', () =>
     );
   });
 });
+
+describe('labelReport: hedges in every grammatical form (challenge batch 5)', () => {
+  for (const [s, want] of [
+    ['A subtle lucency through the left 6th rib is favored to represent a fracture.', 'uncertain'],
+    [
+      'Cortical irregularity of the right 5th rib. This is favored to represent a healing fracture.',
+      'uncertain',
+    ],
+    ['There are questionably displaced left 7th and 8th rib fractures.', 'uncertain'],
+    ['Presumptive healed left rib fractures.', 'uncertain'],
+    ['The previously described left 6th rib fracture is not well seen on this examination.', 'uncertain'],
+    ['Left 6th rib fracture is poorly visualized.', 'uncertain'],
+    ['Focal angulation of the ribs is compatible with but not diagnostic of a fracture.', 'uncertain'],
+    ['Acute right 6th rib fracture is less likely but possible.', 'uncertain'],
+    ['Differential considerations include a healing left rib fracture.', 'uncertain'],
+    ['Left 6th rib fracture is not seen.', 'negative'],
+  ] as const) {
+    it(`${want}: ${s}`, () => assert.equal(rib(s).status, want));
+  }
+  it('a post-trigger is read after the whole noun phrase, list commas included', () => {
+    assert.equal(
+      rib('Fractures of the anterolateral 2nd, 3rd, and 4th ribs on the right are not identified.').status,
+      'negative',
+    );
+    assert.equal(
+      rib('Displaced fractures of the right 4th and 5th ribs cannot be excluded.').status,
+      'uncertain',
+    );
+  });
+  it('"apparent" and XXXX hedge only when they start the noun phrase', () => {
+    assert.equal(clav('Apparent displaced right clavicular fracture.').status, 'uncertain');
+    assert.equal(rib('XXXX left lateral 5th, 6th, and 7th rib fractures.').status, 'uncertain');
+    assert.equal(rib('There is XXXX a healing fracture of the right 7th rib.').status, 'uncertain');
+    assert.equal(rib('There is a XXXX fracture of the right 6th rib.').status, 'positive');
+    assert.equal(rib('Old XXXX right rib fractures.').status, 'positive');
+    assert.equal(clav('XXXX the right clavicle fracture is healing.').status, 'positive');
+    assert.equal(rib('Apparent healing of the left 6th rib fracture.').status, 'positive');
+    assert.equal(rib('Compared to XXXX, stable left 6th rib fracture.').status, 'positive');
+  });
+  it('a hedge right after a negation is negated with it', () => {
+    assert.equal(rib('No apparent rib fracture.').status, 'negative');
+    assert.equal(rib('No XXXX left rib fracture.').status, 'negative');
+  });
+  it('rib numbers do not use up the acuity window', () => {
+    const r = rib('There are questionably chronic mildly displaced left anterior 5th and 6th rib fractures.');
+    assert.deepEqual([r.status, r.acuity], ['uncertain', 'old']);
+    assert.equal(
+      rib('Known partially healed displaced posterolateral 6th and 7th rib fractures.').acuity,
+      'healing',
+    );
+  });
+});
+
+describe('labelReport: hardware and anaphora (challenge batch 6)', () => {
+  for (const s of [
+    'Fracture of the left rib plating hardware.',
+    'Fractured right rib fixation plate.',
+    'Two fractured screws within the left clavicle plate.',
+    'Fracture of the spinal fusion rod at T9.',
+    'Fracture of the 4th sternal wire.',
+    'Fractured IVC filter strut.',
+  ]) {
+    it(`a bone name modifying a device names the device: ${s}`, () => {
+      const l = labelReport(s);
+      assert.deepEqual(
+        [l.rib.status, l.clavicle.status, l.other.status],
+        ['negative', 'negative', 'negative'],
+      );
+    });
+  }
+  it('a definite mention without a side takes the side of the same bone in the sentence before', () => {
+    const c = clav('Broken right clavicular hardware. The underlying clavicle fracture is healed.');
+    assert.deepEqual([c.status, c.acuity, c.side], ['positive', 'old', 'right']);
+    // Only the same bone counts: a side given to something else is not taken.
+    assert.equal(clav('Small left pleural effusion. The clavicle fracture is healed.').side, 'unspecified');
+  });
+});
+
+describe('labelReport: the section precedence rule (challenge batch 7)', () => {
+  const status = (t: string) => rib(t).status;
+  it('the impression hedging the finding makes it uncertain; asserting a hedged one, positive', () => {
+    assert.equal(
+      status('FINDINGS: Left 6th rib fracture.\nIMPRESSION: Possible left rib fracture.'),
+      'uncertain',
+    );
+    assert.equal(
+      status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture.'),
+      'positive',
+    );
+  });
+  it('an unqualified negation in the impression replaces the finding; "no acute fracture" does not', () => {
+    assert.equal(
+      status('FINDINGS: Possible left 6th rib fracture.\nIMPRESSION: No rib fracture.'),
+      'negative',
+    );
+    assert.equal(
+      status('FINDINGS: Old left 6th rib fracture.\nIMPRESSION: No acute rib fracture.'),
+      'positive',
+    );
+  });
+  it('another finding in the impression, or another side, replaces nothing', () => {
+    const r = rib(
+      'FINDINGS: Right 6th rib fracture.\nIMPRESSION: Possible additional left 8th rib fracture.',
+    );
+    assert.deepEqual([r.status, r.side, r.ribs], ['positive', 'right', [6]]);
+  });
+  it('an addendum outranks the impression', () => {
+    assert.equal(
+      status(
+        'FINDINGS: No rib fracture.\nIMPRESSION: No acute disease.\nADDENDUM: On review there is a left 7th rib fracture.',
+      ),
+      'positive',
+    );
+    assert.equal(
+      status('FINDINGS: Left 7th rib fracture.\nADDENDUM: Dedicated views show no left rib fracture.'),
+      'negative',
+    );
+  });
+  it('a fracture only in the comparison or indication is not read', () => {
+    assert.equal(
+      status('COMPARISON: CT showing left rib fractures.\nFINDINGS: Lungs are clear.'),
+      'negative',
+    );
+  });
+  it('prior-study sentences: "not seen on the prior study" is not a negation, "prior" not an acuity', () => {
+    const r = rib('FINDINGS: Left 7th rib fracture, not seen on the prior examination.');
+    assert.deepEqual([r.status, r.acuity], ['positive', 'unspecified']);
+    assert.equal(
+      status(
+        'FINDINGS: The fractures of the left 8th and 9th ribs on the left seen on the prior study are no longer visualized.',
+      ),
+      'negative',
+    );
+  });
+  it('conditionals and screening recommendations assert nothing; one about a described finding hedges it', () => {
+    assert.equal(
+      status('Dedicated rib series is recommended if rib fracture is clinically suspected.'),
+      'negative',
+    );
+    assert.equal(
+      status('Should there be concern for rib fracture, rib views could be obtained.'),
+      'negative',
+    );
+    assert.equal(
+      status('Recommend dedicated rib views if clinically indicated to exclude rib fracture.'),
+      'negative',
+    );
+    assert.equal(
+      status(
+        'Focal lucency in the left 7th rib. Recommend correlation for point tenderness to exclude fracture.',
+      ),
+      'uncertain',
+    );
+    assert.equal(
+      status(
+        'Subtle lucency of the left 7th rib; if there is point tenderness, this would be suspicious for a fracture.',
+      ),
+      'uncertain',
+    );
+  });
+});
+
+describe('labelReport: cues and reasons in the output', () => {
+  it('each mention carries its status, cue, trigger, section and whether it decided', () => {
+    const t =
+      'INDICATION: Rule out rib fracture.\nFINDINGS: Left 6th rib fracture.\nIMPRESSION: Left 6th rib fracture cannot be excluded.';
+    const r = rib(t);
+    assert.equal(r.status, 'uncertain');
+    assert.equal(r.cue, 'hedge');
+    assert.deepEqual(
+      r.reasons.map((x) => [x.section, x.status, x.cue, x.trigger?.text ?? null, x.decided]),
+      [
+        ['indication', 'negative', 'history', null, false],
+        ['findings', 'positive', null, null, false],
+        ['impression', 'uncertain', 'hedge', 'cannot be excluded', true],
+      ],
+    );
+    for (const x of r.reasons) assert.equal(t.slice(x.finding.start, x.finding.end), x.finding.text);
+  });
+  it('negation, history, hardware and conditional cues', () => {
+    assert.equal(rib('No rib fracture.').cue, 'negation');
+    assert.equal(rib('History of left rib fractures.').cue, 'history');
+    assert.equal(rib('Post-traumatic deformity of the left 5th rib.').cue, 'history');
+    const hw = clav('Fractured screw of the left clavicle plate.');
+    assert.deepEqual([hw.status, hw.cue, hw.reasons[0]?.trigger?.text], ['negative', 'hardware', 'screw']);
+    assert.equal(rib('If there is concern for rib fracture, rib views are recommended.').cue, 'conditional');
+    assert.equal(rib('Healed left 5th rib fracture.').cue, null);
+    assert.deepEqual(rib('Lungs are clear.').reasons, []);
+  });
+});
+
+describe('labelReport: abbreviations, ranges and negation scope (challenge batch 8)', () => {
+  it('"L clavicle fx" gets its side; L./R./lt/rt/B/bilat are sides before what they qualify', () => {
+    assert.deepEqual([clav('L clavicle fx').status, clav('L clavicle fx').side], ['positive', 'left']);
+    assert.equal(rib('Acute R. 4th rib fx.').side, 'right');
+    assert.equal(rib('Healed lt post. 7th rib fx.').side, 'left');
+    assert.equal(rib('B/L rib fxs.').side, 'bilateral');
+    assert.equal(rib('Bilat. rib fractures.').side, 'bilateral');
+    assert.equal(other('L1 compression fracture.').status, 'positive');
+  });
+  it('an abbreviation period does not end the sentence; "fx." before a capital does', () => {
+    const r = rib('Subacute L. ant. 8th rib fx.');
+    assert.deepEqual([r.status, r.acuity, r.side, r.ribs], ['positive', 'healing', 'left', [8]]);
+    assert.deepEqual(
+      [clav('Fx. of the Lt. clavicle.').status, clav('Fx. of the Lt. clavicle.').side],
+      ['positive', 'left'],
+    );
+    assert.equal(rib('Possible L. 3rd rib fx.').status, 'uncertain');
+    assert.equal(clav('Left rib fx. Clavicle fracture.').status, 'positive');
+  });
+  it('ranges: ribs 3-5, 4-6th, left ribs 4 through 6', () => {
+    assert.deepEqual(rib('Fractures of left ribs 4 through 6.').ribs, [4, 5, 6]);
+    assert.deepEqual(rib('Healed left posterolat. 6-9 rib fractures.').ribs, [6, 7, 8, 9]);
+    assert.deepEqual(rib('R 3rd-5th rib fxs.').ribs, [3, 4, 5]);
+  });
+  it('a negation stops at "associated with", "related to", "adjacent to"; "no displacement" is not one', () => {
+    assert.equal(rib('No pneumothorax associated with the left 6th rib fracture.').status, 'positive');
+    assert.equal(
+      clav('No subcutaneous emphysema related to the healed left clavicle fracture.').status,
+      'positive',
+    );
+    assert.equal(rib('No displacement of the known right 7th rib fracture.').status, 'positive');
+    assert.equal(rib('Neg for rib fx.').status, 'negative');
+    assert.equal(rib('No pneumothorax, effusion, or rib fracture.').status, 'negative');
+  });
+});
+
+describe('labelReport: hedges of challenge batch 9', () => {
+  for (const s of [
+    'Right 9th and 10th rib fractures are a possibility.',
+    'There is a suggestion of a left 6th rib fracture.',
+    'Appearance is indeterminate for a healing left 7th rib fracture.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+});
