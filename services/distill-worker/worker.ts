@@ -261,13 +261,11 @@ export async function startDistillWorker(
   const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
   let producer: MessageProducer;
   try {
-    await checkDatabaseReady(pool, [
-      'distill_jobs',
-      'model_versions',
-      'model_promotions',
-      'region_annotated_images',
-      'training_inputs',
-    ]);
+    await checkDatabaseReady(
+      pool,
+      ['distill_jobs', 'model_versions', 'model_promotions', 'region_annotated_images', 'training_inputs'],
+      logger,
+    );
     await provisionTopics(kafka, distillWorkerTopics(config), config, logger, { signal: overrides.signal });
     producer = await createMessageProducer(kafka);
   } catch (err) {

@@ -42,6 +42,17 @@ export interface PseudoLabelerOverrides {
   signal?: AbortSignal;
 }
 
+/**
+ * Registers the serving teacher now, or, while the database does not answer, every 30 s until it
+ * does (an outage at start-up must not stop the service: its chunks wait for the database too).
+ */
+function registerUntilDone(register: () => Promise<unknown>, logger: Logger): void {
+  register().catch((err: Error) => {
+    logger.warn({ err: err.message }, 'the serving teacher is not registered yet; retrying in 30 s');
+    setTimeout(() => registerUntilDone(register, logger), 30_000).unref();
+  });
+}
+
 /** Starts `harvester run pseudo-labeler`: teacher, HTTP endpoint, producer, consumer group. */
 export async function startPseudoLabeler(
   config: PseudoLabelerConfig,
@@ -88,15 +99,17 @@ export async function startPseudoLabeler(
     );
     health.starting('checking the training store, the database and the schema registry');
     await trainingStore.prepare();
-    await checkDatabaseReady(pool, [
-      'images',
-      'study_record_labels',
-      'pseudo_labels',
-      'model_versions',
-      'training_inputs',
-    ]);
-    await checkEventSchemas([encoder]);
-    if (!overrides.teacher) await registerServingTeacher(pool, teacher, config.TEACHER_MODEL_PATH, logger);
+    await checkDatabaseReady(
+      pool,
+      ['images', 'study_record_labels', 'pseudo_labels', 'model_versions', 'training_inputs'],
+      logger,
+    );
+    await checkEventSchemas([encoder], logger);
+    if (!overrides.teacher)
+      registerUntilDone(
+        () => registerServingTeacher(pool, teacher, config.TEACHER_MODEL_PATH, logger),
+        logger,
+      );
     await provisionTopics(kafka, pseudoLabelerTopics(config), config, logger, {
       onWaiting: (missing) => health.starting(`waiting for topics: ${missing.join(', ')}`),
       signal: overrides.signal,

@@ -66,8 +66,12 @@ export async function startReportLabeler(
       config.REPORT_LABELER_OUTPUT_TOPIC,
     );
     health.starting('checking the database and the schema registry');
-    await checkDatabaseReady(pool, ['reports', 'report_versions', 'report_labels', 'hl7_message_ledger']);
-    await checkEventSchemas([encoder]);
+    await checkDatabaseReady(
+      pool,
+      ['reports', 'report_versions', 'report_labels', 'hl7_message_ledger'],
+      logger,
+    );
+    await checkEventSchemas([encoder], logger);
     await provisionTopics(kafka, reportLabelerTopics(config), config, logger, {
       onWaiting: (missing) => health.starting(`waiting for topics: ${missing.join(', ')}`),
       signal: overrides.signal,
