@@ -614,3 +614,29 @@ describe('labelReport: hedges of challenge batch 9', () => {
     it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
   }
 });
+
+describe('labelReport: modal existence, negated confirmation, negated hedges, scope ends (challenge batch 10)', () => {
+  for (const s of [
+    'A left 6th rib fracture might be present.',
+    'Healing rib fractures could also be present on the left.',
+    'A right 4th rib fracture may be seen on the lateral view.',
+    'Right 8th rib fracture could not be confirmed.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  for (const s of [
+    'No features to suggest a rib fracture.',
+    'Nothing to indicate an acute rib fracture.',
+    'No radiographic findings suspicious for rib fracture.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  it('a negation stops at "in the setting of" / "in the presence of"; "is present" asserts', () => {
+    assert.equal(rib('No effusion in the setting of healing left rib fractures.').status, 'positive');
+    assert.equal(
+      clav('No pneumothorax in the presence of a displaced left clavicle fracture.').status,
+      'positive',
+    );
+    assert.equal(rib('A left 6th rib fracture is present.').status, 'positive');
+  });
+});
