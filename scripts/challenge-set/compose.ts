@@ -22,6 +22,7 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b08: scopeBatch,
   b09: mixedBatch,
   b10: reportBatch,
+  b11: reportBatch,
 };
 
 const { values } = parseArgs({
