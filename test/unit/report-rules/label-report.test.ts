@@ -640,3 +640,39 @@ describe('labelReport: modal existence, negated confirmation, negated hedges, sc
     assert.equal(rib('A left 6th rib fracture is present.').status, 'positive');
   });
 });
+
+describe('labelReport: hedges, negations, scope ends and headers of challenge batch 11', () => {
+  for (const s of [
+    'A left 7th rib fracture is raised as a possibility.',
+    'Healing right rib fractures cannot be completely dismissed.',
+    'A right 5th rib fracture is included in the differential diagnosis.',
+    'Left 8th rib fracture is of some concern.',
+    'Possibly, there is a nondisplaced left 4th rib fracture.',
+    'It is unclear whether there is a left 6th rib fracture.',
+    'The lucency may be explained by a healing right rib fracture.',
+    'Appearance favors a nondisplaced left 5th rib fracture.',
+    'Presumptive left 9th rib fracture.',
+    'Suspicious but not diagnostic for a left 6th rib fracture.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  for (const s of [
+    'The left 6th rib fracture is no longer apparent.',
+    'Chest radiographs are insensitive for rib fractures.',
+    'Oblique views may help to exclude a rib fracture.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  for (const s of [
+    'No complications of the healing left 6th rib fracture.',
+    'No pneumothorax despite multiple left rib fractures.',
+    'No effusion accompanying the left 7th rib fracture.',
+    'No other fracture is seen besides the right 5th rib fracture.',
+  ]) {
+    it(`positive: ${s}`, () => assert.equal(rib(s).status, 'positive'));
+  }
+  it('HX and CLINICAL QUESTION are history: never read', () => {
+    assert.equal(rib('HX: Left rib fracture.\nFINDINGS: Lungs are clear.').status, 'negative');
+    assert.equal(clav('CLINICAL QUESTION: Clavicle fx?\nFINDINGS: Lungs are clear.').status, 'negative');
+  });
+});
