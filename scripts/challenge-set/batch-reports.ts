@@ -1,5 +1,5 @@
 /**
- * Batches 10 and 11: whole US-style radiograph reports (EXAM / CLINICAL HISTORY / TECHNIQUE /
+ * Batches 10 to 12: whole US-style radiograph reports (EXAM / CLINICAL HISTORY / TECHNIQUE /
  * COMPARISON / FINDINGS / IMPRESSION, sometimes an ADDENDUM) in phrasings no earlier batch used.
  * Each batch has its own phrase pools (`POOLS`), written before the engine was run on that batch,
  * from further entries of the same published lexicons (ConText/NegEx triggers, NegBio uncertainty
@@ -431,7 +431,152 @@ const B11: Pools = {
   impressionNegates: ['No {site} fracture identified.', 'No radiographic evidence of {site} fracture.'],
 };
 
-export const POOLS: Record<string, Pools> = { b10: B10, b11: B11 };
+/** Batch 12: written after the b11 fixes (rules 1.4.0), before the engine was run on it. */
+const B12: Pools = {
+  positive: [
+    'Demonstrated is {a}.',
+    'Evident is {a}.',
+    '{NP} {be} identified on the cone-down view.',
+    '{NP} {be} present and unchanged.',
+    'Once again, {a} {be} seen.',
+    '{NP} {be} noted incidentally.',
+    'Findings represent {a}.',
+    '{NP} {be} visible on the lateral radiograph.',
+  ],
+  uncertain: [
+    'Potential {np}.',
+    '{NP} {be} potentially present.',
+    '{NP} {be} a diagnostic consideration.',
+    'Cannot distinguish between overlapping shadows and {a}.',
+    'Artifact is favored over {a}.',
+    'Findings are consistent with, but not specific for, {a}.',
+    'Indistinct cortex, which may signify {a}.',
+    '{NP} {be} a concern.',
+    '{NP} {be} difficult to confirm.',
+    '{NP} {be} not confirmed but remains possible.',
+    'Findings raise suspicion for {a}.',
+    'There may be {a}.',
+  ],
+  negative: [
+    'Negative examination for {a}.',
+    'I do not see {a}.',
+    'We do not identify {a}.',
+    '{NP} {be} not found.',
+    '{NP} {be} not shown.',
+    'Without evidence for {a}.',
+    'There has been no {np}.',
+  ],
+  positiveNearNegation: [
+    'No subcutaneous emphysema overlying the {np}.',
+    'No hematoma at the site of the {np}.',
+    'No lung contusion underlying the {np}.',
+    'No pleural fluid to accompany the {np}.',
+    'Without pneumothorax, the {np} {be} again seen.',
+  ],
+  negativeLists: [
+    'There is no evidence of pneumothorax, hemothorax, pulmonary contusion or {np}.',
+    'Negative for acute osseous injury, including {np}.',
+    'No focal consolidation, effusion, pneumothorax, or {np} is identified.',
+    'Absence of pneumothorax and {np}.',
+  ],
+  indication: [
+    'S/p fall, left chest pain; concern for {site} fracture.',
+    'Follow up {site} fracture.',
+    'Eval for {site} fx after MVA.',
+    'Hx of {site} fx.',
+  ],
+  conditional: [
+    'If pain persists, consider dedicated {site} radiographs to evaluate for fracture.',
+    'A {site} fracture, if present, may not be visible on this study.',
+    'Follow-up imaging in 1-2 weeks can be performed to assess for {site} fracture if symptoms persist.',
+    'Correlate with point tenderness; a nondisplaced {site} fracture would be radiographically occult.',
+  ],
+  hardware: [
+    { text: 'Fractured inferior sternal wire, unchanged.' },
+    { text: 'Lead fracture of the right ventricular pacing wire.' },
+    { text: 'Broken cerclage wire about the right clavicle.', bone: 'clavicle' },
+    { text: 'Fractured spinal rod at T8.', bone: 'other' },
+    { text: 'Displaced fragment of a fractured central venous catheter.' },
+  ],
+  chronicity: [
+    {
+      text: 'Chronic posttraumatic deformity of the left 5th rib.',
+      bone: 'rib',
+      side: 'left',
+      acuity: 'old',
+      status: 'uncertain',
+      ribs: [5],
+    },
+    {
+      text: 'Healed right 4th rib fracture with residual deformity.',
+      bone: 'rib',
+      side: 'right',
+      acuity: 'old',
+      status: 'positive',
+      ribs: [4],
+    },
+    {
+      text: 'Fibrous union of a prior left clavicle fracture.',
+      bone: 'clavicle',
+      side: 'left',
+      acuity: 'old',
+      status: 'positive',
+    },
+    {
+      text: 'Status post resection of the right 5th rib.',
+      bone: 'rib',
+      side: 'right',
+      acuity: 'unspecified',
+      status: 'negative',
+    },
+    {
+      text: 'Bony bridging across the left 7th rib fracture.',
+      bone: 'rib',
+      side: 'left',
+      acuity: 'unspecified',
+      status: 'positive',
+      ribs: [7],
+    },
+    {
+      text: 'Chronic-appearing deformity of the right clavicle, possibly post-surgical.',
+      bone: 'clavicle',
+      side: 'right',
+      acuity: 'unspecified',
+      status: 'negative',
+    },
+    {
+      text: 'Healing fracture of the left clavicle with callus.',
+      bone: 'clavicle',
+      side: 'left',
+      acuity: 'healing',
+      status: 'positive',
+    },
+    {
+      text: 'Old fractures of the right 8th and 9th ribs, unchanged.',
+      bone: 'rib',
+      side: 'right',
+      acuity: 'old',
+      status: 'positive',
+      ribs: [8, 9],
+    },
+  ],
+  exam: ['EXAM: CHEST PA/LAT', 'PROCEDURE: XR CHEST 2V', 'EXAMINATION: Two views of the chest.'],
+  indicationHeader: [
+    'REASON FOR EXAMINATION',
+    'INDICATION FOR EXAM',
+    'CLINICAL HISTORY',
+    'HISTORY',
+    'REASON FOR REQUEST',
+  ],
+  addendumConfirms: [
+    'Following review with the attending, there {be} {a}.',
+    'On the dedicated rib views, {a} {be} confirmed.',
+  ],
+  impressionHedges: ['Potential {site} fracture.', 'Equivocal {site} fracture.'],
+  impressionNegates: ['No {site} fracture demonstrated.', 'Negative for {site} fracture.'],
+};
+
+export const POOLS: Record<string, Pools> = { b10: B10, b11: B11, b12: B12 };
 
 function siteWord(f: Finding): string {
   const s = f.side === 'left' || f.side === 'right' ? `${f.side} ` : '';

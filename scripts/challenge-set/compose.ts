@@ -23,6 +23,7 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b09: mixedBatch,
   b10: reportBatch,
   b11: reportBatch,
+  b12: reportBatch,
 };
 
 const { values } = parseArgs({
