@@ -676,3 +676,35 @@ describe('labelReport: hedges, negations, scope ends and headers of challenge ba
     assert.equal(clav('CLINICAL QUESTION: Clavicle fx?\nFINDINGS: Lungs are clear.').status, 'negative');
   });
 });
+
+describe('labelReport: hedges, negations and scope ends of challenge batch 12', () => {
+  for (const s of [
+    'Potential nondisplaced left 6th rib fracture.',
+    'A healing left 7th rib fracture is potentially present.',
+    'Left 8th rib fracture is a differential consideration.',
+    'Unable to differentiate between vascular markings and a left 6th rib fracture.',
+    'Costochondral calcification is favored over a right 5th rib fracture.',
+    'Compatible with, but not diagnostic of, a left 9th rib fracture.',
+    'A left 4th rib fracture is difficult to confirm.',
+    'The left 6th rib fracture is not certain but is likely.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  for (const s of [
+    'A right 7th rib fracture is not shown.',
+    'Negative study for rib fracture.',
+    'Rib fractures, if any, may not be seen on a frontal view.',
+    'Nondisplaced rib fractures can be radiographically occult.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  for (const s of [
+    'No hematoma overlying the healed left 6th rib fracture.',
+    'No pneumothorax at the site of the left 5th rib fracture.',
+  ]) {
+    it(`positive: ${s}`, () => assert.equal(rib(s).status, 'positive'));
+  }
+  it('"underlying" before a finding is still negated ("no underlying rib fracture")', () => {
+    assert.equal(rib('No underlying rib fracture.').status, 'negative');
+  });
+});
