@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { hedgeBatch } from './batch-hedges.ts';
 import { historyBatch } from './batch-history.ts';
 import { mixedBatch } from './batch-mixed.ts';
+import { reportBatch } from './batch-reports.ts';
 import { scopeBatch } from './batch-scope.ts';
 import { sectionsBatch } from './batch-sections.ts';
 import { Rng, type LabelledCase } from './phrases.ts';
@@ -20,6 +21,9 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b07: sectionsBatch,
   b08: scopeBatch,
   b09: mixedBatch,
+  b10: reportBatch,
+  b11: reportBatch,
+  b12: reportBatch,
 };
 
 const { values } = parseArgs({

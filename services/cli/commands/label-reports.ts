@@ -5,12 +5,9 @@ import { Worker } from 'node:worker_threads';
 import { isChestRadiograph } from '../../shared/report-rules/chest-filter.ts';
 import { defaultRules, type CompiledRules } from '../../shared/report-rules/compile.ts';
 import { cannotHaveFindings, labelReport, negativeLabels } from '../../shared/report-rules/label-report.ts';
-import {
-  readCsvRecords,
-  REPORT_SECTIONS,
-  reportTextFromColumns,
-} from '../../shared/report-rules/report-csv.ts';
+import { CsvReader, REPORT_SECTIONS, reportTextFromColumns } from '../../shared/report-rules/report-csv.ts';
 import { outputLine } from './label-output.ts';
+import { LineSink, stderrLine } from './label-sink.ts';
 
 export { outputLine };
 
@@ -55,8 +52,11 @@ function* csvItems(text: string, rules: CompiledRules): Generator<Item | NoFindi
   let reportColumns: number[] = [];
   // Only when no header itself could match (then a match needs a column's own text).
   const shortcut = REPORT_SECTIONS.every(([, h]) => cannotHaveFindings(h, rules));
+  const hits = shortcut ? anchorHits(text, rules) : null;
+  let nextHit = 0;
   let width = 0;
-  for (const rec of readCsvRecords(text)) {
+  const reader = new CsvReader(text);
+  for (let rec = reader.next(); rec !== null; rec = reader.next()) {
     if ('error' in rec) {
       yield { problem: `row ${rec.row} (line ${rec.line}): ${rec.error}`, kind: 'row' };
       continue;
@@ -84,12 +84,35 @@ function* csvItems(text: string, rules: CompiledRules): Generator<Item | NoFindi
       yield { problem: `row ${rec.row} (line ${rec.line}): empty uid`, kind: 'row' };
       continue;
     }
-    if (shortcut && reportColumns.every((i) => cannotHaveFindings(rec.fields[i]!, rules))) {
-      yield { id, noFinding: true };
-      continue;
+    if (shortcut) {
+      let quiet = true;
+      if (hits !== null) {
+        while (nextHit < hits.length && hits[nextHit]! < reader.start) nextHit++;
+        quiet = nextHit === hits.length || hits[nextHit]! >= reader.end;
+      }
+      // A hit may be in another column (the uid): the columns themselves decide then.
+      if (quiet || reportColumns.every((i) => cannotHaveFindings(rec.fields[i]!, rules))) {
+        yield { id, noFinding: true };
+        continue;
+      }
     }
     yield { id, text: reportTextFromColumns(columns.get(rec.fields)) };
   }
+}
+
+/**
+ * Where the finding anchors ("fract", "fx" ...) occur in the raw CSV text: one scan of the whole
+ * file instead of a test per column. A row with no hit in its text has none in its fields either,
+ * as the anchors are runs of letters, which quoting ("" for ") cannot make or break. Null when an
+ * anchor is not plain letters (then every row is tested column by column).
+ */
+function anchorHits(text: string, rules: CompiledRules): number[] | null {
+  const anchors = rules.findingAnchors;
+  if (anchors === null || !/^[A-Za-z]+(?:\|[A-Za-z]+)*$/.test(anchors.source)) return null;
+  const re = new RegExp(anchors.source, anchors.flags.replace('g', '') + 'g');
+  const at: number[] = [];
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) at.push(m.index);
+  return at;
 }
 
 function* jsonlItems(text: string): Generator<Item> {
@@ -161,11 +184,6 @@ async function hl7Items(input: Buffer, chestOnly: boolean): Promise<Iterable<Ite
   });
   // In the order of the file, so stderr reads along with it.
   return items.sort((a, b) => a.at - b.at).map((x) => x.item);
-}
-
-async function write(chunk: string): Promise<void> {
-  if (!process.stdout.write(chunk))
-    await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -243,6 +261,7 @@ async function labelAndWrite(
   texts: string[],
   rules: CompiledRules,
   helpers: Worker[],
+  sink: LineSink,
 ): Promise<void> {
   const parts = ids.length >= PARALLEL_MIN_REPORTS ? helpers.length + 1 : 1;
   const size = Math.ceil(ids.length / parts);
@@ -256,17 +275,16 @@ async function labelAndWrite(
         texts.slice((k + 1) * size, (k + 2) * size),
       ),
     );
-  let buffer = '';
   const own = Math.min(size, ids.length);
   for (let i = 0; i < own; i++) {
-    buffer += outputLine(ids[i]!, labelReport(texts[i]!, rules)) + '\n';
-    if (buffer.length > 1 << 20) {
-      await write(buffer);
-      buffer = '';
-    }
+    sink.line(outputLine(ids[i]!, labelReport(texts[i]!, rules)));
+    if (sink.waiting) await sink.drain();
   }
-  if (buffer) await write(buffer);
-  for (const lines of fromHelpers) for await (const chunk of lines) if (chunk) await write(chunk);
+  for (const lines of fromHelpers)
+    for await (const chunk of lines) {
+      sink.lines(chunk);
+      await sink.drain();
+    }
 }
 
 /**
@@ -301,44 +319,29 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
     const texts: string[] = [];
     const skipped = new Map<string, { count: number; first: string }>();
     let labelled = 0;
-    let buffer = '';
+    const sink = new LineSink(negativeLabels(rules));
     for (const item of items) {
       if ('problem' in item) {
         const s = skipped.get(item.kind);
         if (s) s.count++;
         else skipped.set(item.kind, { count: 1, first: item.problem });
-        process.stderr.write(`harvester label-reports: ${opts.input}: ${item.problem}\n`);
+        stderrLine(`harvester label-reports: ${opts.input}: ${item.problem}\n`);
         continue;
       }
       labelled++;
-      if ('noFinding' in item) {
-        // Written where it belongs in the output order (the helpers' slices come after).
-        if (helpers.length > 0) {
-          ids.push(item.id);
-          texts.push('');
-          continue;
-        }
-        buffer += outputLine(item.id, negativeLabels(rules)) + '\n';
-        if (buffer.length > 1 << 20) {
-          await write(buffer);
-          buffer = '';
-        }
-        continue;
-      }
       if (helpers.length > 0) {
-        // Split among the threads once all are read.
+        // Split among the threads once all are read; a report with no finding term keeps its
+        // place in the output order (the helpers' slices come after).
         ids.push(item.id);
-        texts.push(item.text);
+        texts.push('noFinding' in item ? '' : item.text);
         continue;
       }
-      buffer += outputLine(item.id, labelReport(item.text, rules)) + '\n';
-      if (buffer.length > 1 << 20) {
-        await write(buffer);
-        buffer = '';
-      }
+      if ('noFinding' in item) sink.negative(item.id);
+      else sink.line(outputLine(item.id, labelReport(item.text, rules)));
+      if (sink.waiting) await sink.drain();
     }
-    if (buffer) await write(buffer);
-    if (helpers.length > 0) await labelAndWrite(ids, texts, rules, helpers);
+    if (helpers.length > 0) await labelAndWrite(ids, texts, rules, helpers, sink);
+    await sink.end();
     const total = [...skipped.values()].reduce((n, s) => n + s.count, 0);
     const detail = [...skipped]
       .map(([kind, s]) => {
@@ -346,7 +349,7 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
         return `${plural(s.count, one, many)}, first: ${s.first.split(':')[0]}`;
       })
       .join('; ');
-    process.stderr.write(
+    stderrLine(
       `harvester label-reports: ${labelled} reports labelled, ${total} skipped${detail ? ` (${detail})` : ''} (rules ${rules.version})\n`,
     );
     if (total > 0) process.exitCode = 2;

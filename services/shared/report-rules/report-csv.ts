@@ -16,83 +16,116 @@ export class CsvError extends Error {
  * Fields are cut with slices and indexOf, not character by character: a 77,000-row export parses
  * in tens of milliseconds.
  */
-export function* readCsvRecords(
-  text: string,
-): Generator<CsvRecord | { line: number; row: number; error: string }, void, undefined> {
-  let i = 0;
-  let line = 1;
-  let row = 0;
-  const n = text.length;
-  let nextComma = -1;
-  let nextLf = -1;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  while (i < n) {
-    const startLine = line;
-    const recordStart = i;
-    const fields: string[] = [];
-    let error: string | null = null;
-    for (;;) {
-      if (i < n && text.charCodeAt(i) === QUOTE) {
-        // Quoted field: up to the next quote that is not doubled.
-        let from = i + 1;
-        let value = '';
-        let closed = false;
-        for (;;) {
-          const q = text.indexOf('"', from);
-          if (q < 0) break;
-          if (text.charCodeAt(q + 1) === QUOTE) {
-            value += text.slice(from, q + 1);
-            from = q + 2;
-            continue;
+export function* readCsvRecords(text: string): Generator<CsvRecord | CsvBadRecord, void, undefined> {
+  const reader = new CsvReader(text);
+  for (let rec = reader.next(); rec !== null; rec = reader.next()) yield rec;
+}
+
+export interface CsvBadRecord {
+  line: number;
+  row: number;
+  error: string;
+}
+
+/**
+ * The records of readCsvRecords one `next()` at a time, with the offsets of the record just read
+ * (`start`, `end`: its text, line break included), so a caller can look at the raw text of a row
+ * without a generator in its hot loop (harvester label-reports).
+ */
+export class CsvReader {
+  /** Offsets in the text of the record last returned. */
+  start = 0;
+  end = 0;
+  private i = 0;
+  private line = 1;
+  private row = 0;
+  private nextComma = -1;
+  private nextLf = -1;
+
+  constructor(private readonly text: string) {
+    if (text.charCodeAt(0) === 0xfeff) this.i = 1;
+  }
+
+  next(): CsvRecord | CsvBadRecord | null {
+    const text = this.text;
+    const n = text.length;
+    let i = this.i;
+    let line = this.line;
+    while (i < n) {
+      const startLine = line;
+      const recordStart = i;
+      const fields: string[] = [];
+      let error: string | null = null;
+      for (;;) {
+        if (i < n && text.charCodeAt(i) === QUOTE) {
+          // Quoted field: up to the next quote that is not doubled.
+          let from = i + 1;
+          let value = '';
+          let closed = false;
+          for (;;) {
+            const q = text.indexOf('"', from);
+            if (q < 0) break;
+            if (text.charCodeAt(q + 1) === QUOTE) {
+              value += text.slice(from, q + 1);
+              from = q + 2;
+              continue;
+            }
+            value += text.slice(from, q);
+            line += countNewlines(text, i, q);
+            i = q + 1;
+            closed = true;
+            break;
           }
-          value += text.slice(from, q);
-          line += countNewlines(text, i, q);
-          i = q + 1;
-          closed = true;
-          break;
+          if (!closed) {
+            error = `unterminated quoted field starting on line ${startLine}`;
+            break;
+          }
+          const c = i < n ? text.charCodeAt(i) : COMMA;
+          if (c !== COMMA && c !== LF && c !== CR) {
+            error = `unexpected character after a closing quote on line ${line}`;
+            break;
+          }
+          fields.push(value);
+        } else {
+          // Unquoted: up to the next comma or line break. The next comma and LF are found natively
+          // and remembered while ahead (so each is searched once per file, not once per field).
+          if (this.nextComma < i) this.nextComma = indexOrEnd(text, ',', i);
+          if (this.nextLf < i) this.nextLf = indexOrEnd(text, '\n', i);
+          let field = text.slice(i, Math.min(this.nextComma, this.nextLf));
+          const cr = field.indexOf('\r');
+          if (cr >= 0) field = field.slice(0, cr);
+          fields.push(field);
+          i += field.length;
         }
-        if (!closed) {
-          error = `unterminated quoted field starting on line ${startLine}`;
-          break;
+        if (i < n && text.charCodeAt(i) === COMMA) {
+          i++;
+          continue;
         }
-        const c = i < n ? text.charCodeAt(i) : COMMA;
-        if (c !== COMMA && c !== LF && c !== CR) {
-          error = `unexpected character after a closing quote on line ${line}`;
-          break;
+        if (i < n && text.charCodeAt(i) === CR) i++;
+        if (i < n && text.charCodeAt(i) === LF) {
+          i++;
+          line++;
         }
-        fields.push(value);
-      } else {
-        // Unquoted: up to the next comma or line break. The next comma and LF are found natively
-        // and remembered while ahead (so each is searched once per file, not once per field).
-        if (nextComma < i) nextComma = indexOrEnd(text, ',', i);
-        if (nextLf < i) nextLf = indexOrEnd(text, '\n', i);
-        let field = text.slice(i, Math.min(nextComma, nextLf));
-        const cr = field.indexOf('\r');
-        if (cr >= 0) field = field.slice(0, cr);
-        fields.push(field);
-        i += field.length;
+        break;
       }
-      if (i < n && text.charCodeAt(i) === COMMA) {
-        i++;
-        continue;
+      if (error !== null) {
+        const row = this.row === 0 && startLine === 1 ? 0 : ++this.row;
+        // Resume at the line after the one the bad record started on.
+        const nl = text.indexOf('\n', recordStart);
+        this.start = recordStart;
+        this.i = this.end = nl < 0 ? n : nl + 1;
+        this.line = startLine + 1;
+        return { line: startLine, row, error };
       }
-      if (i < n && text.charCodeAt(i) === CR) i++;
-      if (i < n && text.charCodeAt(i) === LF) {
-        i++;
-        line++;
-      }
-      break;
+      if (fields.length === 1 && fields[0] === '') continue; // blank line
+      this.start = recordStart;
+      this.i = this.end = i;
+      this.line = line;
+      return { line: startLine, row: startLine === 1 && this.row === 0 ? 0 : ++this.row, fields };
     }
-    if (error !== null) {
-      yield { line: startLine, row: row === 0 && startLine === 1 ? 0 : ++row, error };
-      // Resume at the line after the one the bad record started on.
-      const nl = text.indexOf('\n', recordStart);
-      i = nl < 0 ? n : nl + 1;
-      line = startLine + 1;
-      continue;
-    }
-    if (fields.length === 1 && fields[0] === '') continue; // blank line
-    yield { line: startLine, row: startLine === 1 && row === 0 ? 0 : ++row, fields };
+    this.i = i;
+    this.line = line;
+    return null;
   }
 }
 

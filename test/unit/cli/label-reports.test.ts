@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -124,5 +124,31 @@ describe('harvester label-reports', () => {
     assert.equal(bundled.lines.length, 6000);
     assert.deepEqual(tsx.lines, bundled.lines);
     assert.deepEqual(threads.lines, bundled.lines);
+  });
+
+  it('writes the same bytes to a file as to a pipe (odd ids, quoted fields, a finding word in the uid)', () => {
+    const file = join(dir, 'odd.csv');
+    const ids = ['plain', 'quo""te', 'back\\slash', 'ünï', 'fracture-7', '😀'];
+    const rows = Array.from({ length: 3000 }, (_, i) => {
+      const id = `"${ids[i % ids.length]}${i}"`;
+      return i % 9 === 0
+        ? `${id},"Fall, r/o rib fx",,"Healed left 6th rib ""fracture"",
+no pneumothorax.",Old rib fx.`
+        : `${id},Cough,,"Lungs clear, no effusion.",Normal.`;
+    });
+    writeFileSync(file, ['uid,indication,comparison,findings,impression', ...rows, ''].join('\r\n'));
+    const piped = spawnSync(process.execPath, [CLI, 'label-reports', '--input', file], {
+      maxBuffer: 1 << 28,
+    });
+    const out = join(dir, 'odd.jsonl');
+    const fd = openSync(out, 'w');
+    const toFile = spawnSync(process.execPath, [CLI, 'label-reports', '--input', file], {
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    closeSync(fd);
+    assert.equal(piped.status, 0, piped.stderr.toString());
+    assert.equal(toFile.status, 0, toFile.stderr.toString());
+    assert.equal(piped.stdout.toString().split('\n').length, 3001);
+    assert.ok(readFileSync(out).equals(piped.stdout));
   });
 });

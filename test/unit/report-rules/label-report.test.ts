@@ -614,3 +614,97 @@ describe('labelReport: hedges of challenge batch 9', () => {
     it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
   }
 });
+
+describe('labelReport: modal existence, negated confirmation, negated hedges, scope ends (challenge batch 10)', () => {
+  for (const s of [
+    'A left 6th rib fracture might be present.',
+    'Healing rib fractures could also be present on the left.',
+    'A right 4th rib fracture may be seen on the lateral view.',
+    'Right 8th rib fracture could not be confirmed.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  for (const s of [
+    'No features to suggest a rib fracture.',
+    'Nothing to indicate an acute rib fracture.',
+    'No radiographic findings suspicious for rib fracture.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  it('a negation stops at "in the setting of" / "in the presence of"; "is present" asserts', () => {
+    assert.equal(rib('No effusion in the setting of healing left rib fractures.').status, 'positive');
+    assert.equal(
+      clav('No pneumothorax in the presence of a displaced left clavicle fracture.').status,
+      'positive',
+    );
+    assert.equal(rib('A left 6th rib fracture is present.').status, 'positive');
+  });
+});
+
+describe('labelReport: hedges, negations, scope ends and headers of challenge batch 11', () => {
+  for (const s of [
+    'A left 7th rib fracture is raised as a possibility.',
+    'Healing right rib fractures cannot be completely dismissed.',
+    'A right 5th rib fracture is included in the differential diagnosis.',
+    'Left 8th rib fracture is of some concern.',
+    'Possibly, there is a nondisplaced left 4th rib fracture.',
+    'It is unclear whether there is a left 6th rib fracture.',
+    'The lucency may be explained by a healing right rib fracture.',
+    'Appearance favors a nondisplaced left 5th rib fracture.',
+    'Presumptive left 9th rib fracture.',
+    'Suspicious but not diagnostic for a left 6th rib fracture.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  for (const s of [
+    'The left 6th rib fracture is no longer apparent.',
+    'Chest radiographs are insensitive for rib fractures.',
+    'Oblique views may help to exclude a rib fracture.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  for (const s of [
+    'No complications of the healing left 6th rib fracture.',
+    'No pneumothorax despite multiple left rib fractures.',
+    'No effusion accompanying the left 7th rib fracture.',
+    'No other fracture is seen besides the right 5th rib fracture.',
+  ]) {
+    it(`positive: ${s}`, () => assert.equal(rib(s).status, 'positive'));
+  }
+  it('HX and CLINICAL QUESTION are history: never read', () => {
+    assert.equal(rib('HX: Left rib fracture.\nFINDINGS: Lungs are clear.').status, 'negative');
+    assert.equal(clav('CLINICAL QUESTION: Clavicle fx?\nFINDINGS: Lungs are clear.').status, 'negative');
+  });
+});
+
+describe('labelReport: hedges, negations and scope ends of challenge batch 12', () => {
+  for (const s of [
+    'Potential nondisplaced left 6th rib fracture.',
+    'A healing left 7th rib fracture is potentially present.',
+    'Left 8th rib fracture is a differential consideration.',
+    'Unable to differentiate between vascular markings and a left 6th rib fracture.',
+    'Costochondral calcification is favored over a right 5th rib fracture.',
+    'Compatible with, but not diagnostic of, a left 9th rib fracture.',
+    'A left 4th rib fracture is difficult to confirm.',
+    'The left 6th rib fracture is not certain but is likely.',
+  ]) {
+    it(`uncertain: ${s}`, () => assert.equal(rib(s).status, 'uncertain'));
+  }
+  for (const s of [
+    'A right 7th rib fracture is not shown.',
+    'Negative study for rib fracture.',
+    'Rib fractures, if any, may not be seen on a frontal view.',
+    'Nondisplaced rib fractures can be radiographically occult.',
+  ]) {
+    it(`negative: ${s}`, () => assert.equal(rib(s).status, 'negative'));
+  }
+  for (const s of [
+    'No hematoma overlying the healed left 6th rib fracture.',
+    'No pneumothorax at the site of the left 5th rib fracture.',
+  ]) {
+    it(`positive: ${s}`, () => assert.equal(rib(s).status, 'positive'));
+  }
+  it('"underlying" before a finding is still negated ("no underlying rib fracture")', () => {
+    assert.equal(rib('No underlying rib fracture.').status, 'negative');
+  });
+});
