@@ -108,7 +108,6 @@ before(async () => {
     KAFKA_BROKERS: stack.stack.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: stack.stack.schemaRegistryUrl,
     PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
   const services: Array<[string, NodeJS.ProcessEnv, number]> = [
     [
