@@ -492,7 +492,15 @@ describe(
         // the service's env-to-connection mapping, without retries: a refused handshake looks like a
         // dropped connection to kafkajs, which it would otherwise retry for a minute or two
         const { brokers, ssl } = kafkaConnectionFromEnv(env);
-        const client = new Kafka({ brokers, ssl, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+        // and a connection timeout for a busy machine: a TLS handshake took more than kafkajs' default
+        // 1 s at load 25 here (a refusal is an error as soon as the handshake fails, not a timeout)
+        const client = new Kafka({
+          brokers,
+          ssl,
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 0 },
+          connectionTimeout: 30_000,
+        });
         const admin = client.admin();
         try {
           await admin.connect();
