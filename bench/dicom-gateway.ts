@@ -93,7 +93,6 @@ async function main(): Promise<void> {
         DICOM_GATEWAY_HTTP_PORT: String(httpPort),
         DICOM_GATEWAY_STORE_URI: path.join(work, 'store'),
         LOG_LEVEL: 'warn',
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import { mllpFrame } from '../services/hl7-gateway/mllp-framer.ts';
 import { freePorts, waitForHealthy } from '../test/support/gateways.ts';
 import { buildOruMessage, FINDINGS } from '../test/support/hl7-builder.ts';
@@ -86,7 +86,11 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: rawTopic, numPartitions: 6 }] });
     await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     for (const connections of [1, 8]) {
       const latencies: number[] = [];
@@ -152,7 +156,6 @@ async function main(): Promise<void> {
         HL7_GATEWAY_HOST: '127.0.0.1',
         HL7_GATEWAY_HTTP_PORT: String(httpPort),
         LOG_LEVEL: 'warn',
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -60,40 +60,32 @@ export class PseudoLabelerConsumer {
       if (!isRunning() || isStale()) return;
       const chunk = messages.slice(i, i + this.settings.maxBatchMessages);
       const started = process.hrtime.bigint();
-      // inference can outlast the session timeout on a big chunk: keep the membership alive
-      const beat = setInterval(
-        () => void heartbeat().catch(() => {}),
-        Math.max(500, Math.floor(this.settings.sessionTimeoutMs / 5)),
+      // inference can outlast the session timeout on a big chunk: retryUntilDone heartbeats meanwhile
+      const done = await this.group.retryUntilDone(
+        payload,
+        async () => {
+          const prepared = await this.processor.prepare(
+            chunk.map((m) => ({
+              topic,
+              partition,
+              offset: m.offset,
+              key: m.key,
+              value: m.value,
+              headers: m.headers,
+            })),
+          );
+          await this.processor.commit(prepared);
+        },
+        (err, attempt, delayMs, failingMs) => {
+          this.metrics.errors.inc();
+          this.group.logRetry(
+            err,
+            { topic, partition, firstOffset: chunk[0]!.offset },
+            { attempt, delayMs, failingMs },
+          );
+        },
       );
-      try {
-        const done = await this.group.retryUntilDone(
-          payload,
-          async () => {
-            const prepared = await this.processor.prepare(
-              chunk.map((m) => ({
-                topic,
-                partition,
-                offset: m.offset,
-                key: m.key,
-                value: m.value,
-                headers: m.headers,
-              })),
-            );
-            await this.processor.commit(prepared);
-          },
-          (err, attempt, delayMs, failingMs) => {
-            this.metrics.errors.inc();
-            this.group.logRetry(
-              err,
-              { topic, partition, firstOffset: chunk[0]!.offset },
-              { attempt, delayMs, failingMs },
-            );
-          },
-        );
-        if (!done) return;
-      } finally {
-        clearInterval(beat);
-      }
+      if (!done) return;
       await this.group.commitChunk(payload, chunk);
       this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       await heartbeat();

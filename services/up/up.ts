@@ -237,7 +237,6 @@ export async function runUp(o: UpOptions): Promise<UpSummary> {
     }
     defaultTo(env, 'TEACHER_HOT_SWAP', 'true', print, 'promoted students replace the teacher');
     defaultTo(env, 'DISTILL_SCHEDULER_POLL_SECONDS', '10', print, 'look at the label volume often');
-    env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
     const onEvent = (e: SupervisorEvent) => {
       const log = path.join(logs, `${e.name}.log`);

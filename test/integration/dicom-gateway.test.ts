@@ -92,7 +92,6 @@ before(async () => {
       DICOM_GATEWAY_HTTP_PORT: String(httpPort),
       KAFKA_TOPIC_PARTITIONS: '2',
       DICOM_GATEWAY_ALLOWED_CALLING_AE_TITLES: 'MODALITY,ORTHANC',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
     },
     path.join(work, 'dicom-gateway.log'),
   );

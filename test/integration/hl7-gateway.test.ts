@@ -107,7 +107,6 @@ before(async () => {
       HL7_GATEWAY_ALLOWED_PEERS: '127.0.0.1',
       HL7_GATEWAY_MAX_MESSAGE_BYTES: '65536',
       KAFKA_TOPIC_PARTITIONS: '2',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
     },
     (logFile = path.join(work, 'hl7-gateway.log')),
   );

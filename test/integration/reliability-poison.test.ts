@@ -149,7 +149,7 @@ describe('reliability: poison input', { timeout: 600_000 }, () => {
       const rss: number[] = [];
       const rounds = 3;
       for (let round = 0; round < rounds; round++) {
-        const producer = h.kafka.producer();
+        const producer = h.kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
         await producer.connect();
         for (const m of hl7PoisonRound(round)) {
           await producer.send({ topic: h.input, acks: -1, messages: [{ key: m.key, value: m.value }] });

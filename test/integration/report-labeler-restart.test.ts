@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildOruMessage, FINDINGS } from '../support/hl7-builder.ts';
-import { ReportLabelerHarness, TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
+import { waitForProgress } from '../support/progress.ts';
+import { ReportLabelerHarness, TEST_HMAC_KEY } from '../support/report-labeler.ts';
 
 const TEXTS = [FINDINGS.ribPositive, FINDINGS.normal, FINDINGS.clavicleOld, FINDINGS.uncertain];
 
@@ -38,6 +39,27 @@ async function assertExactlyOnceRows(h: ReportLabelerHarness, prefix: string, n:
   assert.deepEqual(rows[0], { ledger: n, versions: n, reports: n / 2, finals: n / 2, labels: (n / 2) * 3 });
 }
 
+// Every wait below lasts as long as the labeler makes progress (progress.ts), not a fixed time.
+function ledgerReaches(h: ReportLabelerHarness, what: string, done: (rows: number) => boolean) {
+  return waitForProgress({ what, measure: () => h.ledgerCount(), done });
+}
+
+function eventsUntil(h: ReportLabelerHarness, what: string, done: () => boolean) {
+  return waitForProgress({ what, measure: () => h.events.length, done: () => done() });
+}
+
+/** Waits for the labeler's /metrics to count `n` failed commit attempts. */
+function failedAttempts(httpPort: number, n: number) {
+  return waitForProgress({
+    what: `${n} failed attempts`,
+    measure: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      return Number(/harvester_report_labeler_errors_total\{stage="commit"\} (\d+)/.exec(text)?.[1] ?? 0);
+    },
+    done: (errors) => errors >= n,
+  });
+}
+
 describe('report-labeler restarts and outages', () => {
   const h = new ReportLabelerHarness();
   before(() => h.setUp(2));
@@ -47,16 +69,17 @@ describe('report-labeler restarts and outages', () => {
     const n = 400;
     await h.produce(stream('GR', n));
     const first = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
-    await waitFor('some progress', async () => (await h.ledgerCount()) >= 50);
+    await ledgerReaches(h, 'some progress', (c) => c >= 50);
     await first.stop();
     const afterStop = await h.ledgerCount();
     const second = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
-    await waitFor(`all ${n} messages`, async () => (await h.ledgerCount()) >= n);
+    await ledgerReaches(h, `all ${n} messages`, (c) => c >= n);
     await second.stop();
     assert.ok(afterStop < n, 'the first instance was stopped mid-stream');
     await assertExactlyOnceRows(h, 'GR', n);
     // graceful: every event exactly once (offsets committed before the stop)
-    await waitFor(
+    await eventsUntil(
+      h,
       'every final event',
       () => h.events.filter((e) => e.accession.startsWith('GR-') && e.reportStatus === 'F').length >= n / 2,
     );
@@ -70,14 +93,14 @@ describe('report-labeler restarts and outages', () => {
     await h.produce(stream('KL', n));
     const child = spawnLabeler(h);
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    await waitFor('the child to make progress', async () => (await h.ledgerCount()) - before >= 50, 120_000);
+    await ledgerReaches(h, 'the child to make progress', (c) => c - before >= 50);
     child.kill('SIGKILL');
     await exited;
     const second = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
-    await waitFor(`all ${n} messages`, async () => (await h.ledgerCount()) - before >= n);
+    await ledgerReaches(h, `all ${n} messages`, (c) => c - before >= n);
     await second.stop();
     await assertExactlyOnceRows(h, 'KL', n);
-    await waitFor('an event for every report', () =>
+    await eventsUntil(h, 'an event for every report', () =>
       Array.from({ length: n / 2 }, (_, i) => `KL-ACC-${i}`).every((a) =>
         h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
       ),
@@ -90,16 +113,16 @@ describe('report-labeler restarts and outages', () => {
     await h.produce(stream('TM', n));
     const child = spawnLabeler(h);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await waitFor('the child to make progress', async () => (await h.ledgerCount()) - before >= 50, 120_000);
+    await ledgerReaches(h, 'the child to make progress', (c) => c - before >= 50);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, 'a clean exit after SIGTERM');
     const atExit = (await h.ledgerCount()) - before;
     assert.ok(atExit < n, 'stopped mid-stream');
     const second = await h.startLabeler({ REPORT_LABELER_MAX_BATCH_MESSAGES: '25' });
-    await waitFor(`all ${n} messages`, async () => (await h.ledgerCount()) - before >= n);
+    await ledgerReaches(h, `all ${n} messages`, (c) => c - before >= n);
     await second.stop();
     await assertExactlyOnceRows(h, 'TM', n);
-    await waitFor('every final event', () =>
+    await eventsUntil(h, 'every final event', () =>
       Array.from({ length: n / 2 }, (_, i) => `TM-ACC-${i}`).every((a) =>
         h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
       ),
@@ -115,10 +138,7 @@ describe('report-labeler restarts and outages', () => {
     const labeler = await h.startLabeler({}, flaky as unknown as pg.Pool);
     const n = 40;
     await h.produce(stream('PG', n));
-    await waitFor('failed attempts', async () => {
-      const text = await (await fetch(`http://127.0.0.1:${labeler.httpPort}/metrics`)).text();
-      return /harvester_report_labeler_errors_total\{stage="commit"\} [2-9]/.test(text);
-    });
+    await failedAttempts(labeler.httpPort, 2);
     assert.equal(
       (await fetch(`http://127.0.0.1:${labeler.httpPort}/health`)).status,
       503,
@@ -129,11 +149,15 @@ describe('report-labeler restarts and outages', () => {
     );
     assert.equal(rows[0].n, 0);
     flaky.down = false;
-    await waitFor(`all ${n} messages`, async () => {
-      const { rows: r } = await h.pool.query(
-        `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'PG-%'`,
-      );
-      return r[0].n === n;
+    await waitForProgress({
+      what: `all ${n} messages`,
+      measure: async () =>
+        (
+          await h.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'PG-%'`,
+          )
+        ).rows[0]!.n,
+      done: (c) => c === n,
     });
     await labeler.stop();
     await assertExactlyOnceRows(h, 'PG', n);
@@ -146,24 +170,25 @@ describe('report-labeler restarts and outages', () => {
       const labeler = await h.startLabeler({ SCHEMA_REGISTRY_URL: proxy.url });
       const n = 40;
       await h.produce(stream('RG', n));
-      await waitFor('failed attempts', async () => {
-        const text = await (await fetch(`http://127.0.0.1:${labeler.httpPort}/metrics`)).text();
-        return /harvester_report_labeler_errors_total\{stage="commit"\} [2-9]/.test(text);
-      });
+      await failedAttempts(labeler.httpPort, 2);
       const { rows } = await h.pool.query(
         `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'RG-%'`,
       );
       assert.equal(rows[0].n, 0, 'nothing written while events cannot be encoded');
       proxy.down = false;
-      await waitFor(`all ${n} messages`, async () => {
-        const { rows: r } = await h.pool.query(
-          `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'RG-%'`,
-        );
-        return r[0].n === n;
+      await waitForProgress({
+        what: `all ${n} messages`,
+        measure: async () =>
+          (
+            await h.pool.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM hl7_message_ledger WHERE message_control_id LIKE 'RG-%'`,
+            )
+          ).rows[0]!.n,
+        done: (c) => c === n,
       });
       await labeler.stop();
       await assertExactlyOnceRows(h, 'RG', n);
-      await waitFor('an event for every report', () =>
+      await eventsUntil(h, 'an event for every report', () =>
         Array.from({ length: n / 2 }, (_, i) => `RG-ACC-${i}`).every((a) =>
           h.events.some((e) => e.accession === a && e.reportStatus === 'F'),
         ),

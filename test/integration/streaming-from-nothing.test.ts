@@ -127,7 +127,6 @@ describe(
         DATABASE_URL: fresh.databaseUrl,
         KAFKA_TOPIC_PREFIX: fresh.prefix,
         KAFKA_TOPIC_PARTITIONS: '2',
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
         LOG_LEVEL: 'info',
         PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
         TRAINING_STORE_URL: path.join(work, 'store'),

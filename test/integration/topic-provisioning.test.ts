@@ -97,7 +97,6 @@ describe('topic provisioning on the real broker', () => {
         REPORT_LABELER_HTTP_PORT: String(port),
         REPORT_LABELER_HTTP_HOST: '127.0.0.1',
         REPORT_LABELER_GROUP_ID: `${prefix}b.report-labeler`,
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
       };
       const t = (id: string) => `${prefix}b.${id}`;
 

@@ -16,8 +16,8 @@ export type StackService = 'kafka' | 'registry' | 'postgres';
 /**
  * A stack of its own for tests that break things (stop Postgres, restart the broker): started by
  * deploy/local/stack in a temporary FH_STACK_DIR on free ports, so the shared stack other tests use
- * is never disturbed. Kafka also has a SCRAM listener and a TLS one (client certificates), and the registry keeps its schemas in a file
- * so a registry restart behaves like a production one (schema ids survive).
+ * is never disturbed. Kafka also has a SCRAM listener and a TLS one (client certificates); the
+ * registry keeps its schemas in the stack's PostgreSQL, as by default, so a restart keeps the ids.
  * FH_FAULT_STACK_DIR reuses a stack already started there (and leaves it running), for iterating.
  */
 export class FaultStack {
@@ -46,7 +46,6 @@ export class FaultStack {
         FH_KAFKA_SCRAM: '1',
         FH_KAFKA_TLS_PORT: String(tls),
         FH_KAFKA_TLS: '1',
-        FH_REGISTRY_PERSIST: '1',
         FH_KAFKA_HEAP: '384m',
         FH_REGISTRY_HEAP: '256m',
       };

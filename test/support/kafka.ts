@@ -1,10 +1,6 @@
 import { Kafka, logLevel, Partitioners, type Producer, type ProducerConfig } from 'kafkajs';
 import type { TestStack } from './stack.ts';
 
-// kafkajs 2 warns once per process that its default partitioner changed in 2.0; we choose the
-// default partitioner explicitly below, so the warning says nothing.
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-
 /** A kafkajs client for a test; only errors are logged, so test output stays readable. */
 export function createTestKafka(stack: TestStack, clientId = 'fracture-harvester-test'): Kafka {
   return new Kafka({

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { DLQ_HEADERS } from '../../services/shared/kafka/dlq.ts';
 import { uniqueTopicName } from './names.ts';
-import { waitFor } from './report-labeler.ts';
+import { STALL_MS, waitForProgress } from './progress.ts';
 
 /** What an audit of one report-labeler run found: every input record accounted for once. */
 export interface LabelerAudit {
@@ -40,19 +40,23 @@ export async function topicRecordCount(kafka: Kafka, topic: string): Promise<num
   }
 }
 
-/** Waits until the ledger has a row for every record of the input topic. */
+/**
+ * Waits until the ledger has a row for every record of the input topic, for as long as rows keep
+ * arriving: it fails only when the ledger has not grown for `stallMs` (a stalled consumer).
+ */
 export async function waitForDrain(
   kafka: Kafka,
   pool: pg.Pool,
   topic: string,
-  timeoutMs = 180_000,
+  stallMs = STALL_MS,
 ): Promise<number> {
   const records = await topicRecordCount(kafka, topic);
-  await waitFor(
-    `a ledger row for each of the ${records} records of ${topic}`,
-    async () => (await ledgerCount(pool, topic)) >= records,
-    timeoutMs,
-  );
+  await waitForProgress({
+    what: `a ledger row for each of the ${records} records of ${topic}`,
+    measure: () => ledgerCount(pool, topic),
+    done: (rows) => rows >= records,
+    stallMs,
+  });
   return records;
 }
 
@@ -152,7 +156,11 @@ async function readDlqOffsets(
         );
       },
     });
-    await waitFor(`the ${total} records of ${topic}`, () => records >= total, 60_000);
+    await waitForProgress({
+      what: `the ${total} records of ${topic}`,
+      measure: () => records,
+      done: (n) => n >= total,
+    });
   } finally {
     await consumer.disconnect();
   }

@@ -27,9 +27,11 @@ export class ServiceProcess {
 
   start(): void {
     if (this.running) throw new Error(`${this.service} already running`);
+    // as deployed: no variable that would hide what the service prints at start
+    const { KAFKAJS_NO_PARTITIONER_WARNING: _hidden, ...inherited } = process.env;
     const child = spawn(process.execPath, ['bin/harvester.js', 'run', this.service], {
       cwd: repoRoot,
-      env: { ...process.env, ...this.env },
+      env: { ...inherited, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(this.log, { end: false });

@@ -1,5 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { STALL_MS } from './progress.ts';
 
 export interface LoadMessage {
   /** What the audit looks the message up by (the HL7 MSH-10, a SOP Instance UID). */
@@ -15,8 +16,11 @@ export interface SteadyLoadOptions {
   durationMs: number;
   /** The i-th message of the run. */
   message: (i: number) => LoadMessage;
-  /** How long to keep retrying unacknowledged sends after `durationMs` (a broker down). */
-  drainMs?: number;
+  /**
+   * How long the broker may acknowledge nothing before the load gives up (default twice the tests'
+   * STALL_MS: an outage plus a broker restart on a busy machine).
+   */
+  stallMs?: number;
   tickMs?: number;
 }
 
@@ -24,7 +28,7 @@ export interface SteadyLoadOptions {
  * Publishes messages at a steady rate for a fixed time, like an interface engine: it keeps the
  * schedule through broker outages by retrying the unacknowledged messages (which may then land
  * twice in the topic, as with any at-least-once producer) and catching up afterwards. Bounded: it
- * stops by itself after durationMs (+ drainMs at most for the retries).
+ * gives up once the broker has acknowledged nothing for `stallMs`, however slow the machine.
  */
 export class SteadyLoad {
   /** Ids of messages the broker acknowledged. */
@@ -56,7 +60,8 @@ export class SteadyLoad {
     const { ratePerSecond, durationMs, topic } = this.options;
     const tickMs = this.options.tickMs ?? 100;
     const start = Date.now();
-    const deadline = start + durationMs + (this.options.drainMs ?? 120_000);
+    const stallMs = this.options.stallMs ?? 2 * STALL_MS;
+    let lastAck = start;
     await this.producer.connect();
     try {
       for (;;) {
@@ -73,10 +78,13 @@ export class SteadyLoad {
             });
             this.pending.splice(0, batch.length);
             for (const m of batch) this.acked.push(m.id);
+            lastAck = Date.now();
           } catch {
             this.failedSends++;
-            if (Date.now() > deadline) {
-              throw new Error(`load: ${this.pending.length} messages still unacknowledged at the deadline`);
+            if (Date.now() - lastAck > stallMs) {
+              throw new Error(
+                `load: ${this.pending.length} messages unacknowledged, nothing acknowledged for ${Math.round(stallMs / 1000)} s`,
+              );
             }
             await sleep(500);
             continue;

@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { SingleBar, Presets } from 'cli-progress';
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { COMPATIBILITY, SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config/env.ts';
 import { loadEventSchema, valueSubject } from '../../shared/events/catalog.ts';
 import { createSchemaRegistry } from '../../shared/events/registry.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
+import { idempotentProducer } from '../../shared/kafka/producer.ts';
 import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../shared/kafka/config.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { withTopicDefaults } from '../../shared/kafka/system-topics.ts';
@@ -288,10 +289,7 @@ export async function feedCohort(
       throw unreachable('Kafka', brokers, 'pass --brokers / set KAFKA_BROKERS', err);
     throw err;
   }
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer: Producer = idempotentProducer(kafka);
   await producer.connect();
 
   // A duplicate is the same event again (same arrivedAt), so it encodes to the same bytes.

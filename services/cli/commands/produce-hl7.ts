@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Partitioners } from 'kafkajs';
+import { idempotentProducer } from '../../shared/kafka/producer.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv, kafkaEnvShape } from '../../shared/kafka/config.ts';
 import { hl7MessageKey, readMshHeader } from '../../shared/hl7-transport/msh-header.ts';
@@ -60,7 +60,7 @@ export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> 
   const kafka = createKafka(kafkaConnectionFromEnv(env), logger);
   // the topic the report-labeler reads, created as the services would if nobody has yet
   await provisionTopics(kafka, [{ id: 'hl7.oru.raw', name: topic }], env, logger);
-  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = idempotentProducer(kafka);
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += batchSize) {

@@ -108,7 +108,8 @@ export class ChunkedConsumer {
   }
 
   /**
-   * Runs `attempt` until it succeeds, waiting with exponential back-off (heartbeating meanwhile)
+   * Runs `attempt` until it succeeds (heartbeating while it runs), waiting with exponential
+   * back-off (heartbeating meanwhile)
    * and reporting degraded health between tries, unhealthy once the chunk has failed for longer
    * than `unhealthyAfterMs`; `onRetry` counts and logs each failure (`failingMs`: since the first).
    * Returns false, without committing anything, when the consumer stops or the partition is
@@ -124,7 +125,7 @@ export class ChunkedConsumer {
     let firstFailure: number | undefined;
     for (let n = 0; ; n++) {
       try {
-        await attempt();
+        await this.withHeartbeats(heartbeat, attempt);
         return true;
       } catch (err) {
         firstFailure ??= Date.now();
@@ -144,6 +145,27 @@ export class ChunkedConsumer {
         await sleepWithTicks(delay, heartbeat, isRunning);
         if (!isRunning() || isStale()) return false;
       }
+    }
+  }
+
+  /**
+   * Runs one try of a chunk's work while heartbeating in the background. Without it the member
+   * sends nothing to the group coordinator while the work runs, and work that outlasts the session
+   * timeout (a registry or database answering slowly after an outage, a busy machine) gets the
+   * member evicted: its offset commit then fails, the chunk is consumed again after the rejoin and,
+   * taking as long again, evicted again, so a slow machine could stop the consumer making any
+   * progress. A heartbeat that fails here (a rebalance) is left to the offset commit or the next
+   * heartbeat of the caller to report.
+   */
+  private async withHeartbeats<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+    const beat = setInterval(
+      () => void heartbeat().catch(() => {}),
+      Math.max(250, Math.floor(this.settings.sessionTimeoutMs / 10)),
+    );
+    try {
+      return await work();
+    } finally {
+      clearInterval(beat);
     }
   }
 

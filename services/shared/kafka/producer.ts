@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 
 export interface OutgoingMessage {
   key: string | Buffer | null;
@@ -13,9 +13,27 @@ export interface MessageProducer {
   disconnect(): Promise<void>;
 }
 
+/**
+ * The kafkajs producer every service and command publishes with: idempotent (the broker drops the
+ * duplicates of its own retries), one request in flight (order kept through retries), and
+ * partitions chosen by murmur2 of the key, as the Java clients choose them, so a key's records land
+ * on one partition whichever client wrote them (kafkajs 2's default, named so it does not warn).
+ * Its retries are bounded on purpose (the client's, about a minute): a send must fail while Kafka is
+ * down, so that the caller can back off with health and metrics saying so (a consumer's chunk
+ * retry, a gateway's negative acknowledgement) instead of hanging inside kafkajs; see
+ * docs/kafka-clients.md for why that keeps the guarantees the pipeline has.
+ */
+export function idempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
 /** An idempotent kafkajs producer (no duplicates from its own retries), acks from all replicas. */
 export async function createMessageProducer(kafka: Kafka): Promise<MessageProducer> {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = idempotentProducer(kafka);
   await producer.connect();
   return {
     async send(topic, messages) {

@@ -40,7 +40,9 @@ describe('deploy/k8s manifests', () => {
   });
 
   it('has a Deployment per service, each running `harvester run <service>` with the shared config', () => {
-    const deployments = all.filter((d) => d.doc.kind === 'Deployment').map((d) => d.doc);
+    const deployments = all
+      .filter((d) => d.doc.kind === 'Deployment' && d.doc.metadata.name !== 'schema-registry')
+      .map((d) => d.doc);
     const names = deployments.map((d) => d.metadata.name).sort();
     assert.deepEqual(names, [
       'dicom-gateway',
@@ -87,6 +89,42 @@ describe('deploy/k8s manifests', () => {
         `${name} mounts ${claim.metadata.name}`,
       );
     }
+  });
+
+  it('the schema registry keeps its schemas in PostgreSQL, in a database it waits for, and is what SCHEMA_REGISTRY_URL names', () => {
+    const registry = all.find(
+      (d) => d.doc.kind === 'Deployment' && d.doc.metadata.name === 'schema-registry',
+    )!.doc;
+    const pod = registry.spec.template.spec;
+    const c = pod.containers[0];
+    assert.match(c.image, /^apicurio\/apicurio-registry:3\.0\./);
+    const env = Object.fromEntries(c.env.map((e: Obj) => [e.name, e.value]));
+    assert.equal(env.APICURIO_STORAGE_KIND, 'sql');
+    assert.equal(env.APICURIO_STORAGE_SQL_KIND, 'postgresql', 'not the in-memory H2 default');
+    assert.equal(env.APICURIO_DATASOURCE_URL, 'jdbc:postgresql://$(PGHOST):$(PGPORT)/$(REGISTRY_DATABASE)');
+    assert.equal(env.APICURIO_RULES_GLOBAL_COMPATIBILITY, 'BACKWARD');
+    // every $(VAR) the container expands comes from its datasource Secret, which has them all
+    const secret = all.find(
+      (d) => d.doc.kind === 'Secret' && d.doc.metadata.name === 'schema-registry-datasource',
+    )!.doc;
+    assert.deepEqual(c.envFrom, [{ secretRef: { name: secret.metadata.name } }]);
+    const refs = JSON.stringify(c.env)
+      .match(/\$\(([A-Z_]+)\)/g)!
+      .map((r) => r.slice(2, -1));
+    for (const name of refs) assert.ok(name in secret.stringData, `the Secret defines ${name}`);
+    // Postgres first: the init container waits for it and creates the database
+    const init = pod.initContainers[0];
+    assert.deepEqual(init.envFrom, c.envFrom);
+    assert.match(init.command.join(' '), /pg_isready[\s\S]*create database/);
+    const service = all.find(
+      (d) => d.doc.kind === 'Service' && d.doc.metadata.name === 'schema-registry',
+    )!.doc;
+    assert.deepEqual(service.spec.selector, { 'app.kubernetes.io/name': 'schema-registry' });
+    const cm = all.find((d) => d.doc.kind === 'ConfigMap')!.doc;
+    const url = new URL(cm.data.SCHEMA_REGISTRY_URL);
+    assert.equal(url.hostname, service.metadata.name);
+    assert.equal(Number(url.port), service.spec.ports[0].port);
+    assert.equal(url.pathname, '/apis/ccompat/v7');
   });
 
   it('the worker runs as the ServiceAccount the Role lets manage Jobs', () => {

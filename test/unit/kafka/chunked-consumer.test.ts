@@ -189,4 +189,33 @@ describe('ChunkedConsumer', () => {
     assert.deepEqual(group.health(), { status: 'stopped', detail: 'consumer crashed' });
     await assert.rejects(group.stopped, /fatal/);
   });
+  it('keeps heartbeating while a chunk works longer than the session timeout, so the member is not evicted', async () => {
+    // A registry or database answering slowly after an outage, or a busy machine: one try of the
+    // chunk outlasts the session timeout. Without heartbeats during the try the coordinator evicts
+    // the member, the offset commit fails and the chunk is consumed again, as slowly (issue 17).
+    const { kafka } = fakeKafka();
+    const sessionTimeoutMs = 1000;
+    const group = new ChunkedConsumer(kafka, { ...settings, sessionTimeoutMs }, logger, async () => {});
+    const { payload, record } = fakePayload(['7']);
+    let beatsDuringTry = 0;
+    const done = await group.retryUntilDone(
+      payload,
+      async () => {
+        // the work ends once the consumer has heartbeaten twice meanwhile, or after ten session
+        // timeouts without (the member would have been evicted long before)
+        const until = Date.now() + 10 * sessionTimeoutMs;
+        while (record.heartbeats < 2 && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        beatsDuringTry = record.heartbeats;
+      },
+      () => assert.fail('no retry'),
+    );
+    assert.equal(done, true);
+    assert.ok(beatsDuringTry >= 2, `heartbeats while the chunk worked: ${beatsDuringTry}`);
+    // and none once it is over
+    const after = record.heartbeats;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(record.heartbeats, after, 'the heartbeat timer stops with the try');
+  });
 });
