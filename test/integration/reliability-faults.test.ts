@@ -429,6 +429,12 @@ describe(
       await stack.stop('postgres');
       await sleep(30_000);
       await stack.start('postgres');
+      // the registry keeps its schemas in this PostgreSQL: every request after the restart is
+      // answered (its pool checks a connection before use; a stale one used to give a 500 each)
+      const registry = createSchemaRegistry({ url: stack.stack.schemaRegistryUrl });
+      const ids = [];
+      for (let i = 0; i < 5; i++) ids.push(await lookupEventSchemaId(registry, 'ReportLabel', s.output));
+      assert.equal(new Set(ids).size, 1);
       await s.finish(load);
       assert.deepEqual(s.labeler.exits, [], 'the labeler kept running through the outage');
       assert.match(readFileSync(s.labeler.logFile, 'utf8'), /offsets not committed, retrying/);
