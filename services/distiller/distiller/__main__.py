@@ -67,7 +67,8 @@ def _train_args(p: argparse.ArgumentParser, distill: bool) -> None:
                        help="ema: the teacher is the EMA of the student, its maps recomputed and sharpened per "
                        "batch (the paper's recipe); fixed: the targets are made once (--teacher CHECKPOINT, the "
                        "stage-1 model, or the stored pseudo-labels of --teacher-version); auto (default): fixed "
-                       "for stored pseudo-labels, else ema")
+                       "for stored pseudo-labels or a --teacher to learn from, else ema (from stage 1, or from "
+                       "--teacher's weights with --init-from-teacher)")
         p.add_argument("--ema-momentum", type=float, default=0.99, help="EMA teacher momentum (default 0.99)")
         p.add_argument("--pretrain-epochs", type=int, help="stage 1 (D_R + record negatives) epochs before "
                        "stage 2 (default: half of --epochs; 0 with --init-from-teacher or stored pseudo-labels)")

@@ -70,7 +70,8 @@ def parse_sampling(value: str) -> tuple[float, float, float] | None:
 
 
 def resolve_recipe(teacher_mode: str, stored_targets: bool, epochs: int, pretrain_epochs: int | None,
-                   init_from_teacher: bool, sampling: str | None, ema_momentum: float) -> Recipe:
+                   init_from_teacher: bool, sampling: str | None, ema_momentum: float,
+                   teacher_checkpoint: bool = False) -> Recipe:
     """With --teacher-mode ema the stored pseudo-labels only say which classes are record-positive;
     their maps are recomputed by the EMA teacher. The defaults: the paper's recipe (EMA teacher, half of the epochs as stage 1, balanced
     batches), except where the targets are the pseudo-labels stored in Postgres (a job of the

@@ -461,7 +461,7 @@ def run_training(opts: TrainOptions) -> dict:
             log("pseudo_labels", version=opts.teacher_version, maps=len(pseudo))
             parent = parent or opts.teacher_version
         plan = resolve_recipe(opts.teacher_mode, pseudo is not None, opts.epochs, opts.pretrain_epochs,
-                                opts.init_from_teacher, opts.sampling, opts.ema_momentum)
+                                opts.init_from_teacher, opts.sampling, opts.ema_momentum, bool(opts.teacher))
         mix = plan.mix
         pretraining = plan.pretrain_epochs > 0 or opts.pretrain_steps > 0
         if opts.teacher:

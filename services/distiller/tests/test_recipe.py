@@ -155,6 +155,12 @@ def test_the_default_is_the_papers_recipe_and_stored_targets_keep_the_streaming_
     r = resolve_recipe("fixed", stored_targets=False, epochs=4, pretrain_epochs=None, init_from_teacher=True,
                        sampling="balanced:1:2:1", ema_momentum=0.99)
     assert (r.pretrain_epochs, r.sampling, r.mix) == (0, "balanced 1:2:1", (1.0, 2.0, 1.0))
+    r = resolve_recipe("auto", stored_targets=False, epochs=4, pretrain_epochs=None, init_from_teacher=False,
+                       sampling=None, ema_momentum=0.99, teacher_checkpoint=True)
+    assert (r.teacher_mode, r.pretrain_epochs) == ("fixed", 2)  # learn that checkpoint's maps, after stage 1
+    r = resolve_recipe("auto", stored_targets=False, epochs=4, pretrain_epochs=None, init_from_teacher=True,
+                       sampling=None, ema_momentum=0.99, teacher_checkpoint=True)
+    assert (r.teacher_mode, r.pretrain_epochs) == ("ema", 0)  # start from its weights, average the student
     with pytest.raises(ValueError, match="--ema-momentum"):
         resolve_recipe("ema", False, 4, 2, False, None, 1.0)
     with pytest.raises(ValueError, match="--teacher-mode"):
