@@ -16,7 +16,7 @@ const DISTILLER = join(import.meta.dirname, '../../../services/distiller');
 
 function maps(): Float32Array[] {
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const out: Float32Array[] = [];
   for (const peak of [0.05, 0.3, 0.4, 0.41, 0.6, 0.9, 0.999, 1]) {
     const m = Float32Array.from({ length: 64 }, () => rand() * peak);
