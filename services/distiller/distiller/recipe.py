@@ -47,7 +47,8 @@ class Recipe:
     mix: tuple[float, float, float] | None  # None for uniform
 
     def to_dict(self) -> dict:
-        return {"teacherMode": self.teacher_mode, "emaMomentum": self.ema_momentum if self.teacher_mode == "ema" else None,
+        momentum = self.ema_momentum if self.teacher_mode == "ema" else None
+        return {"teacherMode": self.teacher_mode, "emaMomentum": momentum,
                 "pretrainEpochs": self.pretrain_epochs, "sampling": self.sampling}
 
 
@@ -73,14 +74,16 @@ def resolve_recipe(teacher_mode: str, stored_targets: bool, epochs: int, pretrai
                    init_from_teacher: bool, sampling: str | None, ema_momentum: float,
                    teacher_checkpoint: bool = False) -> Recipe:
     """With --teacher-mode ema the stored pseudo-labels only say which classes are record-positive;
-    their maps are recomputed by the EMA teacher. The defaults: the paper's recipe (EMA teacher, half of the epochs as stage 1, balanced
-    batches), except where the targets are the pseudo-labels stored in Postgres (a job of the
-    streaming system): there the stored targets are the teacher (fixed), the student trains on
-    them from the start and batches are uniform, as before this recipe existed. A student started
-    from a teacher's weights (--init-from-teacher) is already pre-trained: no stage 1 by default."""
+    their maps are recomputed by the EMA teacher. The defaults: the paper's recipe (EMA teacher,
+    half of the epochs as stage 1, balanced batches), except where the targets are the
+    pseudo-labels stored in Postgres (a job of the streaming system): there the stored targets are
+    the teacher (fixed), the student trains on them from the start and batches are uniform, as
+    before this recipe existed; and where a teacher checkpoint is given to learn from (--teacher
+    without --init-from-teacher), that teacher is fixed. A student started from a teacher's
+    weights (--init-from-teacher) is already pre-trained: no stage 1 by default."""
     mode = teacher_mode
     if mode == "auto":
-        mode = "fixed" if stored_targets else "ema"
+        mode = "fixed" if stored_targets or (teacher_checkpoint and not init_from_teacher) else "ema"
     if mode not in TEACHER_MODES:
         raise ValueError(f"--teacher-mode must be auto, ema or fixed (got {teacher_mode!r})")
     if not 0 <= ema_momentum < 1:
