@@ -207,3 +207,9 @@ def test_ema_without_a_pretrained_start_says_what_to_give(toy, tmp_path):
     with pytest.raises(ValueError, match="--pretrain-epochs"):
         run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny", epochs=1,
                                   teacher_mode="ema"))
+
+
+def test_stage_one_learns_the_toy_findings_from_boxes_and_negatives(toy, tmp_path):
+    info = run_training(TrainOptions(mode="pretrain", prepared=str(toy), out=str(tmp_path), model="tiny", epochs=25,
+                                     batch_size=10, lr=1e-2, seed=1, threads=1))
+    assert info["metrics"]["rib"]["auroc"] > 0.8 and info["metrics"]["clavicle"]["auroc"] > 0.8
