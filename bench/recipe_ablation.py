@@ -108,11 +108,15 @@ def train_all(a, prepared_dir: str, out: Path, device) -> dict:
             if key in results["models"] and (run / "model.pt").exists():
                 continue
             t0 = time.time()
-            pre_seed = seeds[0] if a.shared_pretrain else seed
-            pre = out / f"pretrain-s{pre_seed}" / "model.pt"
+            pre_seed = seeds[0] if a.shared_pretrain or a.stage1 else seed
+            pre = Path(a.stage1) if a.stage1 else out / f"pretrain-s{pre_seed}" / "model.pt"
             if arm == "pretrain" and pre_seed != seed:
-                continue  # one stage-1 model for every seed (--shared-pretrain)
-            if arm == "pretrain":
+                continue  # one stage-1 model for every seed (--shared-pretrain, --stage1)
+            if arm == "pretrain" and a.stage1:  # a given checkpoint stands for stage 1: scored, not trained
+                run.mkdir(parents=True, exist_ok=True)
+                (run / "model.pt").write_bytes(pre.read_bytes())
+                info = {"training": {"seconds": 0.0}, "trainingRecipe": None, "sharpen": None}
+            elif arm == "pretrain":
                 info = run_training(TrainOptions(mode="pretrain", out=str(run), seed=seed, steps=a.pretrain_steps,
                                                  version=key, **{**common, "lr": a.pretrain_lr or a.lr}))
             else:
@@ -151,7 +155,7 @@ def statistics_of(a, out: Path, results: dict, labels: np.ndarray) -> dict:
     models = results["models"]
     arms = [x for x in a.arms.split(",") if any(m["arm"] == x for m in models.values())]
     seeds = sorted({m["seed"] for m in models.values() if all(f"{x}-s{m['seed']}" in models for x in arms)})
-    shared = results["settings"].get("shared_pretrain")
+    shared = results["settings"].get("shared_pretrain") or results["settings"].get("stage1")
     if shared:  # the one stage-1 model stands for every seed's start
         seeds = sorted({m["seed"] for m in models.values() if m["arm"] != "pretrain"
                         and all(f"{x}-s{m['seed']}" in models for x in arms if x != "pretrain")})
@@ -260,6 +264,8 @@ def main():
     p.add_argument("--arms", default=",".join(ARMS))
     p.add_argument("--pretrain-steps", type=int, default=250)
     p.add_argument("--pretrain-lr", type=float, help="stage-1 learning rate (default --lr)")
+    p.add_argument("--stage1", help="a checkpoint to use as the stage-1 model of every seed instead of training "
+                   "one (e.g. models/teacher/model.pt: D_R only, no record negatives)")
     p.add_argument("--shared-pretrain", action="store_true",
                    help="one stage-1 model (the first seed's) is the start of every seed's stage 2; seeds then vary "
                    "stage 2 only (a CPU budget)")
