@@ -25,6 +25,14 @@ export const RECIPE_OPTIONS = [
   'pos-weight',
   'shift',
   'log-every',
+  // the training recipe (distiller/recipe.py): a job learns from the stored pseudo-labels with a
+  // fixed teacher unless its recipe says teacher-mode ema (the EMA teacher recomputes the maps)
+  'teacher-mode',
+  'ema-momentum',
+  'pretrain-epochs',
+  'pretrain-steps',
+  'steps',
+  'sampling',
 ] as const;
 
 const VALUE = /^[A-Za-z0-9._:+-]{1,64}$/;

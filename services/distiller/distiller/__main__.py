@@ -30,7 +30,7 @@ def _train_args(p: argparse.ArgumentParser, distill: bool) -> None:
     if distill:
         p.add_argument("--watermark", help="ISO 8601 instant: pseudo-labels created up to it (the job's)")
     p.add_argument("--out", required=True, help="run directory: model.pt, metrics.json, train.json")
-    p.add_argument("--model", default="cpu", choices=["cpu", "gpu", "tiny"], help="network size (default cpu)")
+    p.add_argument("--model", default="cpu", choices=["cpu", "gpu", "small", "tiny"], help="network size (default cpu)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -44,6 +44,13 @@ def _train_args(p: argparse.ArgumentParser, distill: bool) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     p.add_argument("--version", help="model version name (default derived from mode, seed, time)")
     p.add_argument("--log-every", type=int, default=0, help="progress line every N steps")
+    p.add_argument("--steps", type=int, default=0, help="optimiser steps (of the last stage); 0 = --epochs "
+                   "passes over its training set")
+    p.add_argument("--sampling", help="batch composition: uniform, balanced (exact : record-negative : "
+                   "record-positive = 1:1:2) or balanced:E:N:P (default: balanced; uniform when the targets "
+                   "are stored pseudo-labels)")
+    p.add_argument("--record-negatives", type=int, default=-1,
+                   help="keep every record-positive image and at most N others (default all)")
     p.add_argument("--export", metavar="FILE.onnx", help="also export the trained model to ONNX")
     p.add_argument("--database", help="Postgres URL: register in model_versions"
                    + ("; with --teacher-version, read targets from pseudo_labels" if distill else ""))
@@ -56,8 +63,16 @@ def _train_args(p: argparse.ArgumentParser, distill: bool) -> None:
         p.add_argument("--t", type=float, help="sharpening centre (default 0.5 symmetric, else 0.4)")
         p.add_argument("--eps", type=float, default=1e-6)
         p.add_argument("--record-limit", type=int, default=0, help="use at most N record images")
-        p.add_argument("--record-negatives", type=int, default=-1,
-                       help="keep every record-positive image and at most N others (default all)")
+        p.add_argument("--teacher-mode", default="auto", choices=["auto", "ema", "fixed"],
+                       help="ema: the teacher is the EMA of the student, its maps recomputed and sharpened per "
+                       "batch (the paper's recipe); fixed: the targets are made once (--teacher CHECKPOINT, the "
+                       "stage-1 model, or the stored pseudo-labels of --teacher-version); auto (default): fixed "
+                       "for stored pseudo-labels or a --teacher to learn from, else ema (from stage 1, or from "
+                       "--teacher's weights with --init-from-teacher)")
+        p.add_argument("--ema-momentum", type=float, default=0.99, help="EMA teacher momentum (default 0.99)")
+        p.add_argument("--pretrain-epochs", type=int, help="stage 1 (D_R + record negatives) epochs before "
+                       "stage 2 (default: half of --epochs; 0 with --init-from-teacher or stored pseudo-labels)")
+        p.add_argument("--pretrain-steps", type=int, default=0, help="stage-1 optimiser steps instead")
         p.add_argument("--init-from-teacher", action="store_true",
                        help="start from the teacher's weights instead of from scratch")
 
@@ -68,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         "images, student distilled with AALS targets on record-labelled images."))
     sub = parser.add_subparsers(dest="command", required=True)
     _train_args(sub.add_parser("supervised", help="train the teacher on region-train boxes"), False)
+    _train_args(sub.add_parser("pretrain", help="stage 1 of the recipe: region-train boxes + record negatives"),
+                False)
     _train_args(sub.add_parser("distill", help="train a student on region boxes + record targets"), True)
     ev = sub.add_parser("evaluate", help="AUROC and FROC of a checkpoint on a prepared split")
     ev.add_argument("--checkpoint", required=True)
@@ -112,21 +129,23 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DataError
     from .pseudo_labels import DatabaseUnavailable
     try:
-        if args.command in ("supervised", "distill"):
+        if args.command in ("supervised", "pretrain", "distill"):
             from .train import TrainOptions, run_training
             opts = TrainOptions(
                 mode=args.command, prepared=args.prepared, out=args.out, model=args.model, epochs=args.epochs,
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device, amp=not args.no_amp,
                 pos_weight=args.pos_weight, shift=args.shift, hflip=args.hflip, jitter=not args.no_jitter,
                 threads=args.threads, version=args.version, log_every=args.log_every,
-                store=args.store, input_size=args.input_size, database=args.database)
-            if args.command == "supervised" and args.prepared:
+                store=args.store, input_size=args.input_size, database=args.database, steps=args.steps,
+                sampling=args.sampling, record_negatives=args.record_negatives)
+            if args.command != "distill" and args.prepared:
                 opts.database = None  # registration only (below); the data is the prepared folder
             if args.command == "distill":
                 opts.teacher, opts.teacher_version, opts.method = args.teacher, args.teacher_version, args.method
                 opts.a0, opts.a, opts.t, opts.eps = args.a0, args.a, args.t, args.eps
                 opts.record_limit, opts.init_from_teacher = args.record_limit, args.init_from_teacher
-                opts.record_negatives = args.record_negatives
+                opts.teacher_mode, opts.ema_momentum = args.teacher_mode, args.ema_momentum
+                opts.pretrain_epochs, opts.pretrain_steps = args.pretrain_epochs, args.pretrain_steps
                 opts.watermark = args.watermark
                 # with a prepared folder, --database alone only registers: targets need --teacher-version
                 if args.prepared and not args.teacher_version:

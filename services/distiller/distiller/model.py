@@ -31,6 +31,8 @@ CONFIGS = {
     "cpu": ModelConfig("cpu", (12, 24, 48, 64), 32, 1),
     # For a GPU: about 12x the compute of 'cpu'.
     "gpu": ModelConfig("gpu", (32, 64, 128, 192), 96, 2),
+    # For the CPU-sized ablation (bench/recipe-ablation): about a quarter of 'cpu''s compute.
+    "small": ModelConfig("small", (8, 16, 24, 32), 16, 1),
     # For tests and fixtures only.
     "tiny": ModelConfig("tiny", (4, 8, 8, 8), 8, 1),
 }

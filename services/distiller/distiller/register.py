@@ -15,6 +15,13 @@ writes only the columns that exist; `version` is required):
     classes          text[] or jsonb  ['rib', 'clavicle']
     mode             text     supervised | distill (also accepted: kind, role)
     training_snapshot jsonb   the data a model trained on (snapshot.py's summary), when from the database
+    teacher_mode     text     ema | fixed (recipe.py; null for supervised and pretrain models)
+    ema_momentum     double   the EMA teacher's momentum (ema only)
+    sharpen_method   text     none | symmetric | asymmetric | aals
+    sharpen_a0       double   AALS maximum strength
+    sharpen_t        double   sharpening centre
+    pretrain_epochs  integer  stage-1 epochs (D_R + record negatives)
+    batch_sampling   text     uniform | balanced E:N:P
 json/jsonb columns get JSON; text columns get JSON text for structured values."""
 
 from __future__ import annotations
@@ -37,16 +44,28 @@ ALIASES = {
     "classes": ("classes",),
     "mode": ("mode", "kind", "role"),
     "snapshot": ("training_snapshot",),
+    "teacher_mode": ("teacher_mode",),
+    "ema_momentum": ("ema_momentum",),
+    "sharpen_method": ("sharpen_method",),
+    "sharpen_a0": ("sharpen_a0",),
+    "sharpen_t": ("sharpen_t",),
+    "pretrain_epochs": ("pretrain_epochs",),
+    "sampling": ("batch_sampling",),
 }
 
 
 def registration_values(info: dict, checksum: str, artefact_uri: str) -> dict:
+    plan = info.get("trainingRecipe") or {}
+    sharpen = info.get("sharpen") or {}
     return {
         "version": info["version"], "parent_version": info.get("parentVersion"), "checksum": checksum,
         "artefact_uri": artefact_uri, "metrics": info.get("metrics"), "counts": info.get("counts"),
         "sharpen": info.get("sharpen"), "recipe": info.get("recipe"), "input_size": info.get("inputSize"),
         "output_stride": info.get("stride"), "classes": info.get("classes"), "mode": info.get("mode"),
         "snapshot": info.get("snapshot"),
+        "teacher_mode": plan.get("teacherMode"), "ema_momentum": plan.get("emaMomentum"),
+        "sharpen_method": sharpen.get("method"), "sharpen_a0": sharpen.get("a0"), "sharpen_t": sharpen.get("t"),
+        "pretrain_epochs": plan.get("pretrainEpochs"), "sampling": plan.get("sampling"),
     }
 
 

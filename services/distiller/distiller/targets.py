@@ -95,3 +95,40 @@ def positive_target(teacher_map: np.ndarray, params: SharpenParams) -> np.ndarra
 def negative_target(shape: tuple[int, ...]) -> np.ndarray:
     """Record-negative: all zeros, no teacher needed."""
     return np.zeros(shape, dtype=np.float32)
+
+
+def raw_from_target(target: np.ndarray, params: SharpenParams, tol: float = 1e-12) -> np.ndarray:
+    """The teacher's map back from a stored target (the inverse of positive_target, for maps [..., h, w]).
+
+    max(S(y), y) leaves every cell with y <= t as it was and maps y > t one-to-one onto (t, 1)
+    (S(t) = t, S increasing), so a cell above t came from S^-1 of its value. For AALS the strength a
+    depends on the map's maximum; the maximum target is S_a(y_max)(y_max), increasing in y_max on
+    (t, 1) for a0 >= 1, and is inverted by bisection first. The stream stores the AALS target, its
+    t, a0 and eps (pseudo_labels), so a raw map, and from it a target of another method, t or a0,
+    can be had without running the teacher again, up to the 8-bit quantisation of the stored map
+    (docs/data-contracts.md, "What the stream stores")."""
+    v = np.asarray(target, dtype=np.float64)
+    if params.method == "none":
+        return v.astype(np.float32)
+    lt = np.log(params.t / (1.0 - params.t))
+
+    def inverse(values, a):
+        vc = np.clip(values, params.eps, 1.0 - params.eps)
+        return expit((logit(vc) - (1.0 - a) * lt) / a)
+
+    if params.method == "aals":
+        v_max = v.max(axis=(-2, -1), keepdims=True)
+        lo = np.full(v_max.shape, params.t)
+        hi = np.full(v_max.shape, 1.0 - params.eps)
+        for _ in range(200):  # bisection on y_max in (t, 1): f(y) = S_a(y)(y)
+            mid = (lo + hi) / 2
+            a_mid = adaptive_strength(mid, params.a0)
+            f = expit(a_mid * logit(mid) + (1.0 - a_mid) * lt)
+            lo, hi = np.where(f < v_max, mid, lo), np.where(f < v_max, hi, mid)
+            if float(np.max(hi - lo)) < tol:
+                break
+        a = adaptive_strength((lo + hi) / 2, params.a0)
+    else:
+        a = params.a
+    raised = v > params.t
+    return np.where(raised, inverse(v, a), v).astype(np.float32)

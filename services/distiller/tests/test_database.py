@@ -52,6 +52,22 @@ def test_registers_into_the_columns_the_table_has(schema_url):
     assert register_model(url, INFO, "ab" * 32, "file:///m.onnx")["registered"] is False  # idempotent
 
 
+def test_registers_how_the_model_was_trained_in_the_recipe_columns(schema_url):
+    name, url, conn = schema_url
+    conn.cursor().execute(f"CREATE TABLE {name}.model_versions (version text PRIMARY KEY, teacher_mode text, "
+                          "ema_momentum double precision, sharpen_method text, sharpen_a0 double precision, "
+                          "sharpen_t double precision, pretrain_epochs integer, batch_sampling text)")
+    info = {**INFO, "trainingRecipe": {"teacherMode": "ema", "emaMomentum": 0.99, "pretrainEpochs": 5,
+                                       "sampling": "balanced 1:1:2"}}
+    register_model(url, info, "ab" * 32, "file:///m.onnx")
+    register_model(url, {**INFO, "version": "teacher-2", "mode": "supervised", "sharpen": None}, "cd", "file:///t")
+    cur = conn.cursor()
+    cur.execute(f"SELECT version, teacher_mode, ema_momentum, sharpen_method, sharpen_a0, sharpen_t, pretrain_epochs, "
+                f"batch_sampling FROM {name}.model_versions ORDER BY version")
+    assert cur.fetchall() == [("student-aals-1", "ema", 0.99, "aals", 4.0, 0.4, 5, "balanced 1:1:2"),
+                              ("teacher-2", None, None, None, None, None, None, None)]
+
+
 def test_a_missing_table_is_reported_clearly(schema_url):
     _, url, _ = schema_url
     with pytest.raises(DatabaseUnavailable, match="no model_versions table"):

@@ -30,6 +30,16 @@ T0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def db():
+    yield from _migrated_schema()
+
+
+@pytest.fixture
+def own_db():
+    """A schema of the test's own (its training-store shards live in its own tmp_path)."""
+    yield from _migrated_schema()
+
+
+def _migrated_schema():
     name = f"snapshot_test_{uuid.uuid4().hex[:8]}"
     subprocess.run(["node", "bin/harvester.js", "migrate", "--database", URL, "--schema", name],
                    cwd=REPO, check=True, capture_output=True)
@@ -143,3 +153,37 @@ def test_takes_reviewed_images_and_the_teacher_labels_up_to_the_watermark(db, tm
     shard.write_bytes(bytes(data))
     with pytest.raises(DataError, match="fails its checksum"):
         load_snapshot(url, tmp_path.as_uri(), "teacher-1", T0 + timedelta(hours=1), SIZE)
+
+
+def test_both_teacher_modes_train_on_what_the_stream_harvested(own_db, tmp_path):
+    """The stored data serves both modes: fixed learns the stored targets; ema needs only the inputs
+    and the record labels (the stored maps are recomputed by the averaged student)."""
+    from distiller.train import TrainOptions, run_training
+    url, conn = own_db
+    sops = [f"ema-{k}" for k in range(6)]
+    pix = {s: image(100 + k) for k, s in enumerate(sops)}
+    write_shard(tmp_path, conn, [(s, pix[s]) for s in sops])
+    cur = conn.cursor()
+    cur.execute("INSERT INTO region_annotated_images (sop_instance_uid, split, source) VALUES "
+                "('ema-0', 'region-train', 't'), ('ema-1', 'region-train', 't')")
+    cur.execute("INSERT INTO region_annotations (sop_instance_uid, class, x0, y0, x1, y1, split, source) "
+                "VALUES ('ema-0', 'rib', 16, 8, 48, 24, 'region-train', 't')")
+    target = np.full(64, 200, dtype=np.uint8)
+    zero = np.zeros(64, dtype=np.uint8)
+    for sop in sops:
+        add_image_row(conn, sop)
+    for sop in ("ema-2", "ema-3"):
+        add_label(conn, sop, "rib", "positive", "aals", target, T0)
+        add_label(conn, sop, "clavicle", "negative", "zero", zero, T0)
+    for sop in ("ema-4", "ema-5"):
+        add_label(conn, sop, "rib", "negative", "zero", zero, T0)
+    common = dict(mode="distill", prepared=None, database=url, store=tmp_path.as_uri(), teacher_version="teacher-1",
+                  watermark=(T0 + timedelta(hours=1)).isoformat(), input_size=SIZE, model="tiny", epochs=2,
+                  batch_size=4, threads=1)
+    fixed = run_training(TrainOptions(out=str(tmp_path / "fixed"), **common))
+    assert fixed["trainingRecipe"] == {"teacherMode": "fixed", "emaMomentum": None, "pretrainEpochs": 0,
+                                       "sampling": "uniform"}  # a streaming job, as before the recipe
+    ema = run_training(TrainOptions(out=str(tmp_path / "ema"), teacher_mode="ema", pretrain_epochs=1, **common))
+    assert ema["trainingRecipe"]["teacherMode"] == "ema" and ema["trainingRecipe"]["pretrainEpochs"] == 1
+    assert ema["counts"]["recordPositive_rib"] >= 2 and ema["counts"]["recordNegative_rib"] >= 2
+    assert len(ema["training"]["stage1"]["history"]) == 1 and (tmp_path / "ema" / "ema-teacher.pt").is_file()

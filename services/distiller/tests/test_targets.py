@@ -89,3 +89,34 @@ def test_bad_parameters_are_refused_clearly():
         params_for("sharpest")
     with pytest.raises(ValueError, match="a0"):
         params_for("aals", a0=0.5)
+
+
+def test_a_stored_aals_target_gives_back_the_teachers_map():
+    """What the stream stores (the AALS target and its t, a0, eps) is enough to recover the teacher's
+    map, and so any other method's target, without running the teacher again: exactly from float32,
+    within about two 8-bit steps from the stored bytes (the adaptive strength falls to 1 as the
+    peak rises, so S never saturates)."""
+    from distiller.targets import raw_from_target
+    rng = np.random.default_rng(4)
+    for method, a0s in (("none", (4.0,)), ("aals", (2.0, 4.0, 8.0)), ("symmetric", (2.0,)), ("asymmetric", (2.0,))):
+        for a0 in a0s:
+            params = params_for(method, a0=a0)
+            for peak in (0.2, 0.4, 0.45, 0.7, 0.95):
+                y = (rng.uniform(0, 1, (2, 16, 16)) * peak).astype(np.float32)
+                y[:, 3, 5] = peak
+                target = positive_target(y, params)
+                assert np.abs(raw_from_target(target, params) - y).max() < 1e-6, (method, a0, peak)
+                if method == "aals":
+                    stored = np.round(target * 255) / 255
+                    assert np.abs(raw_from_target(stored, params) - y).max() < 2.5 / 255, (a0, peak)
+
+
+def test_a_strong_fixed_sharpening_saturates_and_loses_the_map():
+    """Why the stream should keep the raw map if it ever stores symmetric/asymmetric targets: with a
+    fixed a = 4 a teacher value of 0.8 becomes 0.9988, which is 255 in 8 bits: back comes 0.96."""
+    from distiller.targets import raw_from_target
+    params = params_for("asymmetric", a0=4.0)
+    y = np.full((1, 4, 4), 0.1, np.float32)
+    y[0, 1, 1] = 0.8
+    stored = np.round(positive_target(y, params) * 255) / 255
+    assert abs(float(raw_from_target(stored, params)[0, 1, 1]) - 0.8) > 0.1

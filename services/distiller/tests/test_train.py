@@ -88,7 +88,8 @@ def test_record_negatives_keeps_every_positive_and_caps_the_others(toy, teacher_
 def test_distill_trains_a_student_from_the_teacher(toy, teacher_run, tmp_path):
     info = run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny",
                                      epochs=3, batch_size=10, lr=1e-2, seed=1, threads=1,
-                                     teacher=str(teacher_run[0] / "model.pt"), method="aals"))
+                                     teacher=str(teacher_run[0] / "model.pt"), method="aals",
+                                     teacher_mode="fixed"))
     assert info["parentVersion"] == teacher_run[1]["version"]
     assert info["sharpen"]["method"] == "aals" and info["sharpen"]["t"] == 0.4
     assert info["counts"]["record"] == 30 and info["counts"]["regionTrain"] == 60
@@ -96,7 +97,8 @@ def test_distill_trains_a_student_from_the_teacher(toy, teacher_run, tmp_path):
 
 def test_distill_without_a_teacher_says_what_to_give(toy, tmp_path):
     with pytest.raises(ValueError, match="--teacher"):
-        run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny", epochs=1))
+        run_training(TrainOptions(mode="distill", prepared=str(toy), out=str(tmp_path), model="tiny", epochs=1,
+                                  teacher_mode="fixed"))
 
 
 def test_a_student_can_start_from_the_teachers_weights(toy, teacher_run, tmp_path):

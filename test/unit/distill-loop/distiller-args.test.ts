@@ -65,6 +65,23 @@ describe('distillerArgs', () => {
     assert.notEqual(studentVersion('5', 1), studentVersion('5', 2));
   });
 
+  it('a job may ask for the training recipe: EMA teacher, stage 1, balanced batches', () => {
+    const { args } = distillerArgs({
+      ...base,
+      recipe: {
+        'teacher-mode': 'ema',
+        'ema-momentum': '0.99',
+        'pretrain-epochs': '2',
+        sampling: 'balanced:1:1:2',
+      },
+    });
+    const value = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(value('--teacher-mode'), 'ema');
+    assert.equal(value('--ema-momentum'), '0.99');
+    assert.equal(value('--pretrain-epochs'), '2');
+    assert.equal(value('--sampling'), 'balanced:1:1:2');
+  });
+
   it('rejects recipe options the distiller job does not accept, and unsafe values', () => {
     assert.throws(
       () => distillerArgs({ ...base, recipe: { database: 'x' } }),
