@@ -167,9 +167,9 @@ const names = {
 
 // ---------------------------------------------------------------- the hospital and the plan
 
-// a study is about 1.7 messages (a report or two, an image or two): size the cohort so the feed
-// lasts the run at --feed-rate, then pace the feed on the plan's exact length
-const studies = Math.max(40, Math.round((feedRate * durationS) / 1.7));
+// a study is about 2.4 messages (a report or two, an image or two, a resend now and then): size the
+// cohort so the feed lasts the run at --feed-rate, then pace the feed on the plan's exact length
+const studies = Math.max(40, Math.round((feedRate * durationS) / 2.4));
 const hospital = await syntheticHospital({ dir: values.dir!, studies, seed }, (line) => say(line));
 const cohort = await readFeedableCohort(hospital.dir);
 const plan = planFeed(
@@ -229,6 +229,7 @@ for (const s of schedule) say(`  planned at ${s.at} s: ${describeFault(s.fault)}
 // ---------------------------------------------------------------- the services
 
 const pids = new Map<string, number>();
+let shuttingDown = false;
 const runsOf = new Map<string, number>();
 const exits: Array<{ at: number; name: string; code: number | null; signal: string | null }> = [];
 const onEvent = (e: SupervisorEvent) => {
@@ -238,7 +239,7 @@ const onEvent = (e: SupervisorEvent) => {
   } else if (e.kind === 'exited') {
     pids.delete(e.name);
     exits.push({ at: (Date.now() - t0) / 1000, name: e.name, code: e.code, signal: e.signal });
-    if (e.signal !== 'SIGKILL' && e.signal !== 'SIGTERM')
+    if (e.signal !== 'SIGKILL' && !shuttingDown)
       say(`${e.name} exited by itself (code ${e.code}, signal ${e.signal})`);
   }
 };
@@ -329,26 +330,24 @@ Object.assign(process.env, {
 });
 const t0Load = Date.now();
 const feeding = (async () => {
-  {
-    while (fed.position < plan.length && !feedAbort.signal.aborted) {
-      try {
-        const r = await feedCohort(
-          {
-            dir: hospital.dir,
-            rate: String(paceRate),
-            seed,
-            startAt: String(fed.position),
-            progress: false,
-          },
-          { signal: feedAbort.signal, onProgress: (p) => (fed.position = p.position) },
-        );
-        fed.position = r.position;
-        fed.seconds += r.seconds;
-      } catch (err) {
-        fed.restarts++;
-        say(`feed stopped at ${fed.position} (${(err as Error).message.split('\n')[0]}); resuming in 5 s`);
-        await sleep(5000);
-      }
+  while (fed.position < plan.length && !feedAbort.signal.aborted) {
+    try {
+      const r = await feedCohort(
+        {
+          dir: hospital.dir,
+          rate: String(paceRate),
+          seed,
+          startAt: String(fed.position),
+          progress: false,
+        },
+        { signal: feedAbort.signal, onProgress: (p) => (fed.position = p.position) },
+      );
+      fed.position = r.position;
+      fed.seconds += r.seconds;
+    } catch (err) {
+      fed.restarts++;
+      say(`feed stopped at ${fed.position} (${(err as Error).message.split('\n')[0]}); resuming in 5 s`);
+      await sleep(5000);
     }
   }
   say(`feed done: ${fed.position} messages, resumed ${fed.restarts} times`);
@@ -573,5 +572,6 @@ if (problems.length) process.exitCode = 1;
 
 // ---------------------------------------------------------------- stop
 
+shuttingDown = true;
 await Promise.all(services.map((s) => s.stop()));
 await pool.end().catch(() => {});
