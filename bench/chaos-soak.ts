@@ -9,7 +9,8 @@
  * (mean of the first quartile of its longest run's samples against the last quartile's).
  *
  *   npm run bench:chaos -- [--minutes 20] [--seed chaos-1] [--feed-rate 3] [--chaos-interval 60]
- *                          [--outage-seconds 30] [--every 15] [--drain-minutes 20] [--no-gateways]
+ *                          [--outage-seconds 30] [--every 15] [--drain-minutes 20]
+ *                          [--gateway-rate 0.5 | --no-gateways]
  *
  * Uses the local stack of the FH_* variables (deploy/local/stack, which it stops and starts: never
  * point it at a stack others use), in a database and topic prefix of its own per run. Start the
@@ -17,7 +18,7 @@
  * the audit finds anything.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,8 @@ import { DEFAULT_FEED_PLAN_OPTIONS, planFeed } from '../services/shared/synth/fe
 import { SupervisedProcess, type SupervisorEvent } from '../services/up/supervised-process.ts';
 import { storeHospitalAnnotations, syntheticHospital } from '../services/up/up.ts';
 import { freePorts } from '../test/support/fault-stack.ts';
+import { deliverHl7 } from '../test/support/gateways.ts';
+import { buildOruMessage, FINDINGS } from '../test/support/hl7-builder.ts';
 import { auditLabeler, formatAudit, topicRecordCount } from '../test/support/labeler-audit.ts';
 import { parseStackEnv } from '../test/support/stack.ts';
 import { chaosSchedule, describeFault, type ChaosFault } from './chaos/schedule.ts';
@@ -60,6 +63,7 @@ const { values } = parseArgs({
     every: { type: 'string', default: '15' },
     'drain-minutes': { type: 'string', default: '20' },
     'no-gateways': { type: 'boolean', default: false },
+    'gateway-rate': { type: 'string', default: '0.5' },
     dir: { type: 'string', default: path.join(REPO, 'var/chaos') },
   },
 });
@@ -69,6 +73,8 @@ const chaosInterval = Number(values['chaos-interval']);
 const outageSeconds = Number(values['outage-seconds']);
 const everyMs = Number(values.every) * 1000;
 const drainMs = Number(values['drain-minutes']) * 60_000;
+const gatewayRate = values['no-gateways'] ? 0 : Number(values['gateway-rate']);
+if (!Number.isFinite(gatewayRate) || gatewayRate < 0) throw new Error('--gateway-rate must be >= 0');
 for (const [name, v] of Object.entries({
   minutes,
   feedRate,
@@ -101,6 +107,23 @@ function rssOf(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+const GATEWAY_TEXTS = [FINDINGS.ribPositive, FINDINGS.normal, FINDINGS.clavicleOld, FINDINGS.uncertain];
+/** Distiller processes (python -m distiller) of this run: their command line names the run's folder. */
+function trainers(runDir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('distiller') && cmd.includes(runDir) && !cmd.includes('harvester.js'))
+        found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -296,6 +319,12 @@ async function counts(): Promise<Counts | null> {
     return null;
   }
 }
+let maxTrainers = 0;
+const trainerCount = () => {
+  const n = trainers(runDir).length;
+  maxTrainers = Math.max(maxTrainers, n);
+  return n;
+};
 const status = async (phase: string) => {
   sample();
   const c = await counts();
@@ -312,7 +341,7 @@ const status = async (phase: string) => {
         ? `ledger ${c.ledger}, reports ${c.reports}/${expected.accessions}, images ${c.images}/${expected.images} ` +
           `(${c.failed} failed), pseudo-labels ${c.pseudo}/${expected.pseudoLabels}, jobs ${c.jobs} (${c.openJobs} open)`
         : 'database unavailable') +
-      `; RSS MB ${mem}; load ${loadavg()[0]!.toFixed(1)}`,
+      `; trainers ${trainerCount()}; RSS MB ${mem}; load ${loadavg()[0]!.toFixed(1)}`,
   );
   return c;
 };
@@ -351,6 +380,37 @@ const feeding = (async () => {
     }
   }
   say(`feed done: ${fed.position} messages, resumed ${fed.restarts} times`);
+})();
+
+// ---------------------------------------------------------------- HL7 through the hl7-gateway (MLLP)
+
+// an interface engine's sender: each report is sent again until the gateway answers AA (it does
+// only once Kafka has the message), so every report acknowledged here must be stored exactly once
+const gatewayAcked: string[] = [];
+let gatewayAttempts = 0;
+const trickle = (async () => {
+  if (gatewayRate <= 0) return;
+  const stopAt = t0Load + durationS * 0.9 * 1000;
+  for (let n = 0; Date.now() < stopAt && !feedAbort.signal.aborted; n++) {
+    const due = t0Load + (n / gatewayRate) * 1000;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const id = `${runId}-GW-${n}`;
+    const text = buildOruMessage({
+      messageControlId: id,
+      accession: `${runId}-GWACC-${n}`,
+      status: 'F',
+      patientId: `GWMRN${n % 97}`,
+      text: GATEWAY_TEXTS[n % GATEWAY_TEXTS.length]!,
+    });
+    try {
+      const d = await deliverHl7(hl7Port!, text, 12_000, 60);
+      gatewayAttempts += d.attempts;
+      gatewayAcked.push(id);
+    } catch (err) {
+      say(`hl7-gateway: ${id} not delivered: ${(err as Error).message}`);
+    }
+  }
+  say(`hl7-gateway sender done: ${gatewayAcked.length} reports acknowledged (${gatewayAttempts} attempts)`);
 })();
 
 // ---------------------------------------------------------------- the faults
@@ -415,12 +475,15 @@ process.once('SIGINT', () => {
 });
 
 let loadDone = false;
-void Promise.all([feeding, chaos]).finally(() => (loadDone = true));
+const load = Promise.all([feeding, chaos, trickle]);
+void load.finally(() => (loadDone = true));
 while (!loadDone && !interrupted) {
-  await Promise.race([Promise.all([feeding, chaos]), sleep(everyMs)]);
+  await Promise.race([load, sleep(everyMs)]);
   if (!loadDone) await status('load');
 }
-await Promise.all([feeding, chaos]);
+await load;
+expected.reports += gatewayAcked.length;
+expected.accessions += gatewayAcked.length;
 
 // ---------------------------------------------------------------- settle
 
@@ -452,7 +515,7 @@ sample();
 
 // ---------------------------------------------------------------- audit
 
-const ackedIds = cohort.reports.map((r) => r.key.split('|')[1]!);
+const ackedIds = [...cohort.reports.map((r) => r.key.split('|')[1]!), ...gatewayAcked];
 const labeler = await auditLabeler(kafka, pool, names.hl7, ackedIds);
 const { rows: img } = await pool.query<{
   images: number;
@@ -523,6 +586,9 @@ if (jobs.length === 0) problems.push('no distill job ran');
 for (const [t, n] of Object.entries(dlq)) if (n) problems.push(`${n} records on ${t}`);
 for (const [name, m] of Object.entries(memory))
   if (m.growthPercent > 25) problems.push(`${name} RSS grew ${m.growthPercent}%`);
+const leftTrainers = trainers(runDir);
+if (leftTrainers.length)
+  problems.push(`${leftTrainers.length} distiller processes still running with no job open`);
 const kills = exits.filter((e) => e.signal === 'SIGKILL').length;
 const selfExits = exits.filter((e) => e.signal !== 'SIGKILL' && e.signal !== 'SIGTERM');
 
@@ -534,10 +600,12 @@ const summary = {
   chaosIntervalSeconds: chaosInterval,
   outageSeconds,
   fed: { messages: fed.position, planned: plan.length, resumed: fed.restarts },
+  hl7Gateway: { acknowledged: gatewayAcked.length, attempts: gatewayAttempts },
   faults: chaosLog,
   kills,
   selfExits: selfExits.map((e) => `${e.name} code ${e.code} at ${e.at.toFixed(0)} s`),
   settleSeconds: Math.round(settleSeconds),
+  trainers: { mostAtOnce: maxTrainers, leftAtTheEnd: leftTrainers },
   reports: {
     expectedMessages: expected.reports,
     expectedAccessions: expected.accessions,
