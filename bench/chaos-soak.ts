@@ -630,6 +630,20 @@ const summary = {
   problems,
 };
 writeFileSync(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+// every RSS sample, per service and run (pid): [seconds since start, MB]
+writeFileSync(
+  path.join(runDir, 'rss.json'),
+  JSON.stringify(
+    Object.fromEntries(
+      [...rss].map(([name, runs]) => [
+        name,
+        Object.fromEntries(
+          [...runs].map(([pid, xs]) => [pid, xs.map(([t, b]) => [Math.round(t), +(b / MB).toFixed(1)])]),
+        ),
+      ]),
+    ),
+  ),
+);
 console.log(`chaos soak summary ${JSON.stringify(summary, null, 2)}`);
 say(
   problems.length
