@@ -33,7 +33,15 @@ export class LocalRunner implements DistillRunner {
     return new Promise<RunResult>((resolve) => {
       const child = spawn(this.options.python, ['-m', 'distiller', ...request.args], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...this.options.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' },
+        // DISTILLER_EXIT_WITH_PARENT: the distiller ends when this worker dies (kill -9, OOM) rather
+        // than training on as an orphan next to the retry (seen in the chaos soak)
+        env: {
+          ...process.env,
+          ...this.options.env,
+          PYTHONPATH: pythonPath,
+          PYTHONUNBUFFERED: '1',
+          DISTILLER_EXIT_WITH_PARENT: String(process.pid),
+        },
       });
       let killTimer: NodeJS.Timeout | undefined;
       const onAbort = () => {

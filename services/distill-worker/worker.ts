@@ -15,6 +15,7 @@ import {
   heartbeatJob,
   type DistillJobRow,
 } from '../shared/distill/job-store.ts';
+import { decodeEventWaiting } from '../shared/events/decode-event.ts';
 import { createSchemaRegistry } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
@@ -90,17 +91,26 @@ export class DistillWorker {
     await consumer.connect();
     await consumer.subscribe({ topics: [config.DISTILL_JOBS_TOPIC], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        let event: DistillJobRequestedEvent;
-        try {
-          event = (await this.deps.registry.decode(message.value!)) as DistillJobRequestedEvent;
-        } catch (err) {
+      eachMessage: async ({ topic, message, heartbeat }) => {
+        // a registry outage is waited out: skipping the record would leave its job requested until
+        // the scheduler's claim timeout republishes it
+        const decoded = await decodeEventWaiting(this.deps.registry, message.value, {
+          signal: this.stopping.signal,
+          heartbeat,
+          onRetry: (err, delayMs) =>
+            logger.warn(
+              { err: err.message, offset: message.offset, retryInMs: delayMs },
+              'schema registry unavailable: distill.jobs record retried',
+            ),
+        });
+        if ('unusable' in decoded) {
           logger.warn(
-            { err: (err as Error).message, offset: message.offset },
+            { err: decoded.unusable.message, offset: message.offset },
             'undecodable distill.jobs record skipped',
           );
           return;
         }
+        const event = decoded.event as DistillJobRequestedEvent;
         const job = await claimJob(this.deps.pool, event.jobId, this.deps.workerId, this.deps.runner.kind);
         if (!job) {
           logger.debug({ jobId: event.jobId }, 'job not claimable (taken, finished or out of attempts)');

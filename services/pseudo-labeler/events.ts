@@ -1,8 +1,8 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { ReportLabelEvent } from '../report-labeler/report-label-event.ts';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
 import { isReportStatus, reportStatusRank } from '../shared/events/report-version-order.ts';
 import type { DetectorClass, LabelStatus, StudyLabel } from './join-decision.ts';
+import { UnusableEventError } from '../shared/events/decode-event.ts';
 
 export type { DicomArrivedEvent, ReportLabelEvent };
 
@@ -35,48 +35,7 @@ export interface ImageArrival {
   value: Buffer;
 }
 
-/** Why an input record cannot be used: it goes to `<topic>.dlq` with this reason. */
-export class UnusableEventError extends Error {
-  constructor(
-    readonly reason: 'not-avro' | 'unknown-schema' | 'undecodable' | 'invalid-event',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UnusableEventError';
-  }
-}
-
-/**
- * Decodes a Confluent-framed Avro record. Bad bytes (no magic byte, a schema id the registry does
- * not know, a body that does not parse) throw UnusableEventError; the registry being unreachable
- * throws anything else, so the caller retries instead of dead-lettering good input.
- */
-export async function decodeEvent(registry: SchemaRegistry, value: Buffer | null): Promise<unknown> {
-  if (!value || value.length < 6 || value[0] !== 0) {
-    throw new UnusableEventError(
-      'not-avro',
-      'not in the Confluent Avro wire format (magic byte 0, schema id)',
-    );
-  }
-  const id = value.readInt32BE(1);
-  try {
-    await registry.getSchema(id);
-  } catch (err) {
-    const status = (err as { status?: number }).status;
-    if (status === 404 || /not found/i.test((err as Error).message ?? '')) {
-      throw new UnusableEventError('unknown-schema', `schema id ${id} is not in the registry`);
-    }
-    throw err;
-  }
-  try {
-    return await registry.decode(value);
-  } catch (err) {
-    throw new UnusableEventError(
-      'undecodable',
-      `Avro body does not decode: ${(err as Error).message}`.slice(0, 300),
-    );
-  }
-}
+export { decodeEvent, UnusableEventError } from '../shared/events/decode-event.ts';
 
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 

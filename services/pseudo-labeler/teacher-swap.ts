@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, Kafka } from 'kafkajs';
+import { decodeEventWaiting } from '../shared/events/decode-event.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import {
   PseudoLabelProcessor,
@@ -119,6 +120,7 @@ export interface ReleaseListenerOptions {
  */
 export class ModelReleaseListener {
   private consumer: Consumer | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly kafka: Kafka,
@@ -134,17 +136,26 @@ export class ModelReleaseListener {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await consumer.run({
-      eachBatch: async ({ batch }) => {
+      eachBatch: async ({ batch, heartbeat }) => {
         let latest: ReleasedModel | undefined;
         for (const m of batch.messages) {
-          try {
-            latest = (await this.registry.decode(m.value!)) as ReleasedModel;
-          } catch (err) {
+          // a release met during a registry outage is waited for, not skipped (the teacher would
+          // stay the old one until a restart)
+          const decoded = await decodeEventWaiting(this.registry, m.value, {
+            signal: this.stopping.signal,
+            heartbeat,
+            onRetry: (err, delayMs) =>
+              this.options.logger.warn(
+                { err: err.message, offset: m.offset, retryInMs: delayMs },
+                'schema registry unavailable: models.released record retried',
+              ),
+          });
+          if ('event' in decoded) latest = decoded.event as ReleasedModel;
+          else
             this.options.logger.warn(
-              { err: (err as Error).message, offset: m.offset },
+              { err: decoded.unusable.message, offset: m.offset },
               'undecodable models.released record skipped',
             );
-          }
         }
         if (latest) await this.apply(latest);
       },
@@ -185,6 +196,7 @@ export class ModelReleaseListener {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.consumer?.disconnect();
   }
 }

@@ -120,7 +120,7 @@ function ensureHmacKey(env: NodeJS.ProcessEnv, dir: string, print: (s: string) =
 }
 
 /** The teacher's input side (the annotated images' inputs are stored at it). */
-async function teacherInputSize(env: NodeJS.ProcessEnv): Promise<number> {
+export async function teacherInputSize(env: NodeJS.ProcessEnv): Promise<number> {
   const teacher = await OnnxTeacher.load({
     modelPath: env.TEACHER_MODEL_PATH ?? path.join(REPO, 'models/teacher/teacher.onnx'),
     providers: ['cpu'],
@@ -133,7 +133,7 @@ async function teacherInputSize(env: NodeJS.ProcessEnv): Promise<number> {
   return size;
 }
 
-interface SyntheticHospital {
+export interface SyntheticHospital {
   dir: string;
   images: number;
   /** Images with a non-uncertain rib / clavicle label: each gets one pseudo-label per such class. */
@@ -142,7 +142,10 @@ interface SyntheticHospital {
 }
 
 /** The synthetic hospital of `up --feed synthetic`: reused when it was written before with the same options. */
-async function syntheticHospital(o: UpOptions, print: (s: string) => void): Promise<SyntheticHospital> {
+export async function syntheticHospital(
+  o: Pick<UpOptions, 'dir' | 'studies' | 'seed'>,
+  print: (s: string) => void,
+): Promise<SyntheticHospital> {
   const dir = path.join(o.dir, `hospital-${o.studies}-${o.seed}`);
   const region = Math.max(5, Math.round(o.studies * 0.1));
   if (!existsSync(path.join(dir, 'cohort.json'))) {
@@ -171,6 +174,35 @@ async function syntheticHospital(o: UpOptions, print: (s: string) => void): Prom
     expectedLabels: labels('rib') + labels('clavicle'),
     ribLabels: labels('rib'),
   };
+}
+
+/**
+ * The synthetic hospital's expert annotations into the database, and their images' model inputs into
+ * the training store (what a site's import does before the feed starts).
+ */
+export async function storeHospitalAnnotations(
+  pool: ReturnType<typeof createPool>,
+  env: NodeJS.ProcessEnv,
+  h: SyntheticHospital,
+  print: (s: string) => void,
+): Promise<void> {
+  const input = readAnnotationsInput({
+    input: path.join(h.dir, 'annotations.coco.json'),
+    format: 'coco',
+    imagesFrom: h.dir,
+  });
+  const { summary: a, rejects } = await importAnnotations(pool, input);
+  const size = await teacherInputSize(env);
+  const store = openTrainingStore(env.TRAINING_STORE_URL ?? path.join(REPO, 'var/training-store'));
+  await store.prepare();
+  const files = new Map([...(input.manifest ?? new Map())].map(([sop, m]) => [sop, m.file as string]));
+  const inputs = await storeAnnotatedInputs(pool, store, { width: size, height: size, files });
+  print(
+    `expert annotations: ${a.imported + a.alreadyPresent} boxes, ` +
+      `${a.fractureFree.imported + a.fractureFree.alreadyPresent} fracture-free images, ` +
+      `${inputs.stored + inputs.alreadyStored} model inputs in the store` +
+      (rejects.length ? `, ${rejects.length} rows rejected` : ''),
+  );
 }
 
 /** Sets `name` for the services unless the user did. */
@@ -269,25 +301,7 @@ export async function runUp(o: UpOptions): Promise<UpSummary> {
     const feeding = hospital
       ? (async () => {
           const h = hospital!;
-          const input = readAnnotationsInput({
-            input: path.join(h.dir, 'annotations.coco.json'),
-            format: 'coco',
-            imagesFrom: h.dir,
-          });
-          const { summary: a, rejects } = await importAnnotations(pool!, input);
-          const size = await teacherInputSize(env);
-          const store = openTrainingStore(env.TRAINING_STORE_URL ?? path.join(REPO, 'var/training-store'));
-          await store.prepare();
-          const files = new Map(
-            [...(input.manifest ?? new Map())].map(([sop, m]) => [sop, m.file as string]),
-          );
-          const inputs = await storeAnnotatedInputs(pool!, store, { width: size, height: size, files });
-          print(
-            `expert annotations: ${a.imported + a.alreadyPresent} boxes, ` +
-              `${a.fractureFree.imported + a.fractureFree.alreadyPresent} fracture-free images, ` +
-              `${inputs.stored + inputs.alreadyStored} model inputs in the store` +
-              (rejects.length ? `, ${rejects.length} rows rejected` : ''),
-          );
+          await storeHospitalAnnotations(pool!, env, h, print);
           const result = await feedCohort(
             {
               dir: h.dir,

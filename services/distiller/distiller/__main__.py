@@ -125,6 +125,9 @@ def _export_and_register(checkpoint: Path, onnx_out: str | None, database: str |
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # started by the distill-worker: end with it (a kill -9 of the worker must not leave us training)
+    from .parent_watch import exit_with_parent_if_asked
+    exit_with_parent_if_asked()
     _torch_or_exit()
     from .data import DataError
     from .pseudo_labels import DatabaseUnavailable
