@@ -17,7 +17,7 @@ import { prepareCommand } from '../cli/commands/prepare.ts';
 import { writeCohort } from '../cli/commands/synth.ts';
 import { evaluateTeacher, loadHeldOutSet, type HeldOutMetrics } from '../distill-worker/evaluate-onnx.ts';
 import { LocalRunner } from '../distill-worker/local-runner.ts';
-import { OnnxTeacher, type Teacher } from '../pseudo-labeler/teacher.ts';
+import { OnnxTeacher, type Teacher } from '../shared/onnx/teacher.ts';
 import { createLogger } from '../shared/observability/logger.ts';
 import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../shared/synth/cohort.ts';
 import { recordingQueryable } from './recording-queryable.ts';

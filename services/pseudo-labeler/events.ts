@@ -1,8 +1,9 @@
+import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { ReportLabelEvent } from '../report-labeler/report-label-event.ts';
+import type { ReportLabelEvent } from '../shared/events/report-label-event.ts';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
 import { isReportStatus, reportStatusRank } from '../shared/events/report-version-order.ts';
-import type { DetectorClass, LabelStatus, StudyLabel } from './join-decision.ts';
+import type { StudyLabel } from './join-decision.ts';
 
 export type { DicomArrivedEvent, ReportLabelEvent };
 

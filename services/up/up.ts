@@ -9,7 +9,7 @@ import { importAnnotations, readAnnotationsInput } from '../cli/commands/annotat
 import { feedCohort, type FeedProgress } from '../cli/commands/feed.ts';
 import { writeCohort } from '../cli/commands/synth.ts';
 import { ensureSystemTopics } from '../cli/commands/topics.ts';
-import { OnnxTeacher } from '../pseudo-labeler/teacher.ts';
+import { OnnxTeacher } from '../shared/onnx/teacher.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { createPool } from '../shared/db/pool.ts';
 import { migrateDatabase } from '../shared/db/migrate.ts';

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { runBackfill } from '../../backfill/backfill.ts';
 import { loadBackfillConfig, type BackfillConfig } from '../../backfill/config.ts';
 import { formatBackfillSummary } from '../../backfill/format-summary.ts';
-import { OnnxTeacher } from '../../pseudo-labeler/teacher.ts';
+import { OnnxTeacher } from '../../shared/onnx/teacher.ts';
 import { sharpenAALS } from '../../shared/aals/index.ts';
 import { DEFAULT_EMBEDDED_DATA_DIR, startEmbeddedPostgres } from '../../shared/db/embedded-postgres.ts';
 import { createPool } from '../../shared/db/pool.ts';
