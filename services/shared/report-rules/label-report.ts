@@ -1,3 +1,4 @@
+import type { LabelStatus } from '../vocabulary.ts';
 import {
   defaultRules,
   SECTION_BODY,
@@ -8,7 +9,6 @@ import {
   type CompiledRules,
   type FindingGroup,
   type Side,
-  type Status,
   type TriggerKind,
 } from './compile.ts';
 import { isRibNumberWord, ribNumbersAround } from './rib-numbers.ts';
@@ -28,7 +28,7 @@ export type Cue = 'negation' | 'hedge' | 'history' | 'hardware' | 'conditional';
 /** One mention of a bone's fracture, and how it was read. */
 export interface LabelReason {
   /** What this mention says on its own. */
-  status: Status;
+  status: LabelStatus;
   cue: Cue | null;
   /** The finding term ("fracture", "fx", "callus", "deformity"). */
   finding: Evidence;
@@ -41,7 +41,7 @@ export interface LabelReason {
 }
 
 export interface ClassLabel {
-  status: Status;
+  status: LabelStatus;
   acuity: 'acute' | 'healing' | 'old' | 'unspecified' | null;
   side: 'left' | 'right' | 'bilateral' | 'unspecified' | null;
   ribs: number[];
@@ -80,7 +80,7 @@ interface Sentence {
 
 interface Mention {
   cls: BoneClass;
-  status: Status;
+  status: LabelStatus;
   acuity: Acuity | null;
   side: Side | null;
   ribs: number[];
@@ -107,11 +107,11 @@ interface Span {
 
 /** How the triggers read one mention. */
 interface Decision {
-  status: Status;
+  status: LabelStatus;
   trigger: Hit<TriggerKind> | undefined;
 }
 
-const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
+const STATUS_RANK: Record<LabelStatus, number> = { negative: 0, uncertain: 1, positive: 2 };
 /** Reasons kept per class label (a pathological text can mention a bone thousands of times). */
 const MAX_REASONS = 16;
 /** Words before a mention read for "additional" and for a qualified negation. */
@@ -527,7 +527,7 @@ class ReportLabeller {
             for (const h of replacers.values()) if (h.rank > m.rank && sameFinding(h, m)) return false;
             return true;
           });
-    let best: Status = 'negative';
+    let best: LabelStatus = 'negative';
     for (const m of kept) if (STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
     const ms = kept.filter((m) => m.status === best);
     // A bone only named where the rules do not read (indication, hardware) is shown by those.
