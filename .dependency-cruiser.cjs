@@ -28,9 +28,16 @@ module.exports = {
       to: { path: '^services/([^/]+)/', pathNot: ['^services/shared/', '^services/$1/'] },
     },
     {
+      name: 'production-core-imports-no-tools',
+      comment: 'The synthetic hospital (tools/) is for the CLI, the demo and tests, not for services.',
+      severity: 'error',
+      from: { path: '^services/', pathNot: '^services/(cli|demo|up)/' },
+      to: { path: '^tools/' },
+    },
+    {
       name: 'no-production-code-imports-tests',
       severity: 'error',
-      from: { path: '^(services|bin)/' },
+      from: { path: '^(services|bin|tools)/' },
       to: { path: '^(test|bench)/' },
     },
   ],

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { feedCohort } from '../services/cli/commands/feed.ts';
 import { writeCohort } from '../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../tools/synth/cohort.ts';
 
 const { values } = parseArgs({
   options: {

@@ -17,7 +17,7 @@ import { prepareCommand } from '../services/cli/commands/prepare.ts';
 import { writeCohort } from '../services/cli/commands/synth.ts';
 import { DISTILLER_DIR } from '../services/distill-worker/worker.ts';
 import { migrateDatabase } from '../services/shared/db/migrate.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../tools/synth/cohort.ts';
 import { storeAnnotatedInputs } from '../services/shared/training-store/annotated-inputs.ts';
 import { FileTrainingStore } from '../services/shared/training-store/training-store.ts';
 import { createTestSchema, getTestStack, releaseTestStack } from '../test/support/index.ts';

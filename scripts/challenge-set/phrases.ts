@@ -5,7 +5,7 @@
  * come from what the phrases say, by the labelling rules of shared/data/openi-dev/README.md.
  */
 import type { LabelStatus } from '../../services/shared/vocabulary.ts';
-import { ORD_NUM as ORD, ORD_WORD } from '../../services/shared/synth/report-text.ts';
+import { ORD_NUM as ORD, ORD_WORD } from '../../tools/synth/report-text.ts';
 
 export type Acuity = 'acute' | 'healing' | 'old' | 'unspecified';
 export type Side = 'left' | 'right' | 'bilateral' | 'unspecified';

@@ -19,7 +19,7 @@ import { evaluateTeacher, loadHeldOutSet, type HeldOutMetrics } from '../distill
 import { LocalRunner } from '../distill-worker/local-runner.ts';
 import { OnnxTeacher, type Teacher } from '../shared/onnx/teacher.ts';
 import { createLogger } from '../shared/observability/logger.ts';
-import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../tools/synth/cohort.ts';
 import { recordingQueryable } from './recording-queryable.ts';
 import { renderDemoReport, type DemoReportData } from './render-report.ts';
 import { sampleImages } from './sample-images.ts';

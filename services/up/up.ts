@@ -18,7 +18,7 @@ import { createSchemaRegistry } from '../shared/events/registry.ts';
 import { topicProvisioningEnvShape } from '../shared/kafka/system-topics.ts';
 import { createLogger } from '../shared/observability/logger.ts';
 import { MIN_HMAC_KEY_BYTES } from '../shared/privacy/pseudonymise.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
 import { storeAnnotatedInputs } from '../shared/training-store/annotated-inputs.ts';
 import { openTrainingStore } from '../shared/training-store/training-store.ts';
 import { formatProgress, progressEvents, readProgress, type ProgressSnapshot } from './progress.ts';

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { loadBackfillConfig } from '../../services/backfill/config.ts';
 import { backfillWithConfig, type BackfillRun } from '../../services/cli/commands/backfill.ts';
 import { createLogger } from '../../services/shared/observability/logger.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
 import { writeCohort } from '../../services/cli/commands/synth.ts';
 import { writeDicom } from '../support/dicom-writer.ts';
 

@@ -29,7 +29,7 @@ import { createSchemaRegistry, registerEventSchemas } from '../../services/share
 import { createLogger } from '../../services/shared/observability/logger.ts';
 import { EventEncoder } from '../../services/shared/events/encoder.ts';
 import type { ModelReleasedEvent } from '../../services/distill-worker/promotion.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
 import {
   Cleanup,
   createTestKafka,

@@ -9,8 +9,8 @@ import type pg from 'pg';
 import { writeCohort } from '../../services/cli/commands/synth.ts';
 import { DISTILLER_DIR } from '../../services/distill-worker/worker.ts';
 import { SYSTEM_TOPICS } from '../../services/shared/kafka/system-topics.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
-import type { ManifestLine } from '../../services/shared/synth/study-output.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
+import type { ManifestLine } from '../../tools/synth/study-output.ts';
 import {
   Cleanup,
   freshDeployment,

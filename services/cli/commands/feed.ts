@@ -20,13 +20,13 @@ import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { withTopicDefaults } from '../../shared/kafka/system-topics.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { MIN_HMAC_KEY_BYTES, pseudonymisePatientId } from '../../shared/privacy/pseudonymise.ts';
-import { dicomArrivedRecord } from '../../shared/synth/dicom-arrival.ts';
+import { dicomArrivedRecord } from '../../../tools/synth/dicom-arrival.ts';
 import {
   DEFAULT_FEED_PLAN_OPTIONS,
   planFeed,
   summarisePlan,
   type FeedStep,
-} from '../../shared/synth/feed-plan.ts';
+} from '../../../tools/synth/feed-plan.ts';
 import { mapLimited, readFeedableCohort, type FeedableCohort } from './feed-cohort.ts';
 
 class FeedUserError extends Error {

@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { SingleBar, Presets } from 'cli-progress';
 import { PNG } from 'pngjs';
-import { CohortPlanner, DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../shared/synth/cohort.ts';
-import { generateStudy, type ManifestLine, type PublishedReport } from '../../shared/synth/study-output.ts';
-import { PublicationQueue } from '../../shared/synth/publication-order.ts';
-import { composeContactSheet, type SheetTile } from '../../shared/synth/contact-sheet.ts';
+import { CohortPlanner, DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../../tools/synth/cohort.ts';
+import { generateStudy, type ManifestLine, type PublishedReport } from '../../../tools/synth/study-output.ts';
+import { PublicationQueue } from '../../../tools/synth/publication-order.ts';
+import { composeContactSheet, type SheetTile } from '../../../tools/synth/contact-sheet.ts';
 import { dicomToModelInput } from '../../shared/imaging/index.ts';
 
 class SynthUserError extends Error {

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCohort } from '../../../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../../tools/synth/cohort.ts';
 
 const small = (seed: string): CohortOptions => ({
   ...DEFAULT_COHORT_OPTIONS,

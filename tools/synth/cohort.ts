@@ -5,8 +5,8 @@
  * Study i is planned from its own PRNG stream (seed, STUDY, i), so studies can be generated one
  * at a time, in order, with nothing but the split assignment held in memory.
  */
-import type { LabelStatus } from '../vocabulary.ts';
-import type { ReportStatus } from '../vocabulary.ts';
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
 import type { Acuity, FractureKind, FractureSpec, Side, ViewPosition } from './chest-image.ts';
 import { Rng, seedFromString } from './prng.ts';
 import type {

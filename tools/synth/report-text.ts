@@ -6,7 +6,7 @@
  * What the text says is decided by the caller (ReportContent); this file only words it, and
  * every wording of a state means that state in plain English.
  */
-import type { LabelStatus } from '../vocabulary.ts';
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import type { Acuity, Side } from './chest-image.ts';
 import type { Rng } from './prng.ts';
 

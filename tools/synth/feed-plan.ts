@@ -10,7 +10,7 @@
  * correction lands among much later studies. Interface engines resend on lost acks, so some
  * messages appear twice, a little later, with the same bytes.
  */
-import type { ReportStatus } from '../vocabulary.ts';
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
 import { Rng, seedFromString } from './prng.ts';
 
 /** One image of the cohort (manifest order). */

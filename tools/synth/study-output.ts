@@ -2,8 +2,8 @@
  * Everything one planned study produces: DICOM files, manifest lines, HL7 messages, report
  * lines and expert boxes. Pure (bytes in memory); the CLI streams them to disk.
  */
-import type { ReportStatus } from '../vocabulary.ts';
-import type { LabelStatus } from '../vocabulary.ts';
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import { renderChestImage, drawAnatomy, type TruthFracture } from './chest-image.ts';
 import type { StudyPlan, Split } from './cohort.ts';
 import { writeDicomFile } from './dicom-writer.ts';
