@@ -22,16 +22,23 @@ module.exports = {
     },
     {
       name: 'no-service-imports-another-service',
-      comment: "A service uses services/shared/, never another service's files.",
+      comment: "A service uses services/shared/, never another service's files; services/app/ (the use cases the entry points run) composes services.",
       severity: 'error',
-      from: { path: '^services/([^/]+)/', pathNot: '^services/shared/' },
-      to: { path: '^services/([^/]+)/', pathNot: ['^services/shared/', '^services/$1/'] },
+      from: { path: '^services/([^/]+)/', pathNot: '^services/(shared|app)/' },
+      to: { path: '^services/([^/]+)/', pathNot: ['^services/shared/', '^services/$1/', '^services/app/'] },
+    },
+    {
+      name: 'only-entry-points-run-use-cases',
+      comment: 'services/app/ is run by the CLI, the demo and up; a service never calls a use case.',
+      severity: 'error',
+      from: { path: '^services/', pathNot: '^services/(cli|demo|up|app)/' },
+      to: { path: '^services/app/' },
     },
     {
       name: 'production-core-imports-no-tools',
       comment: 'The synthetic hospital (tools/) is for the CLI, the demo and tests, not for services.',
       severity: 'error',
-      from: { path: '^services/', pathNot: '^services/(cli|demo|up)/' },
+      from: { path: '^services/', pathNot: '^services/(cli|demo|up|app)/' },
       to: { path: '^tools/' },
     },
     {

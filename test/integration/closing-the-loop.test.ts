@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { feedCohort } from '../../services/cli/commands/feed.ts';
+import { feedCohort } from '../../services/app/feed-cohort.ts';
 import { prepareCommand } from '../../services/cli/commands/prepare.ts';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { loadDistillSchedulerConfig } from '../../services/distill-scheduler/config.ts';
 import {
   DistillScheduler,

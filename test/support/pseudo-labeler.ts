@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { migrateDatabase } from '../../services/shared/db/migrate.ts';
 import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
 import { parseDicomImage } from '../../services/shared/imaging/index.ts';

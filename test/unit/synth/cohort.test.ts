@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCohort } from '../../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../../tools/synth/write-cohort.ts';
 import {
   CohortPlanner,
   DEFAULT_COHORT_OPTIONS,
