@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { feedCohort } from '../services/cli/commands/feed.ts';
-import { writeCohort } from '../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../services/shared/synth/cohort.ts';
+import { feedCohort } from '../services/app/feed-cohort.ts';
+import { writeCohort } from '../tools/synth/write-cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../tools/synth/cohort.ts';
 
 const { values } = parseArgs({
   options: {

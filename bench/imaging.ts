@@ -15,7 +15,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { sharpenAALS } from '../services/shared/aals/index.ts';
 import { dicomToModelInput, warmUpCodecs } from '../services/shared/imaging/index.ts';
-import { encodeRle16 } from '../services/shared/synth/rle-encoder.ts';
+import { encodeRle16 } from '../tools/synth/rle-encoder.ts';
 import { bytes16, writeDicom } from '../test/support/dicom-writer.ts';
 
 const SIZE = Number(process.env.BENCH_IMAGE_SIZE ?? 1024);

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../services/shared/observability/logger.ts';
-import type { ExecutionProviderName } from '../services/pseudo-labeler/config.ts';
-import { OnnxTeacher } from '../services/pseudo-labeler/teacher.ts';
+import type { ExecutionProviderName } from '../services/shared/onnx/execution-providers.ts';
+import { OnnxTeacher } from '../services/shared/onnx/teacher.ts';
 
 const DEFAULT_TEACHER = 'models/teacher/teacher.onnx';
 const PARITY = 'test/fixtures/distiller-parity/model.onnx';

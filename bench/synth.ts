@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeCohort } from '../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../services/shared/synth/cohort.ts';
+import { writeCohort } from '../tools/synth/write-cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../tools/synth/cohort.ts';
 
 const { values } = parseArgs({
   options: {

@@ -4,15 +4,11 @@
  * plus confusion matrices and acuity/side agreement.
  *   npm run eval:reports [-- --data DIR] [-- --rules LOCAL.json] [-- --errors]
  */
+import type { LabelStatus } from '../services/shared/vocabulary.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  labelReport,
-  loadRules,
-  type ReportLabels,
-  type Status,
-} from '../services/shared/report-rules/index.ts';
+import { labelReport, loadRules, type ReportLabels } from '../services/shared/report-rules/index.ts';
 import { readCsvRecords, reportTextFromColumns } from '../services/shared/report-rules/report-csv.ts';
 
 const { values } = parseArgs({
@@ -28,9 +24,9 @@ const rules = loadRules(values.rules);
 
 interface Gold {
   uid: string;
-  rib: { status: Status; acuity: string | null; side: string | null };
-  clavicle: { status: Status; acuity: string | null; side: string | null };
-  other: { status: Status };
+  rib: { status: LabelStatus; acuity: string | null; side: string | null };
+  clavicle: { status: LabelStatus; acuity: string | null; side: string | null };
+  other: { status: LabelStatus };
 }
 
 const gold = new Map<string, Gold>();
@@ -59,7 +55,7 @@ const selected = values.split
   : rows;
 
 type Cls = 'rib' | 'clavicle' | 'other';
-const STATUSES: Status[] = ['positive', 'uncertain', 'negative'];
+const STATUSES: LabelStatus[] = ['positive', 'uncertain', 'negative'];
 const results: Array<{ uid: string; text: string; pred: ReportLabels; gold: Gold }> = [];
 for (const r of selected) {
   const g = gold.get(r.uid);
@@ -69,7 +65,7 @@ for (const r of selected) {
 
 function prf(
   cls: Cls,
-  isPos: (s: Status) => boolean,
+  isPos: (s: LabelStatus) => boolean,
 ): { p: number; r: number; f: number; tp: number; fp: number; fn: number } {
   let tp = 0;
   let fp = 0;
@@ -95,8 +91,8 @@ console.log('| class | task | precision | recall | F1 | TP | FP | FN |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const cls of ['rib', 'clavicle', 'other'] as const) {
   for (const [task, fn] of [
-    ['positive vs rest', (s: Status) => s === 'positive'],
-    ['positive or uncertain vs negative', (s: Status) => s !== 'negative'],
+    ['positive vs rest', (s: LabelStatus) => s === 'positive'],
+    ['positive or uncertain vs negative', (s: LabelStatus) => s !== 'negative'],
   ] as const) {
     const m = prf(cls, fn);
     console.log(`| ${cls} | ${task} | ${f3(m.p)} | ${f3(m.r)} | ${f3(m.f)} | ${m.tp} | ${m.fp} | ${m.fn} |`);
@@ -129,7 +125,7 @@ if (values.errors) {
   for (const x of results) {
     for (const cls of ['rib', 'clavicle', 'other'] as const) {
       const p = x.pred[cls];
-      const g = x.gold[cls] as { status: Status; acuity?: string | null; side?: string | null };
+      const g = x.gold[cls] as { status: LabelStatus; acuity?: string | null; side?: string | null };
       const statusWrong = p.status !== g.status;
       const attrWrong =
         !statusWrong &&

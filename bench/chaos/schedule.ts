@@ -6,7 +6,7 @@
  * [startSeconds, endSeconds); at least two outages apart on average. The soak starts a fault only
  * once the previous one has been undone, so two never overlap.
  */
-import { Rng, seedFromString } from '../../services/shared/synth/prng.ts';
+import { Rng, seedFromString } from '../../tools/synth/prng.ts';
 
 export type ChaosFault =
   | { kind: 'kill-9'; service: string }

@@ -6,6 +6,7 @@
  * and the ACR-style certainty scale of Panicek & Hricak 2016 ("consistent with" = asserted;
  * "suspicious for", "probably", "possibly", "less likely" = hedged; "unlikely"/"no" = negated).
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import {
   be,
   bonePhrase,
@@ -23,10 +24,9 @@ import {
   type LabelledCase,
   type NounPhrase,
   type Rng,
-  type Status,
 } from './phrases.ts';
 
-type Draft = { text: string; status: Status; f: Finding; topic: string; note?: string };
+type Draft = { text: string; status: LabelStatus; f: Finding; topic: string; note?: string };
 
 const PRE_ADJECTIVE = [
   'possible',
@@ -387,7 +387,7 @@ function fixArticle(s: string): string {
 }
 
 /** The gold labels of a single-mention draft. */
-export function draftGold(d: Draft): { rib: ClassGold; clavicle: ClassGold; other: { status: Status } } {
+export function draftGold(d: Draft): { rib: ClassGold; clavicle: ClassGold; other: { status: LabelStatus } } {
   return {
     rib: d.f.bone === 'rib' ? goldOf(d.status, d.f) : { ...NEG },
     clavicle: d.f.bone === 'clavicle' ? goldOf(d.status, d.f) : { ...NEG },

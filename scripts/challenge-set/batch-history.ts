@@ -5,6 +5,7 @@
  * modifiers (Harkema 2009) and the README: an old fracture is positive/old; a deformity is uncertain
  * only when attributed to injury or trauma, even as one of two causes; hardware is not bone.
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import { draftGold } from './batch-hedges.ts';
 import {
   be,
@@ -20,13 +21,12 @@ import {
   type Finding,
   type LabelledCase,
   type Rng,
-  type Status,
 } from './phrases.ts';
 
-type Draft = { text: string; status: Status; f: Finding; topic: string; note?: string };
+type Draft = { text: string; status: LabelStatus; f: Finding; topic: string; note?: string };
 type MultiDraft = {
   text: string;
-  mentions: Array<{ status: Status; f: Finding }>;
+  mentions: Array<{ status: LabelStatus; f: Finding }>;
   topic: string;
   note?: string;
 };
@@ -242,11 +242,11 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
       const bareNp = np.bare.replace(/^age-indeterminate /, '');
       return {
         text: rng.pick([
-          `Status post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
+          `LabelStatus post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
           `Plate and screw fixation of ${withArticle({ ...np, bare: bareNp })}.`,
           /fractures?$/.test(bareNp)
-            ? `Status post ${bareNp} repair with plate and screws.`
-            : `Status post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
+            ? `LabelStatus post ${bareNp} repair with plate and screws.`
+            : `LabelStatus post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
         ]),
         status: 'positive',
         f: { ...np.finding, acuity: 'unspecified' },
@@ -259,12 +259,12 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
       const text =
         f.bone === 'rib'
           ? rng.pick([
-              `Status post ${s} thoracotomy with resection of the ${rng.pick(['5th', 'sixth', '4th'])} rib.`,
+              `LabelStatus post ${s} thoracotomy with resection of the ${rng.pick(['5th', 'sixth', '4th'])} rib.`,
               `Bifid anterior ${rng.pick(['4th', 'third', 'right 3rd'])} rib, a normal variant.`,
               `Pectus excavatum deformity.`,
             ])
           : rng.pick([
-              `Status post ORIF of the ${s} clavicle.`,
+              `LabelStatus post ORIF of the ${s} clavicle.`,
               `Surgical resection of the distal ${s} clavicle.`,
             ]);
       return { text, status: 'negative', f, topic: 'surgery or variant, no fracture' };

@@ -5,6 +5,7 @@
  * completely excluded", "raising the question of", "indeterminate for", "would be atypical for",
  * "no definite radiographic evidence of", "consistent with", "redemonstration of", "stigmata of").
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import {
   bonePhrase,
   capitalise,
@@ -15,10 +16,9 @@ import {
   type Finding,
   type LabelledCase,
   type Rng,
-  type Status,
 } from './phrases.ts';
 
-type Mention = { status: Status; f: Finding };
+type Mention = { status: LabelStatus; f: Finding };
 type Draft = { text: string; mentions: Mention[]; topic: string };
 
 const NEW_HEDGES_PRE = [
@@ -51,7 +51,7 @@ const NEW_NEG = [
   'No acute or displaced',
 ];
 
-function mentionText(rng: Rng, bone: Bone, status: Status): Draft {
+function mentionText(rng: Rng, bone: Bone, status: LabelStatus): Draft {
   const np = bonePhrase(
     rng,
     bone,

@@ -8,6 +8,7 @@
  * Gold labels come from what each template says, by the README labelling rules and the section
  * precedence rule (labelBySections); the rule engine is never imported.
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import { labelBySections } from './batch-sections.ts';
 import {
   be,
@@ -22,11 +23,10 @@ import {
   type NounPhrase,
   type Rng,
   type Side,
-  type Status,
 } from './phrases.ts';
 
 interface Mention {
-  status: Status;
+  status: LabelStatus;
   f: Finding;
   rank: number;
   another?: boolean;
@@ -59,7 +59,7 @@ export interface Pools {
     bone: Bone;
     side: Side;
     acuity: Finding['acuity'];
-    status: Status;
+    status: LabelStatus;
     ribs?: number[];
   }>;
   /** Header lines (EXAM ..., TECHNIQUE ...). */
@@ -523,7 +523,7 @@ const B12: Pools = {
       status: 'positive',
     },
     {
-      text: 'Status post resection of the right 5th rib.',
+      text: 'LabelStatus post resection of the right 5th rib.',
       bone: 'rib',
       side: 'right',
       acuity: 'unspecified',

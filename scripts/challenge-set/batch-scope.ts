@@ -5,6 +5,7 @@
  * US radiology dictation and the RadLex/ACR lists of common report abbreviations; scope as NegEx
  * defines it (a negation reaches through a list joined by and/or, and stops at a clause boundary).
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import { draftGold } from './batch-hedges.ts';
 import {
   ACUITY_WORDS,
@@ -18,11 +19,10 @@ import {
   type LabelledCase,
   type Rng,
   type Side,
-  type Status,
 } from './phrases.ts';
 
-type Draft = { text: string; status: Status; f: Finding; topic: string };
-type MultiDraft = { text: string; mentions: Array<{ status: Status; f: Finding }>; topic: string };
+type Draft = { text: string; status: LabelStatus; f: Finding; topic: string };
+type MultiDraft = { text: string; mentions: Array<{ status: LabelStatus; f: Finding }>; topic: string };
 
 const SIDE_ABBR: Record<'left' | 'right', readonly string[]> = {
   left: ['L', 'L.', 'lt', 'Lt.', 'left'],

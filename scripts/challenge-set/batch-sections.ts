@@ -5,6 +5,7 @@
  * written in services/shared/report-rules/README.md ("When sections disagree"), transcribed here
  * as `labelBySections`.
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import {
   be,
   bonePhrase,
@@ -20,11 +21,10 @@ import {
   type LabelledCase,
   type NounPhrase,
   type Rng,
-  type Status,
 } from './phrases.ts';
 
 interface Mention {
-  status: Status;
+  status: LabelStatus;
   f: Finding;
   /** 0 findings, 1 impression, 2 addendum. */
   rank: number;

@@ -4,15 +4,15 @@
  * chest radiograph reporting conventions. Nothing here imports the rule engine: the gold labels
  * come from what the phrases say, by the labelling rules of shared/data/openi-dev/README.md.
  */
-import { ORD_NUM as ORD, ORD_WORD } from '../../services/shared/synth/report-text.ts';
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
+import { ORD_NUM as ORD, ORD_WORD } from '../../tools/synth/report-text.ts';
 
-export type Status = 'positive' | 'uncertain' | 'negative';
 export type Acuity = 'acute' | 'healing' | 'old' | 'unspecified';
 export type Side = 'left' | 'right' | 'bilateral' | 'unspecified';
 export type Bone = 'rib' | 'clavicle' | 'other';
 
 export interface ClassGold {
-  status: Status;
+  status: LabelStatus;
   acuity: Acuity | null;
   side: Side | null;
   ribs?: number[];
@@ -25,7 +25,7 @@ export interface LabelledCase {
   text: string;
   rib: ClassGold;
   clavicle: ClassGold;
-  other: { status: Status };
+  other: { status: LabelStatus };
   note?: string;
 }
 
@@ -329,14 +329,14 @@ export function siteFinding(rng: Rng, bone: Bone, acuity: Acuity = 'unspecified'
 
 export const NEG: ClassGold = { status: 'negative', acuity: null, side: null };
 
-export function goldOf(status: Status, f: Finding): ClassGold {
+export function goldOf(status: LabelStatus, f: Finding): ClassGold {
   if (status === 'negative') return { ...NEG };
   const g: ClassGold = { status, acuity: f.acuity, side: f.side };
   if (f.bone === 'rib' && f.ribs.length > 0) g.ribs = [...f.ribs];
   return g;
 }
 
-const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
+const STATUS_RANK: Record<LabelStatus, number> = { negative: 0, uncertain: 1, positive: 2 };
 const ACUITY_RANK: Record<Acuity, number> = { unspecified: 0, old: 1, healing: 2, acute: 3 };
 
 /**
@@ -344,9 +344,9 @@ const ACUITY_RANK: Record<Acuity, number> = { unspecified: 0, old: 1, healing: 2
  * strongest status; among the mentions with it, the most acute acuity, the sides merged (left and
  * right = bilateral) and the rib numbers together.
  */
-export function combine(mentions: Array<{ status: Status; f: Finding }>, bone: Bone): ClassGold {
+export function combine(mentions: Array<{ status: LabelStatus; f: Finding }>, bone: Bone): ClassGold {
   const ms = mentions.filter((m) => m.f.bone === bone);
-  let best: Status = 'negative';
+  let best: LabelStatus = 'negative';
   for (const m of ms) if (STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
   if (best === 'negative') return { ...NEG };
   const win = ms.filter((m) => m.status === best);

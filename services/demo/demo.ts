@@ -12,14 +12,14 @@ import {
 } from '../analytics/queries.ts';
 import { loadBackfillConfig } from '../backfill/config.ts';
 import { formatBackfillSummary } from '../backfill/format-summary.ts';
-import { backfillWithConfig } from '../cli/commands/backfill.ts';
+import { backfillWithConfig } from '../app/backfill-archive.ts';
 import { prepareCommand } from '../cli/commands/prepare.ts';
-import { writeCohort } from '../cli/commands/synth.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { evaluateTeacher, loadHeldOutSet, type HeldOutMetrics } from '../distill-worker/evaluate-onnx.ts';
 import { LocalRunner } from '../distill-worker/local-runner.ts';
-import { OnnxTeacher, type Teacher } from '../pseudo-labeler/teacher.ts';
+import { OnnxTeacher, type Teacher } from '../shared/onnx/teacher.ts';
 import { createLogger } from '../shared/observability/logger.ts';
-import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../tools/synth/cohort.ts';
 import { recordingQueryable } from './recording-queryable.ts';
 import { renderDemoReport, type DemoReportData } from './render-report.ts';
 import { sampleImages } from './sample-images.ts';

@@ -1,10 +1,10 @@
-import { inflateRawSync } from 'node:zlib';
-import dicomParser from 'dicom-parser';
 import {
   DicomHeaderError,
   readDicomArrivalHeader,
   type DicomArrivalHeader,
-} from '../shared/synth/dicom-arrival.ts';
+} from '../shared/imaging/dicom-arrival-header.ts';
+import { inflateRawSync } from 'node:zlib';
+import dicomParser from 'dicom-parser';
 
 /** What the gateway reads of a received instance (everything before its pixel data). */
 export interface InstanceHeader {

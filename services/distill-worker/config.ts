@@ -7,7 +7,7 @@ import {
   withTopicDefaults,
   type ServiceTopic,
 } from '../shared/kafka/system-topics.ts';
-import { executionProvidersEnv } from '../pseudo-labeler/config.ts';
+import { executionProvidersEnv } from '../shared/onnx/execution-providers.ts';
 import { trainingStoreEnvShape } from '../shared/training-store/training-store.ts';
 
 const nonNegative = (name: string, fallback: number) =>

@@ -1,13 +1,14 @@
+import { DETECTOR_CLASSES, type DetectorClass } from '../shared/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { auroc, DEFAULT_SUPPRESSION_RADIUS, froc, FROC_RATES, type Box } from '../shared/metrics/index.ts';
 import type pg from 'pg';
-import { CLASSES, scaleClassBoxes, type IndexEntry } from '../shared/imaging/prepared.ts';
+import { scaleClassBoxes, type IndexEntry } from '../shared/imaging/prepared.ts';
 import { dequantiseInput, preprocessingVersion } from '../shared/training-store/model-input-bytes.ts';
 import { findStoredInputs } from '../shared/training-store/training-store-index.ts';
 import type { TrainingStore } from '../shared/training-store/training-store.ts';
-import type { Teacher, TeacherMaps } from '../pseudo-labeler/teacher.ts';
+import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 
 /**
  * Scores an ONNX detector on the held-out region-labelled images of a prepared cohort with the
@@ -152,7 +153,7 @@ export type HeldOutMetrics = {
   suppressionRadius: number;
   stride: number;
   split: string;
-} & Record<(typeof CLASSES)[number], ClassMetrics>;
+} & Record<DetectorClass, ClassMetrics>;
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
@@ -177,7 +178,7 @@ export async function evaluateTeacher(
     stride,
     split: set.split,
   } as HeldOutMetrics;
-  CLASSES.forEach((cls, c) => {
+  DETECTOR_CLASSES.forEach((cls, c) => {
     const labels = set.entries.map((e) => e.boxes.some((b) => b.class === cls));
     const scores = maps.map((m) => m.maps[c]!.reduce((a: number, v: number) => (v > a ? v : a), -Infinity));
     const images = maps.map((m, n) => ({

@@ -5,8 +5,8 @@ import { decidePromotion, type PromotionDecision, type PromotionRule } from '../
 import { EventEncoder } from '../shared/events/encoder.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
-import { fetchVerifiedModel } from '../pseudo-labeler/model-artefact.ts';
-import type { Teacher } from '../pseudo-labeler/teacher.ts';
+import { fetchVerifiedModel } from '../shared/onnx/model-artefact.ts';
+import type { Teacher } from '../shared/onnx/teacher.ts';
 import {
   evaluateTeacher,
   EvaluationError,

@@ -22,7 +22,7 @@ import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
 import { provisionTopics } from '../shared/kafka/provision-topics.ts';
 import type { Logger } from '../shared/observability/logger.ts';
-import { OnnxTeacher } from '../pseudo-labeler/teacher.ts';
+import { OnnxTeacher } from '../shared/onnx/teacher.ts';
 import { distillWorkerTopics, type DistillWorkerConfig } from './config.ts';
 import { checkDatabaseReady } from '../shared/runtime/startup-checks.ts';
 import { openTrainingStore } from '../shared/training-store/training-store.ts';

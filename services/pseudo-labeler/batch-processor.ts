@@ -16,7 +16,7 @@ import {
   type PseudoLabelCreatedEvent,
 } from './events.ts';
 import { computedLabels, inferJobs, planComputeJobs, type JobResult } from './compute-labels.ts';
-import type { ImageStorage } from './image-storage.ts';
+import type { ImageStorage } from '../shared/storage/image-storage.ts';
 import type { JoinPolicy } from './join-decision.ts';
 import type { PseudoLabelerMetrics } from './metrics.ts';
 import type { MicroBatcher } from './micro-batcher.ts';
@@ -31,7 +31,7 @@ import {
   type StudyLabelRow,
   type UnpublishedLabel,
 } from './store.ts';
-import type { Teacher, TeacherMaps } from './teacher.ts';
+import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 import { storedInputsFor, writeNewInputs } from './training-inputs.ts';
 import { indexShard } from '../shared/training-store/training-store-index.ts';
 import type { TrainingStore } from '../shared/training-store/training-store.ts';

@@ -4,6 +4,7 @@
  * micro-batches, and turn its maps into stored targets. The Kafka processor (batch-processor.ts)
  * and the archive backfill (services/backfill) both run exactly this code.
  */
+import { DETECTOR_CLASSES, type DetectorClass, type LabelStatus } from '../shared/vocabulary.ts';
 import { makeTarget, type TargetMethod } from '../shared/aals/index.ts';
 import { DicomImageError, dicomToModelInput } from '../shared/imaging/index.ts';
 import { dequantiseInput, quantiseInput } from '../shared/training-store/model-input-bytes.ts';
@@ -13,18 +14,12 @@ import {
   type StoredInputRef,
   type TrainingStore,
 } from '../shared/training-store/training-store.ts';
-import { StorageError, type ImageStorage } from './image-storage.ts';
-import {
-  DETECTOR_CLASSES,
-  decideImage,
-  type DetectorClass,
-  type JoinPolicy,
-  type LabelStatus,
-} from './join-decision.ts';
+import { StorageError, type ImageStorage } from '../shared/storage/image-storage.ts';
+import { decideImage, type JoinPolicy } from './join-decision.ts';
 import type { MicroBatcher } from './micro-batcher.ts';
 import type { ComputedLabel, JoinRow, Withdrawal } from './store.ts';
 import { mapMax, quantiseTarget, targetStats } from './target-encoding.ts';
-import type { Teacher, TeacherMaps } from './teacher.ts';
+import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 
 export interface ComputeJob {
   row: JoinRow;

@@ -19,35 +19,8 @@ import {
 } from '../shared/kafka/system-topics.ts';
 import { trainingStoreEnvShape } from '../shared/training-store/training-store.ts';
 import type { ProcessorSettings } from './batch-processor.ts';
-
-export const EXECUTION_PROVIDERS = ['cuda', 'cpu'] as const;
-export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
-
-/** A comma-separated list of onnxruntime execution providers, in order of preference (default cuda,cpu). */
-export function executionProvidersEnv(name: string) {
-  return z
-    .string()
-    .default('cuda,cpu')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z.enum(EXECUTION_PROVIDERS, {
-            error: `${name} must list providers from: ${EXECUTION_PROVIDERS.join(', ')}`,
-          }),
-        )
-        .min(1, `${name} must name at least one provider, e.g. cuda,cpu`),
-    );
-}
-
-/** What to do with a class the report calls uncertain (PAPER.md: excluded by default). */
-export const UNCERTAIN_POLICIES = ['skip', 'as-negative', 'as-positive'] as const;
-export type UncertainPolicy = (typeof UNCERTAIN_POLICIES)[number];
+import { UNCERTAIN_POLICIES } from './join-decision.ts';
+import { executionProvidersEnv } from '../shared/onnx/execution-providers.ts';
 
 /**
  * Environment of `harvester run pseudo-labeler`. Required: KAFKA_BROKERS, SCHEMA_REGISTRY_URL,

@@ -1,7 +1,8 @@
-import type { ReportLabelEvent } from '../report-labeler/report-label-event.ts';
+import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
+import type { ReportLabelEvent } from '../shared/events/report-label-event.ts';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
 import { isReportStatus, reportStatusRank } from '../shared/events/report-version-order.ts';
-import type { DetectorClass, LabelStatus, StudyLabel } from './join-decision.ts';
+import type { StudyLabel } from './join-decision.ts';
 import { UnusableEventError } from '../shared/events/decode-event.ts';
 
 export type { DicomArrivedEvent, ReportLabelEvent };

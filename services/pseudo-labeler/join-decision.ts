@@ -3,13 +3,14 @@
  * order (image first, report first, duplicates, a correction) is decided by one tested function.
  * The inputs are what Postgres holds now; the output says what to do for each class.
  */
+import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
 import { compareReportVersions, type ReportStatus } from '../shared/events/report-version-order.ts';
-import type { UncertainPolicy } from './config.ts';
 
-export const DETECTOR_CLASSES = ['rib', 'clavicle'] as const;
-export type DetectorClass = (typeof DETECTOR_CLASSES)[number];
-export type LabelStatus = 'positive' | 'negative' | 'uncertain';
 export type { ReportStatus };
+
+/** What to do with a class the report calls uncertain (PAPER.md: excluded by default). */
+export const UNCERTAIN_POLICIES = ['skip', 'as-negative', 'as-positive'] as const;
+export type UncertainPolicy = (typeof UNCERTAIN_POLICIES)[number];
 
 /** A report version's identity and precedence (the system-wide order, shared with the report-labeler). */
 export interface ReportRef {

@@ -1,3 +1,4 @@
+import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type pg from 'pg';
 import { EventEncoder } from '../shared/events/encoder.ts';
@@ -6,12 +7,11 @@ import type { MessageProducer } from '../shared/kafka/producer.ts';
 import type { Logger } from '../shared/observability/logger.ts';
 import { PseudoLabelProcessor, type ProcessorSettings } from './batch-processor.ts';
 import type { PseudoLabelCreatedEvent } from './events.ts';
-import type { ImageStorage } from './image-storage.ts';
-import type { DetectorClass, LabelStatus } from './join-decision.ts';
+import type { ImageStorage } from '../shared/storage/image-storage.ts';
 import { createPseudoLabelerMetrics } from './metrics.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { StudyLabelRow } from './store.ts';
-import type { Teacher, TeacherMaps } from './teacher.ts';
+import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 import type { TrainingStore } from '../shared/training-store/training-store.ts';
 
 /**

@@ -16,11 +16,11 @@ import { registerServingTeacher } from './serving-teacher.ts';
 import { BackPressure } from './back-pressure.ts';
 import { processorSettingsFromConfig, pseudoLabelerTopics, type PseudoLabelerConfig } from './config.ts';
 import type { PseudoLabelCreatedEvent } from './events.ts';
-import { createImageStorage, type ImageStorage } from './image-storage.ts';
+import { createImageStorage, type ImageStorage } from '../shared/storage/image-storage.ts';
 import { PseudoLabelerConsumer } from './kafka-consumer.ts';
 import { createPseudoLabelerMetrics, type PseudoLabelerMetrics } from './metrics.ts';
 import { MicroBatcher } from './micro-batcher.ts';
-import { OnnxTeacher, type Teacher, type TeacherMaps } from './teacher.ts';
+import { OnnxTeacher, type Teacher, type TeacherMaps } from '../shared/onnx/teacher.ts';
 import { ModelReleaseListener, SwappableTeacher, VersionPinnedProcessor } from './teacher-swap.ts';
 
 export interface RunningPseudoLabeler {

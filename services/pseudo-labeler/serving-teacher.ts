@@ -1,11 +1,11 @@
+import { DETECTOR_CLASSES } from '../shared/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { Logger } from '../shared/observability/logger.ts';
-import { DETECTOR_CLASSES } from './join-decision.ts';
-import type { Teacher } from './teacher.ts';
+import type { Teacher } from '../shared/onnx/teacher.ts';
 
 export interface ServingTeacherRegistration {
   version: string;

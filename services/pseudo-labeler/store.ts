@@ -1,10 +1,9 @@
+import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
 import type pg from 'pg';
 import type { ImageArrival } from './events.ts';
 import {
   compareReportRefs,
-  type DetectorClass,
   type ExistingPseudoLabel,
-  type LabelStatus,
   type ReportRef,
   type StudyLabel,
 } from './join-decision.ts';

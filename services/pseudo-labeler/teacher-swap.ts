@@ -10,9 +10,9 @@ import {
   type PreparedChunk,
   type ProcessorDeps,
 } from './batch-processor.ts';
-import type { ExecutionProviderName } from './config.ts';
-import { fetchVerifiedModel } from './model-artefact.ts';
-import type { Teacher, TeacherMaps } from './teacher.ts';
+import type { ExecutionProviderName } from '../shared/onnx/execution-providers.ts';
+import { fetchVerifiedModel } from '../shared/onnx/model-artefact.ts';
+import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 
 /**
  * A teacher that can be replaced while the service runs (issue 8: hot-swap on models.released).

@@ -3,7 +3,7 @@ import { preprocessingVersion } from '../shared/training-store/model-input-bytes
 import { findStoredInputs } from '../shared/training-store/training-store-index.ts';
 import type { TrainingStore, WrittenShard } from '../shared/training-store/training-store.ts';
 import { newInputs, type ComputeJob, type InferenceDeps, type JobResult } from './compute-labels.ts';
-import type { Teacher } from './teacher.ts';
+import type { Teacher } from '../shared/onnx/teacher.ts';
 
 /**
  * The pseudo-labeler's side of the training store: which inputs of a chunk are stored already (at

@@ -11,7 +11,8 @@ import {
   type ReportVersion,
 } from './extract.ts';
 import type { ReportLabelerMetrics } from './metrics.ts';
-import { reportLabelEvent, type ReportLabelEvent } from './report-label-event.ts';
+import type { ReportLabelEvent } from '../shared/events/report-label-event.ts';
+import { reportLabelEvent } from './report-label-event.ts';
 import { storeBatch, type LedgerEntry } from './store.ts';
 
 export const STAGE = 'report-labeler/extract';

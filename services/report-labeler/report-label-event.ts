@@ -1,34 +1,6 @@
-import type { ClassLabelLike } from './extract.ts';
-import type { ReportVersion } from './extract.ts';
-
-/** The ReportLabel Avro record (schemas/ReportLabel.avsc) as JavaScript values. */
-export interface ReportLabelEvent {
-  accession: string;
-  sendingFacility: string;
-  messageControlId: string;
-  obrIndex: number;
-  reportStatus: 'P' | 'F' | 'C';
-  provisional: boolean;
-  observedAt: number;
-  patientPseudonym: string;
-  procedureCode: string | null;
-  ruleVersion: string;
-  rib: ClassLabelEvent;
-  clavicle: ClassLabelEvent;
-  other: ClassLabelEvent;
-  labelledAt: number;
-  /** MSH-7 of the version (epoch ms); optional in the schema (added after the first version). */
-  reportedAt?: number | null;
-}
-
-export interface ClassLabelEvent {
-  status: string;
-  acuity: string | null;
-  side: string | null;
-  ribs: number[];
-  /** negation, hedge, history, hardware or conditional; null when positive or not mentioned (default). */
-  cue?: string | null;
-}
+/** Builds the labels.report event of a stored report version (no report text travels). */
+import type { ClassLabelEvent, ReportLabelEvent } from '../shared/events/report-label-event.ts';
+import type { ClassLabelLike, ReportVersion } from './extract.ts';
 
 function classLabel(label: ClassLabelLike): ClassLabelEvent {
   // evidence (report excerpts) stays in Postgres: events carry no report text

@@ -16,7 +16,7 @@ import { BatchProcessor } from './batch-processor.ts';
 import { reportLabelerTopics, type ReportLabelerConfig } from './config.ts';
 import { ReportLabelerConsumer } from './kafka-consumer.ts';
 import { createReportLabelerMetrics, type ReportLabelerMetrics } from './metrics.ts';
-import type { ReportLabelEvent } from './report-label-event.ts';
+import type { ReportLabelEvent } from '../shared/events/report-label-event.ts';
 
 export interface RunningReportLabeler {
   /** The port /health and /metrics listen on (useful when configured as 0). */

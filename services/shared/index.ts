@@ -10,6 +10,13 @@ export {
   sharpenSymmetric,
   type AalsOptions,
   type FixedSharpenOptions,
-  type RecordStatus,
   type TargetMethod,
 } from './aals/index.ts';
+export {
+  DETECTOR_CLASSES,
+  LABEL_STATUSES,
+  REPORT_STATUSES,
+  type DetectorClass,
+  type LabelStatus,
+  type ReportStatus,
+} from './vocabulary.ts';

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { importAnnotations, readAnnotationsInput } from '../../services/cli/commands/annotations-import.ts';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { importAnnotations, readAnnotationsInput } from '../../services/app/import-annotations.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { migrateDatabase } from '../../services/shared/db/migrate.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
 import { createTestSchema, getTestStack, type TestSchema } from '../support/index.ts';
 
 // `harvester annotations import` on a small synthetic cohort: its expert boxes into

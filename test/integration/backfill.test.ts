@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { loadBackfillConfig } from '../../services/backfill/config.ts';
-import { backfillWithConfig, type BackfillRun } from '../../services/cli/commands/backfill.ts';
+import { backfillWithConfig, type BackfillRun } from '../../services/app/backfill-archive.ts';
 import { createLogger } from '../../services/shared/observability/logger.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { writeDicom } from '../support/dicom-writer.ts';
 
 // The archive path end to end on the embedded database: a small synthetic hospital through

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { feedCohort } from '../../services/cli/commands/feed.ts';
+import { feedCohort } from '../../services/app/feed-cohort.ts';
 import { prepareCommand } from '../../services/cli/commands/prepare.ts';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { loadDistillSchedulerConfig } from '../../services/distill-scheduler/config.ts';
 import {
   DistillScheduler,
@@ -29,7 +29,7 @@ import { createSchemaRegistry, registerEventSchemas } from '../../services/share
 import { createLogger } from '../../services/shared/observability/logger.ts';
 import { EventEncoder } from '../../services/shared/events/encoder.ts';
 import type { ModelReleasedEvent } from '../../services/distill-worker/promotion.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
 import {
   Cleanup,
   createTestKafka,

@@ -7,10 +7,10 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
-import { feedCohort, type FeedCliOptions } from '../../services/cli/commands/feed.ts';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
-import type { ManifestLine, ReportLine } from '../../services/shared/synth/study-output.ts';
+import { feedCohort, type FeedCliOptions } from '../../services/app/feed-cohort.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
+import type { ManifestLine, ReportLine } from '../../tools/synth/study-output.ts';
 import { splitHl7Messages } from '../../services/shared/hl7/split.ts';
 import type { DicomArrivedEvent } from '../../services/shared/events/dicom-arrived.ts';
 import {

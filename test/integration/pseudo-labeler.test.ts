@@ -1,3 +1,4 @@
+import { DETECTOR_CLASSES } from '../../services/shared/vocabulary.ts';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,8 +20,6 @@ import {
   writeTestCohort,
   type TestCohort,
 } from '../support/pseudo-labeler.ts';
-
-const CLASSES = ['rib', 'clavicle'] as const;
 
 interface Row {
   sop_instance_uid: string;
@@ -66,7 +65,7 @@ describe('pseudo-labeler on the real stack', () => {
   /** Every image has the target its report label calls for: AALS map, zero map, or none (uncertain). */
   function assertTargets(images: TestCohort['images'], rows: Row[]): void {
     for (const m of images) {
-      for (const cls of CLASSES) {
+      for (const cls of DETECTOR_CLASSES) {
         const row = rows.find((r) => r.sop_instance_uid === m.sopInstanceUid && r.class === cls);
         const label = m.reportLabel[cls];
         const where = `${cls} of an image labelled ${label}`;
@@ -138,7 +137,7 @@ describe('pseudo-labeler on the real stack', () => {
     await h.produceLabels(onlyImageFirst.map(labelOf));
 
     const expected = images.reduce(
-      (n, m) => n + CLASSES.filter((c) => m.reportLabel[c] !== 'uncertain').length,
+      (n, m) => n + DETECTOR_CLASSES.filter((c) => m.reportLabel[c] !== 'uncertain').length,
       0,
     );
     await waitFor(
@@ -146,7 +145,7 @@ describe('pseudo-labeler on the real stack', () => {
       async () => (await h.count('SELECT count(*) FROM pseudo_labels')) === expected,
     );
     assertTargets(images, await rowsOf(images.map((m) => m.sopInstanceUid)));
-    const kinds = new Set(images.flatMap((m) => CLASSES.map((c) => m.reportLabel[c])));
+    const kinds = new Set(images.flatMap((m) => DETECTOR_CLASSES.map((c) => m.reportLabel[c])));
     assert.ok(kinds.has('positive') && kinds.has('negative'), 'the cohort has positive and negative labels');
 
     await waitFor('one event per label', () => h.events.length >= expected);
@@ -171,7 +170,9 @@ describe('pseudo-labeler on the real stack', () => {
   });
 
   it('keeps the exact model input of every labelled image in the training store, indexed in Postgres', async () => {
-    const labelled = cohort.images.filter((m) => CLASSES.some((c) => m.reportLabel[c] !== 'uncertain'));
+    const labelled = cohort.images.filter((m) =>
+      DETECTOR_CLASSES.some((c) => m.reportLabel[c] !== 'uncertain'),
+    );
     assert.equal(
       await h.count(`SELECT count(*) FROM training_inputs WHERE preprocessing_version = 'fh1-64x64-u8'`),
       labelled.length,

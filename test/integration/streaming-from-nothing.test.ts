@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { DISTILLER_DIR } from '../../services/distill-worker/worker.ts';
 import { SYSTEM_TOPICS } from '../../services/shared/kafka/system-topics.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
-import type { ManifestLine } from '../../services/shared/synth/study-output.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
+import type { ManifestLine } from '../../tools/synth/study-output.ts';
 import {
   Cleanup,
   freshDeployment,

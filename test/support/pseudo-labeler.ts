@@ -6,13 +6,13 @@ import { pathToFileURL } from 'node:url';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { writeCohort } from '../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { migrateDatabase } from '../../services/shared/db/migrate.ts';
 import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
 import { parseDicomImage } from '../../services/shared/imaging/index.ts';
 import { createLogger } from '../../services/shared/observability/logger.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../services/shared/synth/cohort.ts';
-import type { ManifestLine } from '../../services/shared/synth/study-output.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
+import type { ManifestLine } from '../../tools/synth/study-output.ts';
 import { loadPseudoLabelerConfig, type PseudoLabelerConfig } from '../../services/pseudo-labeler/config.ts';
 import type {
   DicomArrivedEvent,

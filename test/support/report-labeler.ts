@@ -4,7 +4,7 @@ import { migrateDatabase } from '../../services/shared/db/migrate.ts';
 import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
 import { createLogger } from '../../services/shared/observability/logger.ts';
 import { loadReportLabelerConfig, type ReportLabelerConfig } from '../../services/report-labeler/config.ts';
-import type { ReportLabelEvent } from '../../services/report-labeler/report-label-event.ts';
+import type { ReportLabelEvent } from '../../services/shared/events/report-label-event.ts';
 import { startReportLabeler, type RunningReportLabeler } from '../../services/report-labeler/service.ts';
 import { Cleanup } from './cleanup.ts';
 import { createTestKafka, createTestProducer, createTopics } from './kafka.ts';

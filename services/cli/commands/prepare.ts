@@ -1,3 +1,4 @@
+import { DETECTOR_CLASSES } from '../../shared/vocabulary.ts';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -12,7 +13,6 @@ import {
 } from '../../shared/imaging/index.ts';
 import { DEFAULT_PERCENTILES } from '../../shared/imaging/preprocess.ts';
 import {
-  CLASSES,
   checkManifestEntry,
   ManifestError,
   quantise,
@@ -191,7 +191,7 @@ export async function prepareCommand(opts: PrepareOptions): Promise<void> {
   const meta = {
     size,
     count,
-    classes: [...CLASSES],
+    classes: [...DETECTOR_CLASSES],
     dtype: 'uint8',
     file: 'images.u8',
     preprocessing: {

@@ -5,10 +5,10 @@ import { kafkaConnectionFromEnv } from '../../shared/kafka/config.ts';
 import { createMessageProducer } from '../../shared/kafka/producer.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { loadPseudoLabelerConfig, processorSettingsFromConfig } from '../../pseudo-labeler/config.ts';
-import { createImageStorage } from '../../pseudo-labeler/image-storage.ts';
-import { fetchVerifiedModel } from '../../pseudo-labeler/model-artefact.ts';
+import { createImageStorage } from '../../shared/storage/image-storage.ts';
+import { fetchVerifiedModel } from '../../shared/onnx/model-artefact.ts';
 import { relabel } from '../../pseudo-labeler/relabel.ts';
-import { OnnxTeacher } from '../../pseudo-labeler/teacher.ts';
+import { OnnxTeacher } from '../../shared/onnx/teacher.ts';
 import { openTrainingStore } from '../../shared/training-store/training-store.ts';
 
 export interface RelabelCliOptions {

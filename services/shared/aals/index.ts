@@ -16,7 +16,6 @@ export {
   TARGET_METHODS,
   isTargetMethod,
   makeTarget,
-  type RecordStatus,
   type TargetMethod,
   type TargetOptions,
 } from './target.ts';

@@ -1,3 +1,4 @@
+import type { LabelStatus } from '../vocabulary.ts';
 import {
   sharpenAALS,
   sharpenAsymmetric,
@@ -10,8 +11,6 @@ import {
 /** How a record-positive image's target is made from the teacher's map (the paper's ablation). */
 export const TARGET_METHODS = ['none', 'symmetric', 'asymmetric', 'aals'] as const;
 export type TargetMethod = (typeof TARGET_METHODS)[number];
-
-export type RecordStatus = 'positive' | 'uncertain' | 'negative';
 
 export interface TargetOptions extends AalsOptions, FixedSharpenOptions {}
 
@@ -28,7 +27,7 @@ export function isTargetMethod(value: string): value is TargetMethod {
 export function makeTarget(
   method: TargetMethod,
   map: Float32Array,
-  recordStatus: RecordStatus,
+  recordStatus: LabelStatus,
   options: TargetOptions = {},
 ): Float32Array | null {
   if (!isTargetMethod(method)) {

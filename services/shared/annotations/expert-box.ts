@@ -1,13 +1,13 @@
+import { DETECTOR_CLASSES, type DetectorClass } from '../vocabulary.ts';
 /** The detector's classes that experts box (docs/data-contracts.md). */
-export const ANNOTATION_CLASSES = ['rib', 'clavicle'] as const;
-export type AnnotationClass = (typeof ANNOTATION_CLASSES)[number];
+export type AnnotationClass = DetectorClass;
 
 /** The region-labelled set D_R: region-train teaches, region-test is held out for evaluation. */
 export const REGION_SPLITS = ['region-train', 'region-test'] as const;
 export type RegionSplit = (typeof REGION_SPLITS)[number];
 
 export const isAnnotationClass = (v: unknown): v is AnnotationClass =>
-  typeof v === 'string' && (ANNOTATION_CLASSES as readonly string[]).includes(v);
+  typeof v === 'string' && (DETECTOR_CLASSES as readonly string[]).includes(v);
 export const isRegionSplit = (v: unknown): v is RegionSplit =>
   typeof v === 'string' && (REGION_SPLITS as readonly string[]).includes(v);
 

@@ -49,13 +49,8 @@ function arrayField(doc: Record<string, unknown>, name: string): unknown[] {
   return v;
 }
 
-/**
- * annotations.coco.json as `harvester synth` writes it: images (id, file_name dicom/<sop>.dcm,
- * sop_instance_uid, split, width, height), categories matched by name (rib, clavicle), annotations
- * with bbox [x, y, width, height] and the split of the annotation or else its image. Annotations
- * are numbered from 1 in messages, with their COCO id.
- */
-export function parseCocoAnnotations(text: string): ParsedAnnotations {
+/** The three arrays of a COCO document, or a clear error for anything else. */
+function cocoArrays(text: string): { images: unknown[]; annotations: unknown[]; categories: unknown[] } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -71,6 +66,11 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
   const annotations = arrayField(d, 'annotations');
   const categories = arrayField(d, 'categories');
 
+  return { images, annotations, categories };
+}
+
+/** Category id -> rib or clavicle, or the shown name of a category that is neither. */
+function classesOfCategories(categories: unknown[]): Map<unknown, AnnotationClass | string> {
   const classOfCategory = new Map<unknown, AnnotationClass | string>();
   for (const c of categories) {
     if (typeof c !== 'object' || c === null) continue;
@@ -79,6 +79,10 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
     classOfCategory.set(id, isRejection(cls) ? showValue(name) : cls);
   }
 
+  return classOfCategory;
+}
+
+function cocoImagesById(images: unknown[]): Map<unknown, CocoImage> {
   const imageById = new Map<unknown, CocoImage>();
   images.forEach((img, k) => {
     if (typeof img !== 'object' || img === null) return;
@@ -98,96 +102,90 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
     });
   });
 
-  const entries: ExpertBoxEntry[] = [];
-  const rejects: Rejection[] = [];
-  annotations.forEach((ann: unknown, index) => {
-    const id = typeof ann === 'object' && ann !== null ? (ann as Record<string, unknown>).id : undefined;
-    const at = { index, where: `annotation ${index + 1}${id === undefined ? '' : ` (id ${showValue(id)})`}` };
-    if (typeof ann !== 'object' || ann === null || Array.isArray(ann)) {
-      rejects.push(rejection(at, 'not-an-object', `expected an object, got ${showValue(ann)}`));
-      return;
-    }
-    const a = ann as Record<string, unknown>;
-    const image = imageById.get(a.image_id);
-    if (image) image.annotated = true;
-    if (!image) {
-      rejects.push(rejection(at, 'missing-image', `image_id ${showValue(a.image_id)} is not in "images"`));
-      return;
-    }
-    if (!image.sopInstanceUid) {
-      rejects.push(
-        rejection(
-          at,
-          'missing-image',
-          `image ${showValue(a.image_id)} has no sop_instance_uid and its file_name is not dicom/<SOPInstanceUID>.dcm`,
-        ),
-      );
-      return;
-    }
-    const category = classOfCategory.get(a.category_id);
-    if (category === undefined) {
-      rejects.push(
-        rejection(at, 'unknown-class', `category_id ${showValue(a.category_id)} is not in "categories"`),
-      );
-      return;
-    }
-    if (category !== 'rib' && category !== 'clavicle') {
-      rejects.push(rejection(at, 'unknown-class', `category ${category} is not rib or clavicle`));
-      return;
-    }
-    const bbox = a.bbox;
-    if (
-      !Array.isArray(bbox) ||
-      bbox.length !== 4 ||
-      !bbox.every((v) => typeof v === 'number' && Number.isFinite(v))
-    ) {
-      rejects.push(
-        rejection(at, 'bad-box', `bbox must be [x, y, width, height] numbers, got ${showValue(bbox)}`),
-      );
-      return;
-    }
-    const [x, y, w, h] = bbox as number[] as [number, number, number, number];
-    if (!(w > 0 && h > 0)) {
-      rejects.push(
-        rejection(at, 'bad-box', `bbox ${showValue(bbox)} has no area (width and height must be > 0)`),
-      );
-      return;
-    }
-    const box: PixelBox = [x, y, corner(x, w), corner(y, h)];
-    if (isRejection(image.split)) {
-      rejects.push({ ...image.split, index: at.index, where: `${at.where}: its image` });
-      return;
-    }
-    const own = readSplit(a.split, at);
-    if (isRejection(own)) return void rejects.push(own);
-    if (own && image.split && own !== image.split) {
-      rejects.push(
-        rejection(
-          at,
-          'split-conflict',
-          `annotation says ${own}, its image ${showValue(a.image_id)} says ${image.split}`,
-        ),
-      );
-      return;
-    }
-    const split = own ?? image.split;
-    const annotator = readAnnotator(a.annotator);
-    entries.push({
-      ...at,
-      sopInstanceUid: image.sopInstanceUid,
-      class: category,
-      box,
-      ...(split ? { split } : {}),
-      ...(annotator ? { annotator } : {}),
-      ...(image.stated ? { stated: image.stated } : {}),
-    });
-  });
-  // every image listed with no annotation at all was reviewed and found fracture-free (D_R negatives)
+  return imageById;
+}
+
+/** One COCO annotation checked into an expert box, or the reason it is refused. */
+function annotationEntry(
+  ann: unknown,
+  index: number,
+  imageById: Map<unknown, CocoImage>,
+  classOfCategory: Map<unknown, AnnotationClass | string>,
+): ExpertBoxEntry | Rejection {
+  const id = typeof ann === 'object' && ann !== null ? (ann as Record<string, unknown>).id : undefined;
+  const at = { index, where: `annotation ${index + 1}${id === undefined ? '' : ` (id ${showValue(id)})`}` };
+  if (typeof ann !== 'object' || ann === null || Array.isArray(ann)) {
+    return rejection(at, 'not-an-object', `expected an object, got ${showValue(ann)}`);
+  }
+  const a = ann as Record<string, unknown>;
+  const image = imageById.get(a.image_id);
+  if (image) image.annotated = true;
+  if (!image) {
+    return rejection(at, 'missing-image', `image_id ${showValue(a.image_id)} is not in "images"`);
+  }
+  if (!image.sopInstanceUid) {
+    return rejection(
+      at,
+      'missing-image',
+      `image ${showValue(a.image_id)} has no sop_instance_uid and its file_name is not dicom/<SOPInstanceUID>.dcm`,
+    );
+  }
+  const category = classOfCategory.get(a.category_id);
+  if (category === undefined) {
+    return rejection(at, 'unknown-class', `category_id ${showValue(a.category_id)} is not in "categories"`);
+  }
+  if (category !== 'rib' && category !== 'clavicle') {
+    return rejection(at, 'unknown-class', `category ${category} is not rib or clavicle`);
+  }
+  const bbox = a.bbox;
+  if (
+    !Array.isArray(bbox) ||
+    bbox.length !== 4 ||
+    !bbox.every((v) => typeof v === 'number' && Number.isFinite(v))
+  ) {
+    return rejection(at, 'bad-box', `bbox must be [x, y, width, height] numbers, got ${showValue(bbox)}`);
+  }
+  const [x, y, w, h] = bbox as number[] as [number, number, number, number];
+  if (!(w > 0 && h > 0)) {
+    return rejection(at, 'bad-box', `bbox ${showValue(bbox)} has no area (width and height must be > 0)`);
+  }
+  const box: PixelBox = [x, y, corner(x, w), corner(y, h)];
+  if (isRejection(image.split)) {
+    return { ...image.split, index: at.index, where: `${at.where}: its image` };
+  }
+  const own = readSplit(a.split, at);
+  if (isRejection(own)) return own;
+  if (own && image.split && own !== image.split) {
+    return rejection(
+      at,
+      'split-conflict',
+      `annotation says ${own}, its image ${showValue(a.image_id)} says ${image.split}`,
+    );
+  }
+  const split = own ?? image.split;
+  const annotator = readAnnotator(a.annotator);
+  return {
+    ...at,
+    sopInstanceUid: image.sopInstanceUid,
+    class: category,
+    box,
+    ...(split ? { split } : {}),
+    ...(annotator ? { annotator } : {}),
+    ...(image.stated ? { stated: image.stated } : {}),
+  };
+}
+
+/** Every image listed with no annotation at all was reviewed and found fracture-free (D_R negatives). */
+function fractureFreeImages(
+  imageById: Map<unknown, CocoImage>,
+  annotationCount: number,
+  rejects: Rejection[],
+): FractureFreeEntry[] {
   const fractureFree: FractureFreeEntry[] = [];
   for (const image of imageById.values()) {
     if (image.annotated) continue;
     const at = {
-      index: annotations.length + image.index,
+      index: annotationCount + image.index,
       where: `image ${image.index + 1} (id ${showValue(image.id)})`,
     };
     if (!image.sopInstanceUid) {
@@ -211,5 +209,26 @@ export function parseCocoAnnotations(text: string): ParsedAnnotations {
       ...(image.stated ? { stated: image.stated } : {}),
     });
   }
+  return fractureFree;
+}
+
+/**
+ * annotations.coco.json as `harvester synth` writes it: images (id, file_name dicom/<sop>.dcm,
+ * sop_instance_uid, split, width, height), categories matched by name (rib, clavicle), annotations
+ * with bbox [x, y, width, height] and the split of the annotation or else its image. Annotations
+ * are numbered from 1 in messages, with their COCO id.
+ */
+export function parseCocoAnnotations(text: string): ParsedAnnotations {
+  const { images, annotations, categories } = cocoArrays(text);
+  const classOfCategory = classesOfCategories(categories);
+  const imageById = cocoImagesById(images);
+  const entries: ExpertBoxEntry[] = [];
+  const rejects: Rejection[] = [];
+  annotations.forEach((ann, index) => {
+    const checked = annotationEntry(ann, index, imageById, classOfCategory);
+    if ('reason' in checked) rejects.push(checked);
+    else entries.push(checked);
+  });
+  const fractureFree = fractureFreeImages(imageById, annotations.length, rejects);
   return { entries, fractureFree, rejects, total: annotations.length };
 }

@@ -1,3 +1,4 @@
+import type { ReportStatus } from '../vocabulary.ts';
 /**
  * Which version of a report wins: the one rule for the whole system (the report-labeler's reports
  * row, the pseudo-labeler's study_record_labels and pseudo_labels). OBR-25 result status ranks
@@ -8,7 +9,7 @@
  * Postgres applies the same order as the row comparison
  * (status_rank, reported_at, message_control_id COLLATE "C", obr_index).
  */
-export type ReportStatus = 'P' | 'F' | 'C';
+export type { ReportStatus };
 
 export const REPORT_STATUS_RANKS: Readonly<Record<ReportStatus, number>> = { P: 1, F: 2, C: 3 };
 

@@ -35,13 +35,17 @@ interface Group {
   obx: Array<{ seg: RawSegment; segmentIndex: number }>;
 }
 
-/**
- * Extracts the reports of an ORU^R01 message (HL7 v2.3 to v2.5.1; later 2.x versions use the same
- * fields). Several OBR groups give several reports; report text is every TX/FT/ST OBX of the
- * group in order, escapes decoded, repetitions and segments joined by newlines.
- * Throws Hl7ParseError saying what is wrong and where.
- */
-export function parseOruMessage(message: string): OruReport[] {
+/** The MSH fields every report of a message carries. */
+interface MessageHeader {
+  messageControlId: string;
+  sendingFacility: string;
+  hl7Version: string;
+}
+
+type FieldReader = (seg: RawSegment, field: number, component?: number) => string;
+
+/** The message with MLLP bytes and line ends normalised, its delimiters, every line checked as a segment. */
+function checkedSegmentText(message: string): { text: string; delimiters: Hl7Delimiters } {
   // eslint-disable-next-line no-control-regex -- MLLP block bytes left around a message
   const text = message.replace(/^[\s\x0b]+|[\s\x1c]+$/g, '').replace(/\r\n|\n/g, '\r');
   if (!text.startsWith('MSH')) {
@@ -70,20 +74,23 @@ export function parseOruMessage(message: string): OruReport[] {
     }
   }
 
-  let segments: RawSegment[];
+  return { text, delimiters };
+}
+
+function segmentsOf(text: string, delimiters: Hl7Delimiters): RawSegment[] {
   try {
     // node-hl7-client validates the message structure and yields its segments.
     const parsed = new Message({ text });
-    segments = (parsed as unknown as { toArray(): HL7Node[] })
+    return (parsed as unknown as { toArray(): HL7Node[] })
       .toArray()
       .map((seg) => new RawSegment(seg.toRaw(), delimiters));
   } catch (err) {
     throw new Hl7ParseError(`HL7 parser rejected the message: ${(err as Error).message}`);
   }
+}
 
-  const msh = segments[0]!;
-  const str = (seg: RawSegment, field: number, component = 1): string =>
-    decodeHl7Escapes(seg.component(field, component), delimiters).trim();
+/** MSH-9 must be ORU^R01; MSH-10 and a 2.x MSH-12 are required. */
+function messageHeader(msh: RawSegment, str: FieldReader): MessageHeader {
   const messageType = `${msh.component(9, 1)}^${msh.component(9, 2)}`;
   if (messageType !== 'ORU^R01') {
     throw new Hl7ParseError(`not an ORU^R01 message (MSH-9 is ${printable(messageType)})`, {
@@ -111,6 +118,11 @@ export function parseOruMessage(message: string): OruReport[] {
   // HD: namespace id, else universal id.
   const sendingFacility = str(msh, 4, 1) || str(msh, 4, 2);
 
+  return { messageControlId, sendingFacility, hl7Version };
+}
+
+/** The patient id (PID-3, else PID-2) and the OBR groups with their OBX segments. */
+function patientAndGroups(segments: RawSegment[], str: FieldReader): { patientId: string; groups: Group[] } {
   let patientId = '';
   const groups: Group[] = [];
   for (let i = 1; i < segments.length; i++) {
@@ -137,61 +149,87 @@ export function parseOruMessage(message: string): OruReport[] {
   if (groups.length === 0)
     throw new Hl7ParseError('no OBR segment: an ORU^R01 needs at least one', { segment: 'OBR' });
 
-  return groups.map((g, obrIndex) => {
-    const where = { segment: 'OBR', segmentIndex: g.segmentIndex };
-    const accession = str(g.obr, 3) || str(g.obr, 2);
-    if (!accession) {
-      throw new Hl7ParseError('accession number is empty (OBR-3, falling back to OBR-2)', {
+  return { patientId, groups };
+}
+
+/** One OBR group as a report: accession, time, status, procedure and the text of its OBX. */
+function reportOfGroup(
+  g: Group,
+  obrIndex: number,
+  header: MessageHeader,
+  patientId: string,
+  str: FieldReader,
+  delimiters: Hl7Delimiters,
+): OruReport {
+  const where = { segment: 'OBR', segmentIndex: g.segmentIndex };
+  const accession = str(g.obr, 3) || str(g.obr, 2);
+  if (!accession) {
+    throw new Hl7ParseError('accession number is empty (OBR-3, falling back to OBR-2)', {
+      ...where,
+      field: 'OBR-3',
+    });
+  }
+  const rawTime = str(g.obr, 7);
+  let observedAt: string | null = null;
+  if (rawTime) {
+    const iso = hl7TimestampToIso(rawTime);
+    if (iso === undefined) {
+      throw new Hl7ParseError(`observation time "${printable(rawTime)}" is not an HL7 timestamp`, {
         ...where,
-        field: 'OBR-3',
+        field: 'OBR-7',
       });
     }
-    const rawTime = str(g.obr, 7);
-    let observedAt: string | null = null;
-    if (rawTime) {
-      const iso = hl7TimestampToIso(rawTime);
-      if (iso === undefined) {
-        throw new Hl7ParseError(`observation time "${printable(rawTime)}" is not an HL7 timestamp`, {
-          ...where,
-          field: 'OBR-7',
-        });
-      }
-      observedAt = iso;
-    }
-    const parts: string[] = [];
-    let firstObxStatus = '';
-    for (const { seg } of g.obx) {
-      const type = str(seg, 2).toUpperCase();
-      if (!TEXT_TYPES.has(type)) continue;
-      const status = str(seg, 11).toUpperCase();
-      if (WITHDRAWN_OBX.has(status)) continue;
-      if (!firstObxStatus) firstObxStatus = status;
-      for (const rep of seg.repetitions(5)) parts.push(decodeHl7Escapes(rep, delimiters));
-    }
-    // OBR-25 is required in ORU; some senders only fill OBX-11, which has the same codes.
-    const resultStatus = (str(g.obr, 25) || firstObxStatus).toUpperCase();
-    if (!resultStatus) {
-      throw new Hl7ParseError('result status is empty (OBR-25, and no OBX-11 to fall back on)', {
-        ...where,
-        field: 'OBR-25',
-      });
-    }
-    const procedureCode = str(g.obr, 4, 1) || null;
-    const procedureText = str(g.obr, 4, 2) || null;
-    return {
-      messageControlId,
-      sendingFacility,
-      patientId,
-      accession,
-      procedureCode,
-      procedureText,
-      observedAt,
-      resultStatus,
-      text: parts.join('\n'),
-      hl7Version,
-      obrIndex,
-    };
-  });
+    observedAt = iso;
+  }
+  const parts: string[] = [];
+  let firstObxStatus = '';
+  for (const { seg } of g.obx) {
+    const type = str(seg, 2).toUpperCase();
+    if (!TEXT_TYPES.has(type)) continue;
+    const status = str(seg, 11).toUpperCase();
+    if (WITHDRAWN_OBX.has(status)) continue;
+    if (!firstObxStatus) firstObxStatus = status;
+    for (const rep of seg.repetitions(5)) parts.push(decodeHl7Escapes(rep, delimiters));
+  }
+  // OBR-25 is required in ORU; some senders only fill OBX-11, which has the same codes.
+  const resultStatus = (str(g.obr, 25) || firstObxStatus).toUpperCase();
+  if (!resultStatus) {
+    throw new Hl7ParseError('result status is empty (OBR-25, and no OBX-11 to fall back on)', {
+      ...where,
+      field: 'OBR-25',
+    });
+  }
+  const procedureCode = str(g.obr, 4, 1) || null;
+  const procedureText = str(g.obr, 4, 2) || null;
+  return {
+    messageControlId: header.messageControlId,
+    sendingFacility: header.sendingFacility,
+    patientId,
+    accession,
+    procedureCode,
+    procedureText,
+    observedAt,
+    resultStatus,
+    text: parts.join('\n'),
+    hl7Version: header.hl7Version,
+    obrIndex,
+  };
+}
+
+/**
+ * Extracts the reports of an ORU^R01 message (HL7 v2.3 to v2.5.1; later 2.x versions use the same
+ * fields). Several OBR groups give several reports; report text is every TX/FT/ST OBX of the
+ * group in order, escapes decoded, repetitions and segments joined by newlines.
+ * Throws Hl7ParseError saying what is wrong and where.
+ */
+export function parseOruMessage(message: string): OruReport[] {
+  const { text, delimiters } = checkedSegmentText(message);
+  const segments = segmentsOf(text, delimiters);
+  const str: FieldReader = (seg, field, component = 1) =>
+    decodeHl7Escapes(seg.component(field, component), delimiters).trim();
+  const header = messageHeader(segments[0]!, str);
+  const { patientId, groups } = patientAndGroups(segments, str);
+  return groups.map((g, obrIndex) => reportOfGroup(g, obrIndex, header, patientId, str, delimiters));
 }
 
 /** Shows a short excerpt of structural text (never field values with patient data) safely. */

@@ -1,3 +1,5 @@
+import { HarvesterError } from '../errors.ts';
+
 /** Why a DICOM file could not be turned into a model input. */
 export type DicomErrorCode =
   | 'not-dicom'
@@ -14,16 +16,7 @@ export type DicomErrorCode =
  * A file the imaging code refuses, with a reason meant for people (and a code for programs:
  * the pseudo-labeler sends these to the DLQ, `harvester prepare` counts them by code).
  */
-export class DicomImageError extends Error {
-  readonly expected = true;
-  constructor(
-    readonly code: DicomErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DicomImageError';
-  }
-}
+export class DicomImageError extends HarvesterError<DicomErrorCode> {}
 
 /** dicom-parser throws strings as well as Errors; keep its words but in one type. */
 export function describeThrown(thrown: unknown): string {

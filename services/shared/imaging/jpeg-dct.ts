@@ -172,23 +172,213 @@ function decodeBlock(reader: BitReader, c: Component, offset: number): void {
   }
 }
 
+/** The frame header (SOF0/SOF1) with its components' block geometry. */
+interface Frame {
+  width: number;
+  height: number;
+  precision: number;
+  components: Component[];
+  hMax: number;
+  vMax: number;
+  mcusPerLine: number;
+  mcusPerColumn: number;
+}
+
+/** Tables defined so far in the stream (DQT, DHT, DRI). */
+interface Tables {
+  quant: Int32Array[];
+  dc: Huffman[];
+  ac: Huffman[];
+  restartInterval: number;
+}
+
+function u16(data: Uint8Array, at: number): number {
+  return (data[at]! << 8) | data[at + 1]!;
+}
+
+/** DQT: one or more quantisation tables, 8 or 16-bit entries, stored in natural order. */
+function readQuantisationTables(data: Uint8Array, seg: number, end: number, quant: Int32Array[]): void {
+  for (let p = seg; p < end;) {
+    const pq = data[p]! >> 4;
+    const tq = data[p]! & 15;
+    p++;
+    const table = new Int32Array(64);
+    for (let i = 0; i < 64; i++) {
+      table[ZIGZAG[i]!] = pq ? u16(data, p + 2 * i) : data[p + i]!;
+    }
+    p += pq ? 128 : 64;
+    quant[tq] = table;
+  }
+}
+
+/** DHT: one or more Huffman tables, DC (class 0) or AC (class 1). */
+function readHuffmanTables(data: Uint8Array, seg: number, end: number, tables: Tables): void {
+  for (let p = seg; p < end;) {
+    const tc = data[p]! >> 4;
+    const th = data[p]! & 15;
+    const counts = data.subarray(p + 1, p + 17);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const values = data.slice(p + 17, p + 17 + total);
+    (tc === 0 ? tables.dc : tables.ac)[th] = buildHuffman(counts, values);
+    p += 17 + total;
+  }
+}
+
+/** SOF0/SOF1: size, precision and components, with each component's coefficient buffer. */
+function readFrameHeader(data: Uint8Array, seg: number): Frame {
+  const precision = data[seg]!;
+  const height = u16(data, seg + 1);
+  const width = u16(data, seg + 3);
+  const n = data[seg + 5]!;
+  if (precision !== 8 && precision !== 12) throw corrupt(`sample precision ${precision} (8 or 12 expected)`);
+  if (height === 0) throw corrupt('height 0 (DNL) is not supported');
+  const components: Component[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = seg + 6 + i * 3;
+    components.push({
+      id: data[at]!,
+      h: data[at + 1]! >> 4,
+      v: data[at + 1]! & 15,
+      tq: data[at + 2]!,
+      blocksPerLine: 0,
+      blocksPerColumn: 0,
+      stride: 0,
+      coefficients: new Int32Array(0),
+      pred: 0,
+    });
+  }
+  const hMax = Math.max(...components.map((c) => c.h));
+  const vMax = Math.max(...components.map((c) => c.v));
+  const mcusPerLine = Math.ceil(width / (8 * hMax));
+  const mcusPerColumn = Math.ceil(height / (8 * vMax));
+  for (const c of components) {
+    c.blocksPerLine = Math.ceil(Math.ceil((width * c.h) / hMax) / 8);
+    c.blocksPerColumn = Math.ceil(Math.ceil((height * c.v) / vMax) / 8);
+    c.stride = mcusPerLine * c.h;
+    c.coefficients = new Int32Array(c.stride * mcusPerColumn * c.v * 64);
+  }
+  return { width, height, precision, components, hMax, vMax, mcusPerLine, mcusPerColumn };
+}
+
+/**
+ * SOS: decodes one scan's entropy-coded data into its components' coefficients; returns the
+ * position of the next marker after the data.
+ */
+function decodeScan(data: Uint8Array, seg: number, end: number, frame: Frame, tables: Tables): number {
+  const ns = data[seg]!;
+  const scan: Component[] = [];
+  for (let i = 0; i < ns; i++) {
+    const id = data[seg + 1 + i * 2]!;
+    const selectors = data[seg + 2 + i * 2]!;
+    const c = frame.components.find((x) => x.id === id);
+    if (!c) throw corrupt(`scan names unknown component ${id}`);
+    c.dcTable = tables.dc[selectors >> 4];
+    c.acTable = tables.ac[selectors & 15];
+    if (!c.dcTable || !c.acTable) throw corrupt('scan uses an undefined Huffman table');
+    c.pred = 0;
+    scan.push(c);
+  }
+  const reader = new BitReader(data, end);
+  const single = scan.length === 1;
+  const units = single
+    ? scan[0]!.blocksPerLine * scan[0]!.blocksPerColumn
+    : frame.mcusPerLine * frame.mcusPerColumn;
+  for (let unit = 0; unit < units; unit++) {
+    if (tables.restartInterval > 0 && unit > 0 && unit % tables.restartInterval === 0) {
+      reader.restart();
+      for (const c of scan) c.pred = 0;
+    }
+    if (single) {
+      const c = scan[0]!;
+      const row = Math.floor(unit / c.blocksPerLine);
+      const col = unit % c.blocksPerLine;
+      decodeBlock(reader, c, (row * c.stride + col) * 64);
+    } else {
+      const mcuRow = Math.floor(unit / frame.mcusPerLine);
+      const mcuCol = unit % frame.mcusPerLine;
+      for (const c of scan)
+        for (let y = 0; y < c.v; y++)
+          for (let x = 0; x < c.h; x++)
+            decodeBlock(reader, c, ((mcuRow * c.v + y) * c.stride + mcuCol * c.h + x) * 64);
+    }
+  }
+  // continue after the entropy-coded data, at the next marker
+  let pos = reader.pos;
+  while (
+    pos + 1 < data.length &&
+    !(data[pos] === 0xff && data[pos + 1] !== 0 && !(data[pos + 1]! >= 0xd0 && data[pos + 1]! <= 0xd7))
+  )
+    pos++;
+  return pos;
+}
+
+/** Dequantises and inverse-transforms a component's blocks into samples (whole MCUs, clamped). */
+function componentSamples(
+  c: Component,
+  q: Int32Array,
+  frame: Frame,
+): { samples: Uint16Array; lineWidth: number } {
+  const max = (1 << frame.precision) - 1;
+  const shift = 1 << (frame.precision - 1);
+  const lineWidth = c.stride * 8;
+  const rows = frame.mcusPerColumn * c.v * 8;
+  const samples = new Uint16Array(lineWidth * rows);
+  const block = new Float64Array(64);
+  const tmp = new Float64Array(64);
+  const blocks = c.coefficients.length / 64;
+  for (let b = 0; b < blocks; b++) {
+    const o = b * 64;
+    const by = Math.floor(b / c.stride) * 8;
+    const bx = (b % c.stride) * 8;
+    for (let i = 0; i < 64; i++) block[i] = c.coefficients[o + i]! * q[i]!;
+    // rows: tmp[y][x] = sum_u F[y][u] * IDCT[x][u]; a row with only its DC term is flat (the
+    // common case in smooth radiographs), which saves most of the work
+    for (let y = 0; y < 8; y++) {
+      const r = y * 8;
+      let ac = false;
+      for (let u = 1; u < 8; u++) if (block[r + u] !== 0) ac = true;
+      if (!ac) {
+        const flat = block[r]! * IDCT[0]!;
+        for (let x = 0; x < 8; x++) tmp[r + x] = flat;
+        continue;
+      }
+      for (let x = 0; x < 8; x++) {
+        let sum = 0;
+        for (let u = 0; u < 8; u++) sum += block[r + u]! * IDCT[x * 8 + u]!;
+        tmp[r + x] = sum;
+      }
+    }
+    for (let x = 0; x < 8; x++)
+      for (let y = 0; y < 8; y++) {
+        let sum = 0;
+        for (let v = 0; v < 8; v++) sum += tmp[v * 8 + x]! * IDCT[y * 8 + v]!;
+        const value = Math.round(sum) + shift;
+        samples[(by + y) * lineWidth + bx + x] = value < 0 ? 0 : value > max ? max : value;
+      }
+  }
+  return { samples, lineWidth };
+}
+
+/** A component's plane at full resolution (replicating subsampled components), cropped to the image. */
+function fullResolutionPlane(c: Component, q: Int32Array, frame: Frame): Uint16Array {
+  const { samples, lineWidth } = componentSamples(c, q, frame);
+  const { width, height } = frame;
+  const out = new Uint16Array(width * height);
+  const sx = c.h / frame.hMax;
+  const sy = c.v / frame.vMax;
+  for (let y = 0; y < height; y++) {
+    const line = Math.floor(y * sy) * lineWidth;
+    for (let x = 0; x < width; x++) out[y * width + x] = samples[line + Math.floor(x * sx)]!;
+  }
+  return out;
+}
+
 /** Decodes a sequential Huffman JPEG (baseline or extended, 8 or 12-bit) into component planes. */
 export function decodeJpegDct(data: Uint8Array): DecodedJpegPlanes {
   if (data[0] !== 0xff || data[1] !== 0xd8) throw corrupt('no SOI marker');
-  const quant: Int32Array[] = [];
-  const dcTables: Huffman[] = [];
-  const acTables: Huffman[] = [];
-  let components: Component[] = [];
-  let width = 0;
-  let height = 0;
-  let precision = 0;
-  let hMax = 1;
-  let vMax = 1;
-  let mcusPerLine = 0;
-  let mcusPerColumn = 0;
-  let restartInterval = 0;
+  const tables: Tables = { quant: [], dc: [], ac: [], restartInterval: 0 };
+  let frame: Frame | undefined;
   let pos = 2;
-  const u16 = (at: number) => (data[at]! << 8) | data[at + 1]!;
   while (pos + 4 <= data.length) {
     if (data[pos] !== 0xff) {
       pos++;
@@ -204,73 +394,20 @@ export function decodeJpegDct(data: Uint8Array): DecodedJpegPlanes {
       pos += 2;
       continue;
     }
-    const length = u16(pos + 2);
     const seg = pos + 4;
-    const end = pos + 2 + length;
+    const end = pos + 2 + u16(data, pos + 2);
     if (end > data.length) throw corrupt(`marker FF${marker.toString(16)} runs past the end`);
     switch (marker) {
-      case 0xdb: {
-        for (let p = seg; p < end;) {
-          const pq = data[p]! >> 4;
-          const tq = data[p]! & 15;
-          p++;
-          const table = new Int32Array(64);
-          for (let i = 0; i < 64; i++) {
-            table[ZIGZAG[i]!] = pq ? u16(p + 2 * i) : data[p + i]!;
-          }
-          p += pq ? 128 : 64;
-          quant[tq] = table;
-        }
+      case 0xdb:
+        readQuantisationTables(data, seg, end, tables.quant);
         break;
-      }
-      case 0xc4: {
-        for (let p = seg; p < end;) {
-          const tc = data[p]! >> 4;
-          const th = data[p]! & 15;
-          const counts = data.subarray(p + 1, p + 17);
-          const total = counts.reduce((a, b) => a + b, 0);
-          const values = data.slice(p + 17, p + 17 + total);
-          (tc === 0 ? dcTables : acTables)[th] = buildHuffman(counts, values);
-          p += 17 + total;
-        }
+      case 0xc4:
+        readHuffmanTables(data, seg, end, tables);
         break;
-      }
       case 0xc0:
-      case 0xc1: {
-        precision = data[seg]!;
-        height = u16(seg + 1);
-        width = u16(seg + 3);
-        const n = data[seg + 5]!;
-        if (precision !== 8 && precision !== 12)
-          throw corrupt(`sample precision ${precision} (8 or 12 expected)`);
-        if (height === 0) throw corrupt('height 0 (DNL) is not supported');
-        components = [];
-        for (let i = 0; i < n; i++) {
-          const at = seg + 6 + i * 3;
-          components.push({
-            id: data[at]!,
-            h: data[at + 1]! >> 4,
-            v: data[at + 1]! & 15,
-            tq: data[at + 2]!,
-            blocksPerLine: 0,
-            blocksPerColumn: 0,
-            stride: 0,
-            coefficients: new Int32Array(0),
-            pred: 0,
-          });
-        }
-        hMax = Math.max(...components.map((c) => c.h));
-        vMax = Math.max(...components.map((c) => c.v));
-        mcusPerLine = Math.ceil(width / (8 * hMax));
-        mcusPerColumn = Math.ceil(height / (8 * vMax));
-        for (const c of components) {
-          c.blocksPerLine = Math.ceil(Math.ceil((width * c.h) / hMax) / 8);
-          c.blocksPerColumn = Math.ceil(Math.ceil((height * c.v) / vMax) / 8);
-          c.stride = mcusPerLine * c.h;
-          c.coefficients = new Int32Array(c.stride * mcusPerColumn * c.v * 64);
-        }
+      case 0xc1:
+        frame = readFrameHeader(data, seg);
         break;
-      }
       case 0xc2:
       case 0xc3:
       case 0xc5:
@@ -287,112 +424,23 @@ export function decodeJpegDct(data: Uint8Array): DecodedJpegPlanes {
           `JPEG process SOF${(marker - 0xc0).toString()} (progressive, lossless, hierarchical or arithmetic) in a sequential DCT transfer syntax is not decoded`,
         );
       case 0xdd:
-        restartInterval = u16(seg);
+        tables.restartInterval = u16(data, seg);
         break;
-      case 0xda: {
-        if (components.length === 0) throw corrupt('SOS before SOF');
-        const ns = data[seg]!;
-        const scan: Component[] = [];
-        for (let i = 0; i < ns; i++) {
-          const id = data[seg + 1 + i * 2]!;
-          const tables = data[seg + 2 + i * 2]!;
-          const c = components.find((x) => x.id === id);
-          if (!c) throw corrupt(`scan names unknown component ${id}`);
-          c.dcTable = dcTables[tables >> 4];
-          c.acTable = acTables[tables & 15];
-          if (!c.dcTable || !c.acTable) throw corrupt('scan uses an undefined Huffman table');
-          c.pred = 0;
-          scan.push(c);
-        }
-        const reader = new BitReader(data, end);
-        const single = scan.length === 1;
-        const units = single
-          ? scan[0]!.blocksPerLine * scan[0]!.blocksPerColumn
-          : mcusPerLine * mcusPerColumn;
-        for (let unit = 0; unit < units; unit++) {
-          if (restartInterval > 0 && unit > 0 && unit % restartInterval === 0) {
-            reader.restart();
-            for (const c of scan) c.pred = 0;
-          }
-          if (single) {
-            const c = scan[0]!;
-            const row = Math.floor(unit / c.blocksPerLine);
-            const col = unit % c.blocksPerLine;
-            decodeBlock(reader, c, (row * c.stride + col) * 64);
-          } else {
-            const mcuRow = Math.floor(unit / mcusPerLine);
-            const mcuCol = unit % mcusPerLine;
-            for (const c of scan)
-              for (let y = 0; y < c.v; y++)
-                for (let x = 0; x < c.h; x++)
-                  decodeBlock(reader, c, ((mcuRow * c.v + y) * c.stride + mcuCol * c.h + x) * 64);
-          }
-        }
-        // continue after the entropy-coded data, at the next marker
-        pos = reader.pos;
-        while (
-          pos + 1 < data.length &&
-          !(data[pos] === 0xff && data[pos + 1] !== 0 && !(data[pos + 1]! >= 0xd0 && data[pos + 1]! <= 0xd7))
-        )
-          pos++;
+      case 0xda:
+        if (!frame || frame.components.length === 0) throw corrupt('SOS before SOF');
+        pos = decodeScan(data, seg, end, frame, tables);
         continue;
-      }
       default:
         break; // APPn, COM, DNL...
     }
     pos = end;
   }
-  if (components.length === 0) throw corrupt('no SOF0/SOF1 frame header');
-  const max = (1 << precision) - 1;
-  const shift = 1 << (precision - 1);
-  const planes = components.map((c) => {
-    const q = quant[c.tq];
+  if (!frame || frame.components.length === 0) throw corrupt('no SOF0/SOF1 frame header');
+  const decoded = frame;
+  const planes = decoded.components.map((c) => {
+    const q = tables.quant[c.tq];
     if (!q) throw corrupt(`quantisation table ${c.tq} is not defined`);
-    const lineWidth = c.stride * 8;
-    const rows = mcusPerColumn * c.v * 8;
-    const samples = new Uint16Array(lineWidth * rows);
-    const block = new Float64Array(64);
-    const tmp = new Float64Array(64);
-    const blocks = c.coefficients.length / 64;
-    for (let b = 0; b < blocks; b++) {
-      const o = b * 64;
-      const by = Math.floor(b / c.stride) * 8;
-      const bx = (b % c.stride) * 8;
-      for (let i = 0; i < 64; i++) block[i] = c.coefficients[o + i]! * q[i]!;
-      // rows: tmp[y][x] = sum_u F[y][u] * IDCT[x][u]; a row with only its DC term is flat (the
-      // common case in smooth radiographs), which saves most of the work
-      for (let y = 0; y < 8; y++) {
-        const r = y * 8;
-        let ac = false;
-        for (let u = 1; u < 8; u++) if (block[r + u] !== 0) ac = true;
-        if (!ac) {
-          const flat = block[r]! * IDCT[0]!;
-          for (let x = 0; x < 8; x++) tmp[r + x] = flat;
-          continue;
-        }
-        for (let x = 0; x < 8; x++) {
-          let sum = 0;
-          for (let u = 0; u < 8; u++) sum += block[r + u]! * IDCT[x * 8 + u]!;
-          tmp[r + x] = sum;
-        }
-      }
-      for (let x = 0; x < 8; x++)
-        for (let y = 0; y < 8; y++) {
-          let sum = 0;
-          for (let v = 0; v < 8; v++) sum += tmp[v * 8 + x]! * IDCT[y * 8 + v]!;
-          const value = Math.round(sum) + shift;
-          samples[(by + y) * lineWidth + bx + x] = value < 0 ? 0 : value > max ? max : value;
-        }
-    }
-    // to full resolution (replicating subsampled components) and cropped to the image
-    const out = new Uint16Array(width * height);
-    const sx = c.h / hMax;
-    const sy = c.v / vMax;
-    for (let y = 0; y < height; y++) {
-      const line = Math.floor(y * sy) * lineWidth;
-      for (let x = 0; x < width; x++) out[y * width + x] = samples[line + Math.floor(x * sx)]!;
-    }
-    return out;
+    return fullResolutionPlane(c, q, decoded);
   });
-  return { width, height, precision, planes };
+  return { width: decoded.width, height: decoded.height, precision: decoded.precision, planes };
 }

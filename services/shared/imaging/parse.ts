@@ -110,21 +110,8 @@ function explainParseFailure(thrown: unknown): DicomImageError {
   return new DicomImageError('not-dicom', `cannot parse DICOM: ${reason}`);
 }
 
-/**
- * Parses a DICOM file and extracts the first frame, checking everything it can first. Files
- * without the 128-byte preamble, without "DICM", or without any file meta information (a bare
- * dataset in Implicit or Explicit VR Little Endian) are read too.
- */
-export function parseDicomImage(input: Uint8Array, options: ParseOptions = {}): ParsedDicomImage {
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const part10 = asPart10(input);
-  if (!part10) {
-    throw new DicomImageError(
-      'not-dicom',
-      `not a DICOM file: no "DICM" marker at byte 128 or 0, and no dataset at the start (${input.length} bytes)`,
-    );
-  }
-  const bytes = part10.bytes;
+/** The transfer syntax named in the file meta group, refused by name when it is not one we read. */
+function readTransferSyntax(bytes: Uint8Array): { tsUid: string; transferSyntax: TransferSyntax } {
   // The transfer syntax comes from the file meta group, read first: a dataset in a syntax we do
   // not read (big endian, say) must be refused by name, not misparsed.
   let tsUid: string;
@@ -144,14 +131,25 @@ export function parseDicomImage(input: Uint8Array, options: ParseOptions = {}): 
       `unsupported transfer syntax ${describeTransferSyntax(tsUid)}: ${transferSyntaxRefusal(tsUid)}`,
     );
   }
-  let ds: dicomParser.DataSet;
+  return { tsUid, transferSyntax };
+}
+
+function parseDataset(bytes: Uint8Array): dicomParser.DataSet {
   try {
-    ds = dicomParser.parseDicom(bytes, { inflater: inflateDeflatedDataset });
+    return dicomParser.parseDicom(bytes, { inflater: inflateDeflatedDataset });
   } catch (thrown) {
     if (thrown instanceof DicomImageError) throw thrown;
     throw explainParseFailure(thrown);
   }
+}
 
+/** The image attributes, each checked against what the decoders read, and the PixelData element. */
+function readImageHeader(
+  ds: dicomParser.DataSet,
+  transferSyntax: TransferSyntax,
+  layout: DicomImageHeader['layout'],
+  maxPixels: number,
+): { header: DicomImageHeader; pixelData: dicomParser.Element } {
   const rows = requireUint16(ds, 'x00280010', 'Rows');
   const columns = requireUint16(ds, 'x00280011', 'Columns');
   const bitsAllocated = requireUint16(ds, 'x00280100', 'BitsAllocated');
@@ -238,34 +236,49 @@ export function parseDicomImage(input: Uint8Array, options: ParseOptions = {}): 
     photometricInterpretation,
     planarConfiguration: planarConfiguration === 1 ? 1 : 0,
     numberOfFrames,
-    layout: part10.layout.kind,
+    layout,
     rescaleSlope: slope,
     rescaleIntercept: intercept,
     ...(usableWindow ? { windowCenter, windowWidth } : {}),
   };
 
-  const frameBytes = nativeFrameBytes(header);
-  if (transferSyntax.encoding === 'native' || transferSyntax.encoding === 'native-big-endian') {
-    if (pixelData.encapsulatedPixelData) {
-      throw new DicomImageError(
-        'corrupt-pixel-data',
-        `encapsulated PixelData in a native transfer syntax ${tsUid}`,
-      );
-    }
-    const available = Math.min(pixelData.length, ds.byteArray.length - pixelData.dataOffset);
-    if (available < frameBytes) {
-      throw new DicomImageError(
-        'truncated-pixel-data',
-        `truncated pixel data: ${Math.max(0, available)} bytes, a ${columns}x${rows} ${bitsAllocated}-bit frame needs ${frameBytes}`,
-      );
-    }
-    const frame = ds.byteArray.subarray(pixelData.dataOffset, pixelData.dataOffset + frameBytes);
-    return {
-      header,
-      frame: transferSyntax.encoding === 'native-big-endian' ? toLittleEndian(frame, bitsAllocated) : frame,
-    };
-  }
+  return { header, pixelData };
+}
 
+/** The first frame of a native (uncompressed) PixelData, little-endian. */
+function nativeFrame(
+  ds: dicomParser.DataSet,
+  pixelData: dicomParser.Element,
+  header: DicomImageHeader,
+  tsUid: string,
+): Uint8Array {
+  const { transferSyntax, columns, rows, bitsAllocated } = header;
+  const frameBytes = nativeFrameBytes(header);
+  if (pixelData.encapsulatedPixelData) {
+    throw new DicomImageError(
+      'corrupt-pixel-data',
+      `encapsulated PixelData in a native transfer syntax ${tsUid}`,
+    );
+  }
+  const available = Math.min(pixelData.length, ds.byteArray.length - pixelData.dataOffset);
+  if (available < frameBytes) {
+    throw new DicomImageError(
+      'truncated-pixel-data',
+      `truncated pixel data: ${Math.max(0, available)} bytes, a ${columns}x${rows} ${bitsAllocated}-bit frame needs ${frameBytes}`,
+    );
+  }
+  const frame = ds.byteArray.subarray(pixelData.dataOffset, pixelData.dataOffset + frameBytes);
+  return transferSyntax.encoding === 'native-big-endian' ? toLittleEndian(frame, bitsAllocated) : frame;
+}
+
+/** The first frame of an encapsulated PixelData, still compressed. */
+function encapsulatedFrame(
+  ds: dicomParser.DataSet,
+  pixelData: dicomParser.Element,
+  header: DicomImageHeader,
+): Uint8Array {
+  const { transferSyntax, columns, rows, numberOfFrames } = header;
+  const frameBytes = nativeFrameBytes(header);
   if (!pixelData.encapsulatedPixelData || !pixelData.fragments || pixelData.fragments.length === 0) {
     throw new DicomImageError(
       'corrupt-pixel-data',
@@ -295,7 +308,35 @@ export function parseDicomImage(input: Uint8Array, options: ParseOptions = {}): 
       `encapsulated uncompressed frame of ${frame.length} bytes, a ${columns}x${rows} frame needs ${frameBytes}`,
     );
   }
-  return { header, frame };
+  return frame;
+}
+
+/**
+ * Parses a DICOM file and extracts the first frame, checking everything it can first. Files
+ * without the 128-byte preamble, without "DICM", or without any file meta information (a bare
+ * dataset in Implicit or Explicit VR Little Endian) are read too.
+ */
+export function parseDicomImage(input: Uint8Array, options: ParseOptions = {}): ParsedDicomImage {
+  const part10 = asPart10(input);
+  if (!part10) {
+    throw new DicomImageError(
+      'not-dicom',
+      `not a DICOM file: no "DICM" marker at byte 128 or 0, and no dataset at the start (${input.length} bytes)`,
+    );
+  }
+  const { tsUid, transferSyntax } = readTransferSyntax(part10.bytes);
+  const ds = parseDataset(part10.bytes);
+  const { header, pixelData } = readImageHeader(
+    ds,
+    transferSyntax,
+    part10.layout.kind,
+    options.maxPixels ?? DEFAULT_MAX_PIXELS,
+  );
+  const native = transferSyntax.encoding === 'native' || transferSyntax.encoding === 'native-big-endian';
+  return {
+    header,
+    frame: native ? nativeFrame(ds, pixelData, header, tsUid) : encapsulatedFrame(ds, pixelData, header),
+  };
 }
 
 /** Bytes of one native frame: YBR_FULL_422 stores 2 samples per pixel (Y Y Cb Cr per pixel pair). */

@@ -1,12 +1,10 @@
+import { DETECTOR_CLASSES, type DetectorClass, type LabelStatus } from '../vocabulary.ts';
 /**
  * The prepared model-input format (docs/data-contracts.md, "Prepared model inputs"): pure helpers
  * shared by `harvester prepare` and anything else that writes or checks it.
  */
 
-export const CLASSES = ['rib', 'clavicle'] as const;
-export type DetectorClass = (typeof CLASSES)[number];
 export type Split = 'region-train' | 'region-test' | 'record';
-export type ReportStatus = 'positive' | 'uncertain' | 'negative';
 
 export interface ClassBox {
   class: DetectorClass;
@@ -21,7 +19,7 @@ export interface ManifestEntry {
   columns?: number;
   split: Split;
   fractures: { class: string; box: number[] }[];
-  reportLabel: Record<DetectorClass, ReportStatus>;
+  reportLabel: Record<DetectorClass, LabelStatus>;
 }
 
 export interface IndexEntry {
@@ -29,7 +27,7 @@ export interface IndexEntry {
   sopInstanceUid: string;
   accession: string;
   split: Split;
-  record: Record<DetectorClass, ReportStatus>;
+  record: Record<DetectorClass, LabelStatus>;
   boxes: ClassBox[];
   truthBoxes: ClassBox[];
 }
@@ -60,7 +58,7 @@ export function checkManifestEntry(value: unknown): ManifestEntry {
       `"split" must be region-train, region-test or record, got ${JSON.stringify(e.split)}`,
     );
   const label = e.reportLabel as Record<string, unknown> | undefined;
-  for (const cls of CLASSES) {
+  for (const cls of DETECTOR_CLASSES) {
     if (!label || !STATUSES.has(label[cls] as string)) {
       throw new ManifestError(
         `"reportLabel.${cls}" must be positive, uncertain or negative, got ${JSON.stringify(label?.[cls])}`,
@@ -92,7 +90,7 @@ export function scaleClassBoxes(
 ): ClassBox[] {
   const out: ClassBox[] = [];
   for (const b of boxes) {
-    if (!(CLASSES as readonly string[]).includes(b.class)) continue;
+    if (!(DETECTOR_CLASSES as readonly string[]).includes(b.class)) continue;
     if (!isBox(b.box)) throw new ManifestError(`box ${JSON.stringify(b.box)} is not [x0, y0, x1, y1]`);
     const [x0, y0, x1, y1] = b.box;
     if (!(x0 < x1 && y0 < y1 && x0 >= 0 && y0 >= 0 && x1 <= from.columns && y1 <= from.rows)) {

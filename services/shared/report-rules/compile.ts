@@ -4,7 +4,6 @@ import type { RulesFile, Term } from './rules-file.ts';
 import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
 
-export type Status = 'positive' | 'uncertain' | 'negative';
 export type Acuity = 'acute' | 'healing' | 'old';
 export type Side = 'left' | 'right' | 'bilateral';
 export type BoneClass = 'rib' | 'clavicle' | 'other';

@@ -6,7 +6,6 @@ export {
   type BoneClass,
   type CompiledRules,
   type Side,
-  type Status,
 } from './compile.ts';
 export {
   labelReport,

@@ -1,3 +1,4 @@
+import type { LabelStatus } from '../vocabulary.ts';
 import {
   defaultRules,
   SECTION_BODY,
@@ -8,7 +9,6 @@ import {
   type CompiledRules,
   type FindingGroup,
   type Side,
-  type Status,
   type TriggerKind,
 } from './compile.ts';
 import { isRibNumberWord, ribNumbersAround } from './rib-numbers.ts';
@@ -28,7 +28,7 @@ export type Cue = 'negation' | 'hedge' | 'history' | 'hardware' | 'conditional';
 /** One mention of a bone's fracture, and how it was read. */
 export interface LabelReason {
   /** What this mention says on its own. */
-  status: Status;
+  status: LabelStatus;
   cue: Cue | null;
   /** The finding term ("fracture", "fx", "callus", "deformity"). */
   finding: Evidence;
@@ -41,7 +41,7 @@ export interface LabelReason {
 }
 
 export interface ClassLabel {
-  status: Status;
+  status: LabelStatus;
   acuity: 'acute' | 'healing' | 'old' | 'unspecified' | null;
   side: 'left' | 'right' | 'bilateral' | 'unspecified' | null;
   ribs: number[];
@@ -80,7 +80,7 @@ interface Sentence {
 
 interface Mention {
   cls: BoneClass;
-  status: Status;
+  status: LabelStatus;
   acuity: Acuity | null;
   side: Side | null;
   ribs: number[];
@@ -107,11 +107,34 @@ interface Span {
 
 /** How the triggers read one mention. */
 interface Decision {
-  status: Status;
+  status: LabelStatus;
   trigger: Hit<TriggerKind> | undefined;
 }
 
-const STATUS_RANK: Record<Status, number> = { negative: 0, uncertain: 1, positive: 2 };
+/** The bones a finding is about (bonesOfFinding). */
+interface FindingBones {
+  /** Every anatomy term of the finding's sentence. */
+  anatomy: Hit<AnatomyClass>[];
+  /** The bone (or device) terms the finding attaches to, with those coordinated with them. */
+  anchor: Hit<AnatomyClass>[];
+  /** The sentence the anchor is in: the finding's own, or the one before for elliptic findings. */
+  anchorSentence: Sentence;
+  /** Index in `anatomy` of anchor[0] (sentences with many hits only), else -1. */
+  anchorFirst: number;
+}
+
+/** A finding with its bones: what the status, acuity and side steps read. */
+interface FindingPhrase extends FindingBones {
+  fs: number;
+  fe: number;
+  sent: Sentence;
+  sameSentence: boolean;
+  /** The phrase: the finding word with its bones when they are in the same sentence. */
+  aStart: number;
+  aEnd: number;
+}
+
+const STATUS_RANK: Record<LabelStatus, number> = { negative: 0, uncertain: 1, positive: 2 };
 /** Reasons kept per class label (a pathological text can mention a bone thousands of times). */
 const MAX_REASONS = 16;
 /** Words before a mention read for "additional" and for a qualified negation. */
@@ -292,13 +315,85 @@ class ReportLabeller {
     prevFindingEnd: number,
     nextFindingStart: number,
   ): void {
-    const { text, rules } = this;
     const rank = this.rankAt(fs);
     const sent = this.sentenceAt(fs);
     const cueMatch = group.cue ? this.matchIn(group.cue.re, sent.start, sent.end) : null;
     if (group.cue && cueMatch === null) return;
 
-    // Which bone: the nearest anatomy term in the sentence, then anything coordinated with it.
+    const bones = this.bonesOfFinding(fs, fe, group, sent);
+    if (bones === null) return;
+    const { anchor } = bones;
+    if (anchor.every((a) => !isBone(a.cls))) {
+      // "Fractured sternal wire", "fractured screw of the right clavicle plate": hardware, not bone;
+      // reported on the bones the sentence names so a reviewer sees why the word did not count.
+      const device = anchor.find((a) => a.cls === 'device');
+      if (device) this.hardwareMention(sent, fs, fe, rank, device);
+      return;
+    }
+    if (rank === SECTION_IGNORED) {
+      // Indication, history, comparison: never read, only reported.
+      for (const cls of new Set(anchor.map((a) => a.cls).filter(isBone))) {
+        this.pushAside(cls, sent, fs, fe, rank, 'history', null);
+      }
+      return;
+    }
+    const phrase: FindingPhrase = {
+      ...bones,
+      fs,
+      fe,
+      sent,
+      sameSentence: bones.anchorSentence === sent,
+      aStart: bones.anchorSentence === sent ? Math.min(fs, anchor[0]!.start) : fs,
+      aEnd: bones.anchorSentence === sent ? Math.max(fe, anchor[anchor.length - 1]!.end) : fe,
+    };
+    const { status, cue, trigger } = this.statusOfFinding(phrase, group, cueMatch);
+    const phraseStart = this.windowStart(sent, phrase.aStart, PHRASE_WORDS);
+    const another = wordsIn(this.text, phraseStart, phrase.aStart).some((w) =>
+      this.rules.anotherFinding.has(w),
+    );
+    const qualified =
+      status === 'negative' &&
+      wordsIn(this.text, phraseStart, fs).some((w) => this.rules.negationQualifiers.has(w));
+    const section = this.sectionNameAt(fs);
+    const acuity = this.acuityOfFinding(phrase, group, nextFindingStart);
+    const seen = new Set<BoneClass>();
+    for (const a of anchor) {
+      if (!isBone(a.cls) || seen.has(a.cls)) continue;
+      seen.add(a.cls);
+      const ribs =
+        a.cls === 'rib'
+          ? this.ribsOf(
+              anchor.filter((x) => x.cls === 'rib'),
+              bones.anchorSentence,
+            )
+          : [];
+      this.mentions.push({
+        cls: a.cls,
+        status,
+        acuity,
+        side: this.sideOfBoneInPhrase(phrase, a, prevFindingEnd, nextFindingStart),
+        ribs,
+        sentence: sent,
+        rank,
+        section,
+        counts: true,
+        another,
+        qualified,
+        cue: status === 'positive' ? null : cue,
+        trigger: status === 'positive' ? null : trigger,
+        fs,
+        fe,
+      });
+    }
+  }
+
+  /**
+   * Which bone a finding is about: the nearest anatomy term in its sentence, then anything
+   * coordinated with it (or, for groups that allow it, the last bone of the sentence before); an
+   * unattributed fracture where the rules count it; null when the finding names nothing to label.
+   */
+  private bonesOfFinding(fs: number, fe: number, group: FindingGroup, sent: Sentence): FindingBones | null {
+    const { text, rules } = this;
     const anatomy = this.anatomyOf(sent);
     let anchor: Hit<AnatomyClass>[] = [];
     let anchorSentence = sent;
@@ -340,28 +435,23 @@ class ReportLabeller {
     }
     if (anchor.length === 0) {
       if (group.maxStatus !== 'positive' || rules.unattributedFracture === 'ignore' || anatomy.length > 0)
-        return;
+        return null;
       anchor = [{ start: fs, end: fe, cls: 'other' }];
     }
-    if (anchor.every((a) => !isBone(a.cls))) {
-      // "Fractured sternal wire", "fractured screw of the right clavicle plate": hardware, not bone;
-      // reported on the bones the sentence names so a reviewer sees why the word did not count.
-      const device = anchor.find((a) => a.cls === 'device');
-      if (device) this.hardwareMention(sent, fs, fe, rank, device);
-      return;
-    }
-    if (rank === SECTION_IGNORED) {
-      // Indication, history, comparison: never read, only reported.
-      for (const cls of new Set(anchor.map((a) => a.cls).filter(isBone))) {
-        this.pushAside(cls, sent, fs, fe, rank, 'history', null);
-      }
-      return;
-    }
+    return { anatomy, anchor, anchorSentence, anchorFirst };
+  }
 
+  /** Positive, uncertain or negative, with the cue and trigger that decided it. */
+  private statusOfFinding(
+    phrase: FindingPhrase,
+    group: FindingGroup,
+    cueMatch: Span | null,
+  ): { status: LabelStatus; cue: Cue | null; trigger: Span | null } {
+    const { sent, fs, fe, anchor } = phrase;
     // Post-triggers are read after the whole noun phrase: "fractures of the right 4th and 5th ribs
     // cannot be excluded" is as near as "rib fractures cannot be excluded".
     let postFrom = fe;
-    if (anchorSentence === sent) {
+    if (phrase.sameSentence) {
       const last = anchor[anchor.length - 1]!;
       if (last.start >= fe && this.attachedAfter(fe, last.start)) postFrom = last.end;
     }
@@ -375,123 +465,98 @@ class ReportLabeller {
       cue = group.cappedCue;
       trigger = cueMatch ?? { start: fs, end: fe };
     }
-
-    const sameSentence = anchorSentence === sent;
-    if (status === 'uncertain' && cue === 'hedge' && sameSentence) {
+    if (status === 'uncertain' && cue === 'hedge' && phrase.sameSentence) {
       // "Recommend dedicated rib views to exclude rib fracture": a screening recommendation about a
       // bone it names, not a suspicion ("Focal lucency. Recommend correlation to exclude fracture"
       // refers back to a finding and stays a hedge).
-      const rec = this.matchIn(rules.recommendation.re, sent.start, fs);
+      const rec = this.matchIn(this.rules.recommendation.re, sent.start, fs);
       if (rec) {
         status = 'negative';
         cue = 'conditional';
         trigger = rec;
       }
     }
-    const phraseStart = this.windowStart(
-      sent,
-      sameSentence ? Math.min(fs, anchor[0]!.start) : fs,
-      PHRASE_WORDS,
+    return { status, cue, trigger };
+  }
+
+  /** The acuity the group fixes, else the nearest acuity word around the phrase or after it. */
+  private acuityOfFinding(
+    phrase: FindingPhrase,
+    group: FindingGroup,
+    nextFindingStart: number,
+  ): Acuity | null {
+    if (group.acuity !== null) return group.acuity;
+    const { sent } = phrase;
+    const w = this.rules.windows;
+    if (group.defaultAcuity) return this.bestAcuity(sent.start, sent.end, sent) ?? group.defaultAcuity;
+    const to = this.windowEnd(sent, phrase.aEnd, w.acuityWordsAfter);
+    return (
+      this.bestAcuity(this.windowStart(sent, phrase.aStart, w.acuityWordsBefore), to, sent) ??
+      this.appositiveAcuity(sent, to, nextFindingStart) ??
+      this.predicateAcuity(sent, to, nextFindingStart)
     );
-    const phraseWords = wordsIn(text, phraseStart, sameSentence ? Math.min(fs, anchor[0]!.start) : fs);
-    const another = phraseWords.some((w) => rules.anotherFinding.has(w));
-    const qualified =
-      status === 'negative' && wordsIn(text, phraseStart, fs).some((w) => rules.negationQualifiers.has(w));
-    const section = this.sectionNameAt(fs);
-    const aStart = sameSentence ? Math.min(fs, anchor[0]!.start) : fs;
-    const aEnd = sameSentence ? Math.max(fe, anchor[anchor.length - 1]!.end) : fe;
-    let acuity: Acuity | null = group.acuity;
-    if (acuity === null) {
-      const w = rules.windows;
-      if (group.defaultAcuity) {
-        acuity = this.bestAcuity(sent.start, sent.end, sent) ?? group.defaultAcuity;
-      } else {
-        const to = this.windowEnd(sent, aEnd, w.acuityWordsAfter);
-        acuity =
-          this.bestAcuity(this.windowStart(sent, aStart, w.acuityWordsBefore), to, sent) ??
-          this.appositiveAcuity(sent, to, nextFindingStart) ??
-          this.predicateAcuity(sent, to, nextFindingStart);
+  }
+
+  /** The side of one bone of the phrase, read within bounds that other findings and bones set. */
+  private sideOfBoneInPhrase(
+    phrase: FindingPhrase,
+    a: Hit<AnatomyClass>,
+    prevFindingEnd: number,
+    nextFindingStart: number,
+  ): Side | null {
+    const { sent, anatomy, anchor, anchorSentence, sameSentence, aStart, aEnd, fs } = phrase;
+    const cls = a.cls as BoneClass;
+    const sideFrom = sameSentence ? Math.min(aStart, a.start) : a.start;
+    const sideTo = sameSentence ? Math.max(aEnd, a.end) : a.end;
+    // The side window stops at a neighbouring finding and at another bone outside this phrase
+    // ("healed left rib fracture and old fracture of the right clavicle").
+    let lo = 0;
+    let hi = Infinity;
+    if (sameSentence) {
+      if (prevFindingEnd <= sideFrom) lo = prevFindingEnd;
+      if (nextFindingStart >= sideTo) hi = nextFindingStart;
+    }
+    if (sameSentence && anatomy.length > MANY_HITS) {
+      // Same bounds as the loop below, from the other bones' hits by binary search: only the
+      // last one ending before the phrase and the first one starting after it can move them.
+      const others = this.otherBonesOf(sent, anatomy, cls);
+      const aFirst = phrase.anchorFirst;
+      const aLast = aFirst + anchor.length - 1;
+      let j = firstIndex(others, (k) => anatomy[k]!.end > sideFrom) - 1;
+      while (j >= 0 && others[j]! >= aFirst && others[j]! <= aLast) j--;
+      if (j >= 0 && anatomy[others[j]!]!.end > lo) lo = anatomy[others[j]!]!.end;
+      j = firstIndex(others, (k) => anatomy[k]!.start >= sideTo);
+      while (j < others.length && others[j]! >= aFirst && others[j]! <= aLast) j++;
+      if (j < others.length && anatomy[others[j]!]!.start < hi)
+        hi = this.premodifiersStart(anatomy[others[j]!]!.start, sideTo);
+    } else if (sameSentence) {
+      for (const o of anatomy) {
+        if (o.cls === cls || !isBone(o.cls) || anchor.includes(o)) continue;
+        if (o.end <= sideFrom && o.end > lo) lo = o.end;
+        if (o.start >= sideTo && o.start < hi) hi = this.premodifiersStart(o.start, sideTo);
       }
     }
-    const seen = new Set<BoneClass>();
-    for (const a of anchor) {
-      if (!isBone(a.cls) || seen.has(a.cls)) continue;
-      seen.add(a.cls);
-      const sideFrom = sameSentence ? Math.min(aStart, a.start) : a.start;
-      const sideTo = sameSentence ? Math.max(aEnd, a.end) : a.end;
-      // The side window stops at a neighbouring finding and at another bone outside this phrase
-      // ("healed left rib fracture and old fracture of the right clavicle").
-      let lo = 0;
-      let hi = Infinity;
-      if (sameSentence) {
-        if (prevFindingEnd <= sideFrom) lo = prevFindingEnd;
-        if (nextFindingStart >= sideTo) hi = nextFindingStart;
+    // Coordinated bones with sides of their own ("left clavicle and right rib fractures") keep
+    // them; a bone without one takes the side of the whole phrase ("left clavicle and rib").
+    let side: Side | null = null;
+    if (sameSentence && anchor.length > 1) {
+      // Bounded by the conjuncts of other bones only: "right 5th and left 6th ribs" is one rib.
+      let ownLo = lo;
+      let ownHi = hi;
+      for (const o of anchor) {
+        if (o.cls === cls || !isBone(o.cls)) continue;
+        if (o.end <= a.start && o.end > ownLo) ownLo = o.end;
+        if (o.start >= a.end && o.start < ownHi) ownHi = this.premodifiersStart(o.start, a.end);
       }
-      if (sameSentence && anatomy.length > MANY_HITS) {
-        // Same bounds as the loop below, from the other bones' hits by binary search: only the
-        // last one ending before the phrase and the first one starting after it can move them.
-        const others = this.otherBonesOf(sent, anatomy, a.cls);
-        const aFirst = anchorFirst;
-        const aLast = aFirst + anchor.length - 1;
-        let j = firstIndex(others, (k) => anatomy[k]!.end > sideFrom) - 1;
-        while (j >= 0 && others[j]! >= aFirst && others[j]! <= aLast) j--;
-        if (j >= 0 && anatomy[others[j]!]!.end > lo) lo = anatomy[others[j]!]!.end;
-        j = firstIndex(others, (k) => anatomy[k]!.start >= sideTo);
-        while (j < others.length && others[j]! >= aFirst && others[j]! <= aLast) j++;
-        if (j < others.length && anatomy[others[j]!]!.start < hi)
-          hi = this.premodifiersStart(anatomy[others[j]!]!.start, sideTo);
-      } else if (sameSentence) {
-        for (const o of anatomy) {
-          if (o.cls === a.cls || !isBone(o.cls) || anchor.includes(o)) continue;
-          if (o.end <= sideFrom && o.end > lo) lo = o.end;
-          if (o.start >= sideTo && o.start < hi) hi = this.premodifiersStart(o.start, sideTo);
-        }
-      }
-      // Coordinated bones with sides of their own ("left clavicle and right rib fractures") keep
-      // them; a bone without one takes the side of the whole phrase ("left clavicle and rib").
-      let side: Side | null = null;
-      if (sameSentence && anchor.length > 1) {
-        // Bounded by the conjuncts of other bones only: "right 5th and left 6th ribs" is one rib.
-        let ownLo = lo;
-        let ownHi = hi;
-        for (const o of anchor) {
-          if (o.cls === a.cls || !isBone(o.cls)) continue;
-          if (o.end <= a.start && o.end > ownLo) ownLo = o.end;
-          if (o.start >= a.end && o.start < ownHi) ownHi = this.premodifiersStart(o.start, a.end);
-        }
-        if (ownLo !== lo || ownHi !== hi) side = this.sideIn(anchorSentence, sideFrom, sideTo, ownLo, ownHi);
-      }
-      side ??= this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
-      // "Broken right clavicular hardware. The underlying clavicle fracture is healed.": a definite
-      // mention without a side of its own refers back to the same bone in the sentence before.
-      if (side === null && sameSentence && this.isAnaphoric(sent, Math.min(fs, a.start))) {
-        side = this.sideOfBoneIn(this.previousSentence(sent), a.cls);
-      }
-      const ribs =
-        a.cls === 'rib'
-          ? this.ribsOf(
-              anchor.filter((x) => x.cls === 'rib'),
-              anchorSentence,
-            )
-          : [];
-      this.mentions.push({
-        cls: a.cls,
-        status,
-        acuity,
-        side,
-        ribs,
-        sentence: sent,
-        rank,
-        section,
-        counts: true,
-        another,
-        qualified,
-        cue: status === 'positive' ? null : cue,
-        trigger: status === 'positive' ? null : trigger,
-        fs,
-        fe,
-      });
+      if (ownLo !== lo || ownHi !== hi) side = this.sideIn(anchorSentence, sideFrom, sideTo, ownLo, ownHi);
     }
+    side ??= this.sideIn(anchorSentence, sideFrom, sideTo, lo, hi);
+    // "Broken right clavicular hardware. The underlying clavicle fracture is healed.": a definite
+    // mention without a side of its own refers back to the same bone in the sentence before.
+    if (side === null && sameSentence && this.isAnaphoric(sent, Math.min(fs, a.start))) {
+      side = this.sideOfBoneIn(this.previousSentence(sent), cls);
+    }
+    return side;
   }
 
   result(): ReportLabels {
@@ -527,7 +592,7 @@ class ReportLabeller {
             for (const h of replacers.values()) if (h.rank > m.rank && sameFinding(h, m)) return false;
             return true;
           });
-    let best: Status = 'negative';
+    let best: LabelStatus = 'negative';
     for (const m of kept) if (STATUS_RANK[m.status] > STATUS_RANK[best]) best = m.status;
     const ms = kept.filter((m) => m.status === best);
     // A bone only named where the rules do not read (indication, hardware) is shown by those.

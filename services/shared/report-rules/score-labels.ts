@@ -1,5 +1,5 @@
+import type { LabelStatus } from '../vocabulary.ts';
 import type { ClassLabel, ReportLabels } from './label-report.ts';
-import type { Status } from './compile.ts';
 
 /** A hand-labelled report: the gold labels for one text (challenge set, or any labelled set). */
 export interface LabelledCase {
@@ -7,14 +7,14 @@ export interface LabelledCase {
   text: string;
   rib: GoldClass;
   clavicle: GoldClass;
-  other: { status: Status };
+  other: { status: LabelStatus };
   note?: string;
   /** The challenge batch it was written in (absent: the first four). */
   batch?: string;
 }
 
 export interface GoldClass {
-  status: Status;
+  status: LabelStatus;
   acuity: string | null;
   side: string | null;
   /** Rib numbers, where the text states them (optional). */
@@ -61,7 +61,7 @@ export interface LabelScore {
   mismatches: Mismatch[];
 }
 
-const STATUSES: Status[] = ['positive', 'uncertain', 'negative'];
+const STATUSES: LabelStatus[] = ['positive', 'uncertain', 'negative'];
 type Cls = 'rib' | 'clavicle' | 'other';
 
 function prf(pairs: Array<[boolean, boolean]>): Prf {
@@ -80,7 +80,7 @@ function prf(pairs: Array<[boolean, boolean]>): Prf {
 }
 
 function describe(l: {
-  status: Status;
+  status: LabelStatus;
   acuity?: string | null;
   side?: string | null;
   ribs?: number[];
@@ -98,7 +98,7 @@ function sameNumbers(a: number[], b: number[]): boolean {
 export function scoreLabels(results: Array<{ gold: LabelledCase; pred: ReportLabels }>): LabelScore {
   const mismatches: Mismatch[] = [];
   const classScore = (cls: Cls): ClassScore => {
-    const status = (x: { status: Status }): Status => x.status;
+    const status = (x: { status: LabelStatus }): LabelStatus => x.status;
     const confusion = STATUSES.map((g) =>
       STATUSES.map(
         (p) => results.filter((r) => status(r.gold[cls]) === g && r.pred[cls].status === p).length,
@@ -108,7 +108,7 @@ export function scoreLabels(results: Array<{ gold: LabelledCase; pred: ReportLab
     let acuityAgrees = 0;
     let sideAgrees = 0;
     for (const r of results) {
-      const g = r.gold[cls] as GoldClass | { status: Status };
+      const g = r.gold[cls] as GoldClass | { status: LabelStatus };
       const p: ClassLabel = r.pred[cls];
       const attrs = cls !== 'other' && 'acuity' in g;
       const statusOk = p.status === g.status;

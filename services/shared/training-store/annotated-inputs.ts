@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
 import { DicomImageError, dicomToModelInput } from '../imaging/index.ts';
-import { createImageStorage, StorageError } from '../../pseudo-labeler/image-storage.ts';
+import { createImageStorage, StorageError } from '../storage/image-storage.ts';
 import { preprocessingVersion, quantiseInput } from './model-input-bytes.ts';
 import { indexShard } from './training-store-index.ts';
 import type { InputToStore, TrainingStore } from './training-store.ts';

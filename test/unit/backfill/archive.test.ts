@@ -10,8 +10,8 @@ import {
 } from '../../../services/backfill/archive-files.ts';
 import { archiveOffset } from '../../../services/backfill/archive-keys.ts';
 import { ArchiveImageError, dicomArrivalFromFile } from '../../../services/backfill/dicom-arrival.ts';
-import { CohortPlanner, DEFAULT_COHORT_OPTIONS } from '../../../services/shared/synth/cohort.ts';
-import { generateStudy } from '../../../services/shared/synth/study-output.ts';
+import { CohortPlanner, DEFAULT_COHORT_OPTIONS } from '../../../tools/synth/cohort.ts';
+import { generateStudy } from '../../../tools/synth/study-output.ts';
 
 describe('archive keys', () => {
   it('gives the same message the same non-negative 63-bit ledger offset, and different messages different ones', () => {

@@ -9,7 +9,7 @@ const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('the harvester command as the README writes it', () => {
-  it('`npx harvester` runs the checkout\'s own CLI (package.json bin), e.g. the streaming commands\' help', async () => {
+  it("`npx harvester` runs the checkout's own CLI (package.json bin), e.g. the streaming commands' help", async () => {
     const { stdout } = await execFileAsync('npx', ['--no-install', 'harvester', '--help'], { cwd: repoRoot });
     for (const command of ['up', 'topics', 'migrate', 'schemas', 'run', 'annotations', 'feed', 'synth'])
       assert.match(stdout, new RegExp(`^  ${command} `, 'm'), `harvester ${command}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SwappableTeacher } from '../../../services/pseudo-labeler/teacher-swap.ts';
-import type { Teacher } from '../../../services/pseudo-labeler/teacher.ts';
+import type { Teacher } from '../../../services/shared/onnx/teacher.ts';
 
 function fakeTeacher(version: string, log: string[]): Teacher {
   return {

@@ -4,7 +4,10 @@ import { TopicSendError } from '../../../services/shared/kafka/producer.ts';
 
 describe('a failed send names its topic', () => {
   it("says a topic is missing where kafkajs says only 'this server does not host this topic-partition'", () => {
-    const err = new TopicSendError('labels.pseudo', new Error('This server does not host this topic-partition'));
+    const err = new TopicSendError(
+      'labels.pseudo',
+      new Error('This server does not host this topic-partition'),
+    );
     assert.equal(
       err.message,
       'topic labels.pseudo does not exist (or has no leader yet): This server does not host this topic-partition',

@@ -7,11 +7,11 @@ import {
   inferJobs,
   planComputeJobs,
 } from '../../../services/pseudo-labeler/compute-labels.ts';
-import { StorageError, type ImageStorage } from '../../../services/pseudo-labeler/image-storage.ts';
+import { StorageError, type ImageStorage } from '../../../services/shared/storage/image-storage.ts';
 import type { JoinPolicy, StudyLabel } from '../../../services/pseudo-labeler/join-decision.ts';
 import { MicroBatcher } from '../../../services/pseudo-labeler/micro-batcher.ts';
 import type { JoinRow } from '../../../services/pseudo-labeler/store.ts';
-import type { TeacherMaps } from '../../../services/pseudo-labeler/teacher.ts';
+import type { TeacherMaps } from '../../../services/shared/onnx/teacher.ts';
 
 const F1: StudyLabel = {
   accession: 'A1',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { createImageStorage, StorageError } from '../../../services/pseudo-labeler/image-storage.ts';
+import { createImageStorage, StorageError } from '../../../services/shared/storage/image-storage.ts';
 
 describe('image storage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fh-storage-'));

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCohort } from '../../../services/cli/commands/synth.ts';
+import { writeCohort } from '../../../tools/synth/write-cohort.ts';
 import {
   CohortPlanner,
   DEFAULT_COHORT_OPTIONS,
   CohortOptionError,
   type CohortOptions,
-} from '../../../services/shared/synth/cohort.ts';
+} from '../../../tools/synth/cohort.ts';
 import { parseOruMessage, splitHl7Messages } from '../../../services/shared/hl7/index.ts';
 import { labelReport } from '../../../services/shared/report-rules/index.ts';
-import { escapeHl7 } from '../../../services/shared/synth/hl7-writer.ts';
+import { escapeHl7 } from '../../../tools/synth/hl7-writer.ts';
 
 const opts = (o: Partial<CohortOptions>): CohortOptions => ({
   ...DEFAULT_COHORT_OPTIONS,

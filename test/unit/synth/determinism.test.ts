@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCohort } from '../../../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../../services/shared/synth/cohort.ts';
+import { writeCohort } from '../../../tools/synth/write-cohort.ts';
+import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../../tools/synth/cohort.ts';
 
 const small = (seed: string): CohortOptions => ({
   ...DEFAULT_COHORT_OPTIONS,

@@ -9,11 +9,11 @@ import {
   SOP_CLASS,
   TRANSFER_SYNTAX,
   type DicomImageAttributes,
-} from '../../../services/shared/synth/dicom-writer.ts';
-import { encodeRle16 } from '../../../services/shared/synth/rle-encoder.ts';
-import { toStoredPixels, type PixelStorage } from '../../../services/shared/synth/pixel-encoding.ts';
-import { drawAnatomy, renderChestImage } from '../../../services/shared/synth/chest-image.ts';
-import { Rng } from '../../../services/shared/synth/prng.ts';
+} from '../../../tools/synth/dicom-writer.ts';
+import { encodeRle16 } from '../../../tools/synth/rle-encoder.ts';
+import { toStoredPixels, type PixelStorage } from '../../../tools/synth/pixel-encoding.ts';
+import { drawAnatomy, renderChestImage } from '../../../tools/synth/chest-image.ts';
+import { Rng } from '../../../tools/synth/prng.ts';
 
 const SIZE = 128;
 

@@ -1,3 +1,4 @@
+import { readDicomArrivalHeader } from '../../../services/shared/imaging/dicom-arrival-header.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -5,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { writeCohort } from '../../../services/cli/commands/synth.ts';
-import { readFeedableCohort } from '../../../services/cli/commands/feed-cohort.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../../services/shared/synth/cohort.ts';
-import { dicomArrivedRecord, readDicomArrivalHeader } from '../../../services/shared/synth/dicom-arrival.ts';
+import { writeCohort } from '../../../tools/synth/write-cohort.ts';
+import { readFeedableCohort } from '../../../services/app/feedable-cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../../tools/synth/cohort.ts';
+import { dicomArrivedRecord } from '../../../tools/synth/dicom-arrival.ts';
 import { loadEventSchema } from '../../../services/shared/events/catalog.ts';
 
 let root: string;

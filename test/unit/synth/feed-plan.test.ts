@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CohortPlanner, DEFAULT_COHORT_OPTIONS } from '../../../services/shared/synth/cohort.ts';
+import { CohortPlanner, DEFAULT_COHORT_OPTIONS } from '../../../tools/synth/cohort.ts';
 import {
   planFeed,
   summarisePlan,
@@ -8,7 +8,7 @@ import {
   type FeedPlanOptions,
   type FeedReportInput,
   type FeedStep,
-} from '../../../services/shared/synth/feed-plan.ts';
+} from '../../../tools/synth/feed-plan.ts';
 
 /** Feed inputs as a cohort of `studies` studies gives them (images in manifest order, reports in publication order). */
 function cohortInputs(studies: number, seed = '3'): { images: FeedImageInput[]; reports: FeedReportInput[] } {

@@ -6,8 +6,8 @@ import {
   SUBTLE_SEVERITY,
   type FractureKind,
   type FractureSpec,
-} from '../../../services/shared/synth/chest-image.ts';
-import { Rng } from '../../../services/shared/synth/prng.ts';
+} from '../../../tools/synth/chest-image.ts';
+import { Rng } from '../../../tools/synth/prng.ts';
 
 const S = 512;
 const H = S / 2;

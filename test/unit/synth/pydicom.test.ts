@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCohort } from '../../../services/cli/commands/synth.ts';
-import { DEFAULT_COHORT_OPTIONS } from '../../../services/shared/synth/cohort.ts';
+import { writeCohort } from '../../../tools/synth/write-cohort.ts';
+import { DEFAULT_COHORT_OPTIONS } from '../../../tools/synth/cohort.ts';
 
 // An independent, widely used reader: Debian's python3-pydicom (with numpy), when installed.
 const PYTHON = '/usr/bin/python3';

@@ -4,14 +4,14 @@
  * Everything is checked before anything is sent, so a broken cohort fails with a clear message
  * instead of a half-published feed.
  */
+import { readDicomArrivalHeader, type DicomArrivalHeader } from '../shared/imaging/dicom-arrival-header.ts';
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { hl7MessageKey, readMshHeader } from '../../shared/hl7-transport/msh-header.ts';
-import { splitHl7 } from '../../shared/hl7/split.ts';
-import { readDicomArrivalHeader, type DicomArrivalHeader } from '../../shared/synth/dicom-arrival.ts';
-import type { ManifestLine, ReportLine } from '../../shared/synth/study-output.ts';
+import { hl7MessageKey, readMshHeader } from '../shared/hl7-transport/msh-header.ts';
+import { splitHl7 } from '../shared/hl7/split.ts';
+import type { ManifestLine, ReportLine } from '../../tools/synth/study-output.ts';
 
 export class CohortReadError extends Error {
   readonly expected = true;

@@ -1,10 +1,9 @@
 /**
- * What a PACS router knows about a stored DICOM file, and the DicomArrived event
- * (schemas/DicomArrived.avsc) it publishes for it. Pure: bytes in, values out.
+ * What a PACS router knows about a stored DICOM file from its header: what the DicomArrived event
+ * (schemas/DicomArrived.avsc) needs beyond identity. Pure: bytes in, values out.
  */
 import dicomParser from 'dicom-parser';
-import type { DicomArrivedEvent, DicomPixelEncoding } from '../events/dicom-arrived.ts';
-import type { ManifestLine } from './study-output.ts';
+import type { DicomPixelEncoding } from '../events/dicom-arrived.ts';
 
 /** The header attributes the event needs that the cohort manifest does not carry. */
 export interface DicomArrivalHeader extends DicomPixelEncoding {
@@ -88,35 +87,5 @@ export function readDicomArrivalHeader(bytes: Uint8Array): DicomArrivalHeader {
     pixelSpacing:
       pixelSpacing && pixelSpacing.length === 2 && pixelSpacing.every((v) => v > 0) ? pixelSpacing : null,
     studyTime: dicomDateTime(text(ds, 'x00080020'), text(ds, 'x00080030')),
-  };
-}
-
-/** The event for one image: identity from the manifest, pixel geometry from the header. */
-export function dicomArrivedRecord(
-  m: ManifestLine,
-  header: DicomArrivalHeader,
-  file: { uri: string; sizeBytes: number | null; sha256: string | null },
-  arrivedAt: number,
-  patientPseudonym: string | null,
-): DicomArrivedEvent {
-  return {
-    studyInstanceUid: m.studyInstanceUid,
-    seriesInstanceUid: m.seriesInstanceUid,
-    sopInstanceUid: m.sopInstanceUid,
-    sopClassUid: header.sopClassUid,
-    accession: m.accession,
-    patientPseudonym,
-    modality: m.modality,
-    viewPosition: m.viewPosition ?? null,
-    bodyPartExamined: header.bodyPartExamined,
-    rows: m.rows,
-    columns: m.columns,
-    ...pixelEncodingFields(header),
-    photometricInterpretation: m.photometricInterpretation,
-    transferSyntaxUid: m.transferSyntaxUid,
-    uri: file.uri,
-    sizeBytes: file.sizeBytes,
-    sha256: file.sha256,
-    arrivedAt,
   };
 }

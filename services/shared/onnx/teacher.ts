@@ -1,11 +1,11 @@
+import { DETECTOR_CLASSES } from '../vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { Logger } from '../shared/observability/logger.ts';
-import type { ExecutionProviderName } from './config.ts';
-import { DETECTOR_CLASSES } from './join-decision.ts';
+import type { ExecutionProviderName } from './execution-providers.ts';
+import type { Logger } from '../observability/logger.ts';
 
 /** The teacher's maps of one image: one Float32Array (h x w) per detector class. */
 export interface TeacherMaps {

@@ -5,19 +5,19 @@
  * Study i is planned from its own PRNG stream (seed, STUDY, i), so studies can be generated one
  * at a time, in order, with nothing but the split assignment held in memory.
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
 import type { Acuity, FractureKind, FractureSpec, Side, ViewPosition } from './chest-image.ts';
 import { Rng, seedFromString } from './prng.ts';
 import type {
   ClavicleFinding,
   Displacement,
-  LabelState,
   OtherBoneFinding,
   ReportContent,
   RibFinding,
 } from './report-text.ts';
 
 export type Split = 'region-train' | 'region-test' | 'record';
-export type ReportStatus = 'P' | 'F' | 'C';
 
 export interface CohortOptions {
   studies: number;
@@ -127,7 +127,7 @@ export interface ReportVersion {
   time: number;
   messageControlId: string;
   content: ReportContent;
-  intended: { rib: LabelState; clavicle: LabelState; other: LabelState };
+  intended: { rib: LabelStatus; clavicle: LabelStatus; other: LabelStatus };
   /** seed of the stream that words this version */
   textKey: number;
 }
@@ -438,7 +438,7 @@ export class CohortPlanner {
     // What the final report says, per class.
     const ribFr = fractures.filter((f) => f.class === 'rib');
     const clavFr = fractures.filter((f) => f.class === 'clavicle');
-    const decide = (present: boolean, allSubtle: boolean): LabelState => {
+    const decide = (present: boolean, allSubtle: boolean): LabelStatus => {
       if (present) {
         // Subtle fractures are missed more often; the mean stays near missRate (~1/3 are subtle).
         const miss = Math.min(1, o.missRate * (allSubtle ? 2 : 0.5));
@@ -461,7 +461,7 @@ export class CohortPlanner {
           ? rng.bool(o.hedgeRate)
             ? 'uncertain'
             : 'positive'
-          : ('negative' as LabelState),
+          : ('negative' as LabelStatus),
     };
     const ribReported = ribFindingsFor(ribFr);
     const clavReported = clavFr.map((f): ClavicleFinding => ({
@@ -484,7 +484,7 @@ export class CohortPlanner {
     const comparison = rng.bool(0.7)
       ? 'None.'
       : `Chest radiograph ${daDate(studyTime - rng.int(30, 900) * 86400000)}.`;
-    const content = (st: { rib: LabelState; clavicle: LabelState; other: LabelState }): ReportContent => ({
+    const content = (st: { rib: LabelStatus; clavicle: LabelStatus; other: LabelStatus }): ReportContent => ({
       procedureText,
       indication,
       comparison,
@@ -533,7 +533,7 @@ export class CohortPlanner {
     let t = studyTime + rng.int(10, 60) * 60000;
     if (rng.bool(o.prelimRate)) {
       const pState =
-        rng.bool(0.25) && fState.rib !== 'negative' ? { ...fState, rib: 'negative' as LabelState } : fState;
+        rng.bool(0.25) && fState.rib !== 'negative' ? { ...fState, rib: 'negative' as LabelStatus } : fState;
       reports.push(version('P', t, pState, 1));
       t += rng.int(2, 20) * 3600000;
     }

@@ -1,10 +1,9 @@
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
 /**
  * HL7 v2.5.1 ORU^R01 messages for radiology reports, as a RIS sends them: MSH, PID, PV1, ORC,
  * OBR (accession in OBR-3, procedure in OBR-4, observation time in OBR-7, status in OBR-25) and
  * one OBX TX segment per report line. Segments end with CR.
  */
-
-export type ReportStatus = 'P' | 'F' | 'C';
 
 export interface OruMessageInput {
   messageControlId: string;

@@ -6,10 +6,10 @@
  * What the text says is decided by the caller (ReportContent); this file only words it, and
  * every wording of a state means that state in plain English.
  */
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import type { Acuity, Side } from './chest-image.ts';
 import type { Rng } from './prng.ts';
 
-export type LabelState = 'positive' | 'uncertain' | 'negative';
 export type Displacement = 'nondisplaced' | 'minimally displaced' | 'displaced';
 
 export interface RibFinding {
@@ -35,9 +35,9 @@ export interface ReportContent {
   indication: string;
   comparison: string;
   view: 'PA' | 'AP';
-  rib: { state: LabelState; findings: RibFinding[] };
-  clavicle: { state: LabelState; findings: ClavicleFinding[] };
-  other: { state: LabelState; findings: OtherBoneFinding[] };
+  rib: { state: LabelStatus; findings: RibFinding[] };
+  clavicle: { state: LabelStatus; findings: ClavicleFinding[] };
+  other: { state: LabelStatus; findings: OtherBoneFinding[] };
   cardiomegaly: boolean;
   effusion: Side | null;
   degenerativeSpine: boolean;

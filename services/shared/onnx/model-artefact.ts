@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createImageStorage } from './image-storage.ts';
+import { createImageStorage } from '../storage/image-storage.ts';
 
 /** A released model's ONNX file is at most this large (the detectors here are a few MB). */
 const MAX_MODEL_BYTES = 1 << 30;

@@ -10,9 +10,8 @@
  * correction lands among much later studies. Interface engines resend on lost acks, so some
  * messages appear twice, a little later, with the same bytes.
  */
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
 import { Rng, seedFromString } from './prng.ts';
-
-export type FeedReportStatus = 'P' | 'F' | 'C';
 
 /** One image of the cohort (manifest order). */
 export interface FeedImageInput {
@@ -24,7 +23,7 @@ export interface FeedImageInput {
 /** One report version (publication order, as in reports.hl7). */
 export interface FeedReportInput {
   accession: string;
-  status: FeedReportStatus;
+  status: ReportStatus;
   /** When the RIS released it (OBR-22), epoch ms. */
   time: number;
 }
@@ -63,7 +62,7 @@ const HOUR = 60 * MINUTE;
 
 // PRNG stream ids.
 const STREAM = { study: 1, report: 2, imageDuplicate: 3 } as const;
-const STATUS_RANK: Record<FeedReportStatus, number> = { P: 0, F: 1, C: 2 };
+const STATUS_RANK: Record<ReportStatus, number> = { P: 0, F: 1, C: 2 };
 
 function checkRate(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new FeedPlanError(`${name} must be between 0 and 1 (got ${v})`);

@@ -2,13 +2,15 @@
  * Everything one planned study produces: DICOM files, manifest lines, HL7 messages, report
  * lines and expert boxes. Pure (bytes in memory); the CLI streams them to disk.
  */
+import type { ReportStatus } from '../../services/shared/vocabulary.ts';
+import type { LabelStatus } from '../../services/shared/vocabulary.ts';
 import { renderChestImage, drawAnatomy, type TruthFracture } from './chest-image.ts';
-import type { StudyPlan, Split, ReportStatus } from './cohort.ts';
+import type { StudyPlan, Split } from './cohort.ts';
 import { writeDicomFile } from './dicom-writer.ts';
 import { buildOruMessage } from './hl7-writer.ts';
 import { drawPixelStorage, toStoredPixels } from './pixel-encoding.ts';
 import { Rng } from './prng.ts';
-import { writeReportLines, type LabelState } from './report-text.ts';
+import { writeReportLines } from './report-text.ts';
 
 export interface ManifestLine {
   sopInstanceUid: string;
@@ -24,7 +26,7 @@ export interface ManifestLine {
   photometricInterpretation: 'MONOCHROME1' | 'MONOCHROME2';
   transferSyntaxUid: string;
   fractures: TruthFracture[];
-  reportLabel: { rib: LabelState; clavicle: LabelState };
+  reportLabel: { rib: LabelStatus; clavicle: LabelStatus };
   split: Split;
 }
 
@@ -34,7 +36,7 @@ export interface ReportLine {
   time: string;
   messageControlId: string;
   text: string;
-  intended: { rib: LabelState; clavicle: LabelState; other: LabelState };
+  intended: { rib: LabelStatus; clavicle: LabelStatus; other: LabelStatus };
 }
 
 export interface PublishedReport {

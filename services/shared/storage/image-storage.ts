@@ -1,3 +1,4 @@
+import { HarvesterError } from '../errors.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -5,16 +6,7 @@ export type StorageErrorCode =
   'unsupported-scheme' | 'storage-not-configured' | 'not-found' | 'too-large' | 'unreadable';
 
 /** A stored image that cannot be read; the pseudo-labeler dead-letters its arrival with the code. */
-export class StorageError extends Error {
-  readonly expected = true;
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StorageError';
-  }
-}
+export class StorageError extends HarvesterError<StorageErrorCode> {}
 
 /** Where DICOM files are read from, by the uri of their DicomArrived event. */
 export interface ImageStorage {
