@@ -33,6 +33,14 @@ CREATE TABLE erasures (
   models_with_unknown_data text[] NOT NULL
 );
 
+-- Where a shard rewritten by an erasure came from: every earlier path of its inputs, so a model whose
+-- snapshot listed the old shard is still found to have read them (snapshots keep the old paths).
+CREATE TABLE training_shard_lineage (
+  shard_id text NOT NULL,
+  ancestor_path text NOT NULL,
+  PRIMARY KEY (shard_id, ancestor_path)
+);
+
 -- Shard files replaced by an erasure, deleted once it committed; a crash in between leaves the path
 -- here and the next `harvester forget` deletes it first.
 CREATE TABLE erasure_pending_files (
@@ -55,6 +63,7 @@ GRANT SELECT ON erased_subjects TO harvester_service;
 -- Down Migration
 
 DROP TABLE IF EXISTS erasure_pending_files;
+DROP TABLE IF EXISTS training_shard_lineage;
 DROP TABLE IF EXISTS erased_subjects;
 DROP TABLE IF EXISTS erasures;
 DROP INDEX IF EXISTS pseudo_labels_superseded_sop_idx;

@@ -236,7 +236,9 @@ async function trainedOn(client: pg.ClientBase, sops: string[]): Promise<Trained
       SELECT 1 FROM training_inputs t JOIN training_shards s ON s.shard_id = t.shard_id
       WHERE t.sop_instance_uid = ANY($1::text[])
         AND t.preprocessing_version = ${snapshot}->>'preprocessingVersion'
-        AND ${snapshot}->'shards'->'paths' ? s.path
+        AND (${snapshot}->'shards'->'paths' ? s.path
+          OR EXISTS (SELECT 1 FROM training_shard_lineage l
+                     WHERE l.shard_id = s.shard_id AND ${snapshot}->'shards'->'paths' ? l.ancestor_path))
         AND (EXISTS (SELECT 1 FROM region_annotated_images r WHERE r.sop_instance_uid = t.sop_instance_uid)
           OR EXISTS (SELECT 1 FROM pseudo_labels p
                      WHERE p.sop_instance_uid = t.sop_instance_uid AND p.model_version = ${snapshot}->>'teacherVersion'
@@ -338,6 +340,12 @@ async function eraseFromShards(
          ON CONFLICT (shard_id) DO NOTHING`,
         [written.shardId, written.path, rest.kept, rest.content.length, shard.shard_id],
       );
+      await client.query(
+        `INSERT INTO training_shard_lineage (shard_id, ancestor_path)
+         SELECT $1, $2 UNION SELECT $1, ancestor_path FROM training_shard_lineage WHERE shard_id = $3
+         ON CONFLICT DO NOTHING`,
+        [written.shardId, shard.path, shard.shard_id],
+      );
       const moved = [...rest.offsets];
       await client.query(
         `UPDATE training_inputs t SET shard_id = $1, byte_offset = m.new_offset
@@ -349,6 +357,7 @@ async function eraseFromShards(
     } else {
       result.removed++;
     }
+    await client.query('DELETE FROM training_shard_lineage WHERE shard_id = $1', [shard.shard_id]);
     await client.query('DELETE FROM training_shards WHERE shard_id = $1', [shard.shard_id]);
     await client.query('INSERT INTO erasure_pending_files (path) VALUES ($1) ON CONFLICT DO NOTHING', [
       shard.path,
