@@ -1,8 +1,13 @@
 import type pg from 'pg';
 import { ERASED_REASON, findErased, waitForRunningErasure } from '../shared/privacy/erased-subjects.ts';
-import type { PreparedBatch } from './batch-processor.ts';
 import type { ReportVersion } from './extract.ts';
 import type { LedgerEntry } from './store.ts';
+
+/** The part of a prepared batch (batch-processor.ts) that erasure looks at. */
+export interface BatchVersions {
+  versions: ReportVersion[];
+  ledger: LedgerEntry[];
+}
 
 /** What is left of a batch once the reports of erased patients are taken out. */
 export interface BatchWithoutErased {
@@ -17,10 +22,7 @@ export interface BatchWithoutErased {
  * batch: a record whose every version was dropped is ledgered `skipped` / `erased-patient`, so the
  * audit still finds one ledger row per offset. Pure given the set of erased pseudonyms.
  */
-export function withoutErasedPatients(
-  batch: Pick<PreparedBatch, 'versions' | 'ledger'>,
-  erased: ReadonlySet<string>,
-): BatchWithoutErased {
+export function withoutErasedPatients(batch: BatchVersions, erased: ReadonlySet<string>): BatchWithoutErased {
   if (erased.size === 0) return { versions: batch.versions, ledger: batch.ledger, erasedRecords: 0 };
   const versions = batch.versions.filter((v) => !erased.has(v.patientPseudonym));
   const dropped = new Set(
@@ -44,7 +46,7 @@ export function withoutErasedPatients(
  */
 export async function dropErasedPatients(
   client: pg.ClientBase,
-  batch: Pick<PreparedBatch, 'versions' | 'ledger'>,
+  batch: BatchVersions,
 ): Promise<BatchWithoutErased> {
   if (batch.versions.length === 0) return { versions: [], ledger: batch.ledger, erasedRecords: 0 };
   await waitForRunningErasure(client, 'reports');
