@@ -22,7 +22,8 @@ module.exports = {
     },
     {
       name: 'no-service-imports-another-service',
-      comment: "A service uses services/shared/, never another service's files; services/app/ (the use cases the entry points run) composes services.",
+      comment:
+        "A service uses services/shared/, never another service's files; services/app/ (the use cases the entry points run) composes services.",
       severity: 'error',
       from: { path: '^services/([^/]+)/', pathNot: '^services/(shared|app)/' },
       to: { path: '^services/([^/]+)/', pathNot: ['^services/shared/', '^services/$1/', '^services/app/'] },

@@ -4,6 +4,7 @@ import { storeInputs } from '../pseudo-labeler/store.ts';
 import { prepareRecords } from '../report-labeler/batch-processor.ts';
 import type { ExtractionDeps, RawRecord } from '../report-labeler/extract.ts';
 import { reportLabelEvent } from '../report-labeler/report-label-event.ts';
+import { dropErasedPatients } from '../report-labeler/erased-patients.ts';
 import { storeBatch } from '../report-labeler/store.ts';
 import { withTransaction } from '../shared/db/transaction.ts';
 import { archiveOffset, BACKFILL_HL7_TOPIC, BACKFILL_PARTITION } from './archive-keys.ts';
@@ -80,14 +81,17 @@ export async function backfillReportBatch(
   if (records.length === 0) return outcome;
 
   const prepared = prepareRecords(records, extraction);
+  let ledger = prepared.ledger;
   await withTransaction(pool, async (client) => {
-    const current = await storeBatch(client, prepared.versions, prepared.ledger);
+    const kept = await dropErasedPatients(client, prepared);
+    ledger = kept.ledger;
+    const current = await storeBatch(client, kept.versions, kept.ledger);
     const labels = current.map((c) => studyLabelFromEvent(reportLabelEvent(c.version, now)));
     await storeInputs(client, [], labels);
   });
 
   outcome.versions = prepared.versions.length;
-  for (const entry of prepared.ledger) {
+  for (const entry of ledger) {
     if (entry.outcome === 'stored') outcome.stored++;
     else if (entry.outcome === 'skipped') bump(outcome.skipped, entry.reason ?? 'skipped');
     else {

@@ -144,7 +144,10 @@ export class PseudoLabelProcessor {
     const { pool, settings, teacher, metrics, logger } = this.deps;
     const version = teacher.version;
     if (chunk.arrivals.length > 0 || chunk.labels.length > 0) {
-      await withTransaction(pool, (client) => storeInputs(client, chunk.arrivals, chunk.labels));
+      const erased = await withTransaction(pool, (client) =>
+        storeInputs(client, chunk.arrivals, chunk.labels),
+      );
+      for (const [reason, n] of erased) metrics.skipped.inc({ reason }, n);
     }
     const accessions = [
       ...new Set([...chunk.arrivals.map((a) => a.event.accession), ...chunk.labels.map((l) => l.accession)]),

@@ -27,7 +27,9 @@ export function createPseudoLabelerMetrics() {
     }),
     skipped: new Counter({
       name: `${p}skipped_total`,
-      help: 'DicomArrived records left out on purpose, by reason (non-image:<kind> for SR, SEG, PR, KO, RT...)',
+      help:
+        'Records left out on purpose, by reason (non-image:<kind> for SR, SEG, PR, KO, RT...; erased-patient, ' +
+        'erased-accession, erased-image: the subject was erased by harvester forget)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -1,5 +1,6 @@
 import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
 import type pg from 'pg';
+import { ERASED_REASON, findErased, waitForRunningErasure } from '../shared/privacy/erased-subjects.ts';
 import type { ImageArrival } from './events.ts';
 import {
   compareReportRefs,
@@ -10,28 +11,54 @@ import {
 
 export type StudyLabelRow = StudyLabel & { sendingFacility: string; ruleVersion: string };
 
-/** Records arrivals (a redelivered one is a no-op) and study labels (only a superseding version wins). */
+/** Arrivals and labels left out because their subject was erased, by reason (erased-subjects.ts). */
+export type ErasedDrops = Map<string, number>;
+
+/**
+ * Records arrivals (a redelivered one is a no-op) and study labels (only a superseding version wins),
+ * except those of erased patients, accessions or images (`harvester forget`), which are counted by
+ * reason and dropped. Runs inside the caller's transaction: it first waits for a running erasure.
+ */
 export async function storeInputs(
   client: pg.ClientBase,
-  arrivals: ImageArrival[],
-  labels: StudyLabelRow[],
-): Promise<void> {
+  allArrivals: ImageArrival[],
+  allLabels: StudyLabelRow[],
+): Promise<ErasedDrops> {
+  const drops: ErasedDrops = new Map();
+  if (allArrivals.length === 0 && allLabels.length === 0) return drops;
+  await waitForRunningErasure(client, 'images');
+  const erased = await findErased(client, {
+    pseudonyms: allArrivals.map((a) => a.event.patientPseudonym),
+    accessions: [...allArrivals.map((a) => a.event.accession), ...allLabels.map((l) => l.accession)],
+    sopInstanceUids: allArrivals.map((a) => a.event.sopInstanceUid),
+  });
+  const drop = (kind: keyof typeof ERASED_REASON): false => {
+    drops.set(ERASED_REASON[kind], (drops.get(ERASED_REASON[kind]) ?? 0) + 1);
+    return false;
+  };
+  const arrivals = allArrivals.filter(({ event: e }) => {
+    if (e.patientPseudonym && erased.pseudonyms.has(e.patientPseudonym)) return drop('patient');
+    if (erased.accessions.has(e.accession)) return drop('accession');
+    if (erased.sopInstanceUids.has(e.sopInstanceUid)) return drop('image');
+    return true;
+  });
+  const labels = allLabels.filter((l) => !erased.accessions.has(l.accession) || drop('accession'));
   if (arrivals.length > 0) {
     const cols = (f: (a: ImageArrival) => unknown) => arrivals.map(f);
     await client.query(
       `INSERT INTO images (sop_instance_uid, study_instance_uid, series_instance_uid, accession, modality,
          view_position, body_part_examined, rows, columns, bits_allocated, bits_stored, pixel_representation,
          pixel_spacing, photometric_interpretation, transfer_syntax_uid, uri, size_bytes, sha256, arrived_at,
-         event_topic, event_partition, event_offset, event_value)
+         event_topic, event_partition, event_offset, event_value, patient_pseudonym)
        SELECT sop, study, series, acc, modality, view, body, r, c, ba, bs, pr,
          CASE WHEN spacing IS NULL THEN NULL ELSE spacing::double precision[] END,
-         photo, ts, uri, size, sha, arrived, topic, part, off, val
+         photo, ts, uri, size, sha, arrived, topic, part, off, val, pseudonym
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
          $8::int[], $9::int[], $10::int[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[],
          $16::text[], $17::bigint[], $18::text[], $19::timestamptz[], $20::text[], $21::int[], $22::bigint[],
-         $23::bytea[])
+         $23::bytea[], $24::text[])
          AS t(sop, study, series, acc, modality, view, body, r, c, ba, bs, pr, spacing, photo, ts, uri, size, sha,
-              arrived, topic, part, off, val)
+              arrived, topic, part, off, val, pseudonym)
        ON CONFLICT (sop_instance_uid) DO NOTHING`,
       [
         cols((a) => a.event.sopInstanceUid),
@@ -57,6 +84,7 @@ export async function storeInputs(
         cols((a) => a.partition),
         cols((a) => a.offset),
         cols((a) => a.value),
+        cols((a) => a.event.patientPseudonym ?? null),
       ],
     );
   }
@@ -100,6 +128,7 @@ export async function storeInputs(
       ],
     );
   }
+  return drops;
 }
 
 /** An image as the join sees it: where to read it, its study's label, its stored pseudo-labels. */

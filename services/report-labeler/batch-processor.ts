@@ -2,7 +2,10 @@ import type pg from 'pg';
 import type { EventEncoder } from '../shared/events/encoder.ts';
 import { deadLetterOf, DLQ_HEADERS, type DeadLetter, type DlqPublisher } from '../shared/kafka/dlq.ts';
 import type { MessageProducer } from '../shared/kafka/producer.ts';
+import { withTransaction } from '../shared/db/transaction.ts';
 import type { Logger } from '../shared/observability/logger.ts';
+import { ERASED_REASON } from '../shared/privacy/erased-subjects.ts';
+import { dropErasedPatients } from './erased-patients.ts';
 import {
   extractRecord,
   type ExtractionDeps,
@@ -138,7 +141,11 @@ export class BatchProcessor {
     // the registry first: if it is down, nothing is written and the whole batch is retried
     const t0 = performance.now();
     if (batch.versions.length > 0) await encoder.ready();
-    const toPublish = await storeBatch(pool, batch.versions, batch.ledger);
+    // one transaction: the erased-patient check sees any erasure that committed before the write
+    const { toPublish, ledger } = await withTransaction(pool, async (client) => {
+      const kept = await dropErasedPatients(client, batch);
+      return { toPublish: await storeBatch(client, kept.versions, kept.ledger), ledger: kept.ledger };
+    });
     const t1 = performance.now();
     if (batch.deadLetters.length > 0) await dlq.publish(batch.deadLetters);
     const labelledAt = this.now();
@@ -160,7 +167,10 @@ export class BatchProcessor {
     const current = toPublish.map((u) => u.version);
 
     const outcome: BatchOutcome = { stored: 0, skipped: 0, dlq: 0, eventsPublished: messages.length };
-    for (const entry of batch.ledger) outcome[entry.outcome]++;
+    for (const entry of ledger) {
+      outcome[entry.outcome]++;
+      if (entry.reason === ERASED_REASON.patient) metrics.dropped.inc({ reason: entry.reason });
+    }
     metrics.messages.inc({ outcome: 'stored' }, outcome.stored);
     metrics.messages.inc({ outcome: 'skipped' }, outcome.skipped);
     metrics.messages.inc({ outcome: 'dlq' }, outcome.dlq);

@@ -25,6 +25,12 @@ export function createReportLabelerMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    dropped: new Counter({
+      name: `${p}dropped_total`,
+      help: 'Input messages dropped on purpose, by reason (erased-patient: the patient was erased by harvester forget)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     errors: new Counter({
       name: `${p}errors_total`,
       help: 'Batch attempts that failed and were retried, by stage',

@@ -71,6 +71,8 @@ export async function storeBatch(
          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::smallint[], $14::bool[],
          $33::timestamptz[])
          WITH ORDINALITY AS t(f, m, o, a, s, t, p, pc, pt, hv, x, off, rank, prov, rt, n)
+       -- a backstop: callers drop erased patients first (erased-patients.ts) and ledger them
+       WHERE NOT EXISTS (SELECT 1 FROM erased_subjects e WHERE e.kind = 'patient' AND e.digest = t.p)
      ),
      history AS (
        INSERT INTO report_versions (sending_facility, message_control_id, obr_index, accession, result_status,

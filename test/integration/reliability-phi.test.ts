@@ -7,14 +7,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Kafka } from 'kafkajs';
-import { migrateDatabase } from '../../services/shared/db/migrate.ts';
-import { createSchemaRegistry, registerEventSchemas } from '../../services/shared/events/registry.ts';
 import { pseudonymisePatientId } from '../../services/shared/privacy/pseudonymise.ts';
 import { Cleanup } from '../support/cleanup.ts';
 import { buildOruMessage } from '../support/hl7-builder.ts';
-import { createTestKafka, createTestProducer, createTopics } from '../support/kafka.ts';
+import { createTestKafka, createTestProducer } from '../support/kafka.ts';
 import { uniqueTopicName } from '../support/names.ts';
-import { createTestSchema, type TestSchema } from '../support/postgres.ts';
+import { prepareLabellingPipeline, withSearchPath } from '../support/labelling-pipeline.ts';
+import type { TestSchema } from '../support/postgres.ts';
 import { PARITY_MODEL, removeCohort, writeTestCohort, type TestCohort } from '../support/pseudo-labeler.ts';
 import { TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
 import { ServiceProcess } from '../support/service-process.ts';
@@ -47,12 +46,6 @@ function patientsOf(cohortDir: string): Patient[] {
   return [...byId.values()];
 }
 
-function withSearchPath(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema},public`);
-  return u.toString();
-}
-
 describe('reliability: PHI', { timeout: 600_000 }, () => {
   const cleanup = new Cleanup();
   const hl7Topic = uniqueTopicName('hl7.oru.raw');
@@ -75,23 +68,12 @@ describe('reliability: PHI', { timeout: 600_000 }, () => {
     patients = patientsOf(cohort.dir);
     logDir = await mkdtemp(path.join(tmpdir(), 'fh-phi-logs-'));
     cleanup.add(() => rm(logDir, { recursive: true, force: true }));
-    db = await createTestSchema(stack, 'phi');
-    cleanup.add(() => db.drop());
-    await migrateDatabase({ database: stack.databaseUrl, schema: db.schema });
-    await registerEventSchemas(createSchemaRegistry({ url: stack.schemaRegistryUrl }), {
-      ReportLabel: labelsTopic,
-      DicomArrived: dicomTopic,
-      PseudoLabelCreated: pseudoTopic,
+    db = await prepareLabellingPipeline(stack, kafka, cleanup, 'phi', {
+      hl7: hl7Topic,
+      labels: labelsTopic,
+      dicom: dicomTopic,
+      pseudo: pseudoTopic,
     });
-    cleanup.add(
-      await createTopics(
-        kafka,
-        [hl7Topic, labelsTopic, dicomTopic, pseudoTopic].flatMap((topic) => [
-          { topic },
-          { topic: `${topic}.dlq` },
-        ]),
-      ),
-    );
   });
   after(() => cleanup.run());
 

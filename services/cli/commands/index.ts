@@ -82,6 +82,17 @@ export function registerCommands(program: Command): void {
     .option('--batch-studies <n>', 'studies per processing batch', '50')
     .action(async (opts) => (await import('./relabel.ts')).relabelCommand(opts));
   program
+    .command('forget')
+    .description(
+      'Erase one patient on request: their reports, labels, images rows, pseudo-labels and training-store inputs ' +
+        '(shards rewritten without them); later arrivals for them are dropped; prints the erasure record (counts, ' +
+        'never the id) and the models already trained on the data (docs/erasure.md). Environment: DATABASE_URL, ' +
+        'TRAINING_STORE_URL, PATIENT_ID_HMAC_KEY (for --patient-id)',
+    )
+    .option('--patient-id <id>', 'the patient id (PID-3), pseudonymised with PATIENT_ID_HMAC_KEY')
+    .option('--accession <acc>', 'an accession number: erases the patient it belongs to (or the study alone)')
+    .action(async (opts) => (await import('./forget.ts')).forgetCommand(opts));
+  program
     .command('up')
     .description(
       'The whole streaming system on this machine: the local stack, migrations, event schemas and topics, the HL7 and ' +

@@ -33,6 +33,9 @@ export async function indexShard(
        source_rows, source_columns, checksum_sha256)
      SELECT sop, $2, $3, off, $4, $5, r, c, sum
      FROM unnest($1::text[], $6::bigint[], $7::int[], $8::int[], $9::text[]) AS t(sop, off, r, c, sum)
+     -- an image erased while this shard was being written is not indexed (docs/erasure.md)
+     WHERE NOT EXISTS (SELECT 1 FROM erased_subjects e
+                       WHERE e.kind = 'image' AND e.digest = encode(sha256(convert_to(t.sop, 'UTF8')), 'hex'))
      ON CONFLICT (sop_instance_uid, preprocessing_version) DO NOTHING`,
     [
       col((r) => r.sopInstanceUid),

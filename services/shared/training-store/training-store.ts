@@ -102,14 +102,7 @@ export class FileTrainingStore implements TrainingStore {
         checksum: sha256Hex(input.pixels),
       });
     });
-    const shardId = sha256Hex(content);
-    const relative = `${version.name}/${shardId.slice(0, 2)}/${shardId}.u8`;
-    const file = path.join(this.root, relative);
-    const exists = await stat(file).then(
-      (s) => s.size === content.length,
-      () => false,
-    );
-    if (!exists) await writeDurably(file, content);
+    const { shardId, path: relative } = await this.writeShardBytes(content, version.name);
     return {
       shardId,
       path: relative,
@@ -119,6 +112,24 @@ export class FileTrainingStore implements TrainingStore {
       bytes: content.length,
       inputs: refs.map((r) => ({ ...r, shardPath: relative })),
     };
+  }
+
+  /** Writes a shard's bytes under their content address (once: the same bytes are the same file). */
+  async writeShardBytes(content: Buffer, versionName: string): Promise<{ shardId: string; path: string }> {
+    const shardId = sha256Hex(content);
+    const relative = `${versionName}/${shardId.slice(0, 2)}/${shardId}.u8`;
+    const file = path.join(this.root, relative);
+    const exists = await stat(file).then(
+      (s) => s.size === content.length,
+      () => false,
+    );
+    if (!exists) await writeDurably(file, content);
+    return { shardId, path: relative };
+  }
+
+  /** Deletes a shard file (an erasure replaced it); one already gone is not an error. */
+  async removeShard(relative: string): Promise<void> {
+    await rm(path.join(this.root, relative), { force: true });
   }
 
   async prepare(): Promise<void> {
