@@ -10,13 +10,7 @@ import {
 } from '../../shared/kafka/system-topics.ts';
 import { aclGrants, type AclGrant } from '../../shared/kafka/topic-access.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-  type Admin,
-} from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 
 export interface TopicsEnsureOptions {
   check?: boolean;
@@ -102,6 +96,9 @@ export async function ensureSystemTopics(
     await admin.disconnect().catch(() => {});
   }
 }
+
+// kafkajs is CommonJS: its enums are properties of the default export, not named ESM exports
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 const OPERATIONS = {
   read: AclOperationTypes.READ,
