@@ -1,40 +1,26 @@
-import { resolveSystemTopics, type SystemTopicId, type TopicProvisioningEnv } from './system-topics.ts';
+import {
+  KAFKA_SERVICES,
+  resolveSystemTopics,
+  SYSTEM_TOPICS,
+  type KafkaService,
+  type TopicProvisioningEnv,
+} from './system-topics.ts';
 
 /**
- * Least-privilege Kafka (RELIABILITY.md): one principal per service and gateway plus an operator,
- * and the access each needs, derived from the system topic catalog (system-topics.ts) so the ACLs
- * follow the same topic names the services resolve. Dead-letter topics hold PHI (the original
- * bytes): the service that dead-letters may write them, only the operator may read them.
+ * Least-privilege Kafka (docs/kafka-security.md): one principal per service and gateway plus an
+ * operator, and the access each needs, derived from the system topic catalog (system-topics.ts:
+ * each topic's writers and readers), so the ACLs follow the same topic names the services resolve.
+ * Dead-letter topics hold PHI (the original bytes): the service that dead-letters may write them,
+ * only the operator may read them.
  */
 
-export const KAFKA_PRINCIPALS = [
-  'report-labeler',
-  'pseudo-labeler',
-  'distill-scheduler',
-  'distill-worker',
-  'hl7-gateway',
-  'dicom-gateway',
-  'operator',
-] as const;
-export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
-
-/** Which service writes and which reads each topic of the catalog (the operator reads them all). */
-export const TOPIC_ACCESS: Record<SystemTopicId, { writers: KafkaPrincipal[]; readers: KafkaPrincipal[] }> = {
-  'hl7.oru.raw': { writers: ['hl7-gateway'], readers: ['report-labeler'] },
-  'dicom.arrived': { writers: ['dicom-gateway'], readers: ['pseudo-labeler'] },
-  'labels.report': { writers: ['report-labeler'], readers: ['pseudo-labeler'] },
-  'labels.pseudo': { writers: ['pseudo-labeler'], readers: [] },
-  'distill.jobs': { writers: ['distill-scheduler'], readers: ['distill-worker'] },
-  'models.released': { writers: ['distill-worker'], readers: ['pseudo-labeler'] },
-  'hl7.oru.raw.dlq': { writers: ['report-labeler'], readers: [] },
-  'dicom.arrived.dlq': { writers: ['pseudo-labeler'], readers: [] },
-  'labels.report.dlq': { writers: ['pseudo-labeler'], readers: [] },
-};
+export const KAFKA_PRINCIPALS = [...KAFKA_SERVICES, 'operator'] as const;
+export type KafkaPrincipal = KafkaService | 'operator';
 
 /**
  * The consumer groups each principal joins: the group variables the services read (with their
  * defaults), and name prefixes for groups made up at run time (the teacher hot-swap's per-process
- * group; the operator's ad-hoc readers).
+ * group; the operator's ad-hoc readers, e.g. `operator-dlq-review`).
  */
 const GROUPS: Partial<
   Record<KafkaPrincipal, Array<{ variable?: string; name: string; prefixed?: boolean }>>
@@ -62,12 +48,14 @@ export interface AclGrant {
 /**
  * Every grant of the system as this environment names its topics and groups (apply the topic
  * defaults first: withTopicDefaults). Nothing is granted that is not listed here: with
- * allow.everyone.if.no.acl.found=false, everything else is refused.
+ * allow.everyone.if.no.acl.found=false, everything else is refused. Producers need no cluster
+ * grant: WRITE on a topic implies IDEMPOTENT_WRITE (Kafka 2.8+). Creating topics is the
+ * operator's (`harvester topics ensure`); services run with KAFKA_CREATE_TOPICS=false.
  */
 export function aclGrants(env: NodeJS.ProcessEnv, settings: TopicProvisioningEnv): AclGrant[] {
   const grants: AclGrant[] = [];
   for (const topic of resolveSystemTopics(env, settings)) {
-    const access = TOPIC_ACCESS[topic.id];
+    const access = SYSTEM_TOPICS.find((t) => t.id === topic.id)!;
     const topicGrant = (principal: KafkaPrincipal, operations: AclOperation[]): AclGrant => ({
       principal,
       resource: 'topic',

@@ -6,6 +6,14 @@ import {
   withTopicDefaults,
 } from '../../../services/shared/kafka/system-topics.ts';
 import { z } from 'zod';
+import {
+  distillSchedulerTopics,
+  type DistillSchedulerConfig,
+} from '../../../services/distill-scheduler/config.ts';
+import { distillWorkerTopics, type DistillWorkerConfig } from '../../../services/distill-worker/config.ts';
+import { pseudoLabelerTopics, type PseudoLabelerConfig } from '../../../services/pseudo-labeler/config.ts';
+import { reportLabelerTopics, type ReportLabelerConfig } from '../../../services/report-labeler/config.ts';
+import { SYSTEM_TOPICS, type KafkaService } from '../../../services/shared/kafka/system-topics.ts';
 
 const settings = z.object(topicProvisioningEnvShape).parse({ KAFKA_TOPIC_PREFIX: 'site1.' });
 const grants = aclGrants(withTopicDefaults({ KAFKA_TOPIC_PREFIX: 'site1.' }), settings);
@@ -51,5 +59,30 @@ describe('Kafka ACLs from the topic catalog', () => {
     assert.ok(
       named.some((g) => g.principal === 'report-labeler' && g.resource === 'group' && g.name === 'rl-blue'),
     );
+  });
+
+  it('grants each service exactly the topics it provisions at start-up, so the catalog cannot drift from the code', () => {
+    // the services' own lists of the topics they read and write, under the default names
+    const env = withTopicDefaults({});
+    const used: Array<[KafkaService, string[]]> = [
+      ['report-labeler', reportLabelerTopics(env as unknown as ReportLabelerConfig).map((t) => t.id)],
+      [
+        'pseudo-labeler',
+        pseudoLabelerTopics({ ...env, TEACHER_HOT_SWAP: true } as unknown as PseudoLabelerConfig).map(
+          (t) => t.id,
+        ),
+      ],
+      [
+        'distill-scheduler',
+        distillSchedulerTopics(env as unknown as DistillSchedulerConfig).map((t) => t.id),
+      ],
+      ['distill-worker', distillWorkerTopics(env as unknown as DistillWorkerConfig).map((t) => t.id)],
+    ];
+    for (const [service, ids] of used) {
+      const granted = SYSTEM_TOPICS.filter(
+        (t) => t.writers.includes(service) || t.readers.includes(service),
+      ).map((t) => t.id);
+      assert.deepEqual([...granted].sort(), [...ids].sort(), `${service}: catalog access = topics it uses`);
+    }
   });
 });
