@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { aclGrants, KAFKA_PRINCIPALS, type AclGrant } from '../../../services/shared/kafka/topic-access.ts';
 import {
@@ -84,5 +85,11 @@ describe('Kafka ACLs from the topic catalog', () => {
       ).map((t) => t.id);
       assert.deepEqual([...granted].sort(), [...ids].sort(), `${service}: catalog access = topics it uses`);
     }
+  });
+
+  it('the local stack makes a SCRAM user for every principal (FH_KAFKA_ACL=1)', () => {
+    const script = readFileSync(new URL('../../../deploy/local/stack', import.meta.url), 'utf8');
+    const users = /^ACL_USERS=\(([^)]*)\)/m.exec(script)?.[1]?.trim().split(/\s+/);
+    assert.deepEqual([...(users ?? [])].sort(), [...KAFKA_PRINCIPALS].sort());
   });
 });
