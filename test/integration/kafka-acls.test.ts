@@ -18,10 +18,11 @@ import { aclGrants } from '../../services/shared/kafka/topic-access.ts';
 import { topicProvisioningEnvShape, withTopicDefaults } from '../../services/shared/kafka/system-topics.ts';
 import { Cleanup } from '../support/cleanup.ts';
 import { freePorts } from '../support/fault-stack.ts';
-import { deliverHl7, waitForHealthy } from '../support/gateways.ts';
+import { deliverDicom, deliverHl7, STORESCU_PROPOSE, waitForHealthy } from '../support/gateways.ts';
 import { buildOruMessage } from '../support/hl7-builder.ts';
 import { withSearchPath } from '../support/labelling-pipeline.ts';
 import { createTestSchema } from '../support/postgres.ts';
+import { removeCohort, writeTestCohort } from '../support/pseudo-labeler.ts';
 import { TEST_HMAC_KEY, waitFor } from '../support/report-labeler.ts';
 import { ServiceProcess } from '../support/service-process.ts';
 import { getTestStack } from '../support/stack.ts';
@@ -236,6 +237,7 @@ describe(
       await migrateDatabase({ database: shared.databaseUrl, schema: db.schema });
       await registerEventSchemas(createSchemaRegistry({ url: shared.schemaRegistryUrl }), {
         ReportLabel: topic('labels.report'),
+        DicomArrived: topic('dicom.arrived'),
       });
       const logDir = await mkdtemp(path.join(tmpdir(), 'fh-acl-logs-'));
       cleanup.add(() => rm(logDir, { recursive: true, force: true }));
@@ -298,12 +300,49 @@ describe(
       await Promise.all([gateway.close(), labeler.close()]);
     });
 
-    it('each other principal produces and consumes its own topics in its own groups; the operator reads a dead-letter topic', async () => {
-      await produce(serviceClient('dicom-gateway'), topic('dicom.arrived'), 'arrival');
-      assert.deepEqual(
-        await consume(serviceClient('pseudo-labeler'), topic('dicom.arrived'), 'pseudo-labeler'),
-        ['arrival'],
+    it('the dicom-gateway runs as its own principal: a C-STORE announced on dicom.arrived, read by the pseudo-labeler principal', async () => {
+      const shared = await getTestStack();
+      const cohort = await writeTestCohort(1, 'kafka-acls');
+      cleanup.add(() => removeCohort(cohort));
+      const image = cohort.images[0]!;
+      const [dicomPort, gatewayHttp] = (await freePorts(2)) as [number, number];
+      const logFile = path.join(cohort.dir, 'dicom-gateway.log');
+      const gateway = new ServiceProcess(
+        'dicom-gateway',
+        {
+          ...kafkaEnv('dicom-gateway'),
+          KAFKA_TOPIC_PREFIX: prefix,
+          KAFKA_CREATE_TOPICS: 'false',
+          SCHEMA_REGISTRY_URL: shared.schemaRegistryUrl,
+          PATIENT_ID_HMAC_KEY: TEST_HMAC_KEY,
+          DICOM_GATEWAY_TOPIC: topic('dicom.arrived'),
+          DICOM_GATEWAY_PORT: String(dicomPort),
+          DICOM_GATEWAY_HOST: '127.0.0.1',
+          DICOM_GATEWAY_HTTP_PORT: String(gatewayHttp),
+          DICOM_GATEWAY_STORE_URI: path.join(cohort.dir, 'store'),
+        },
+        logFile,
       );
+      cleanup.add(() => gateway.close());
+      gateway.start();
+      await waitForHealthy(gatewayHttp, 'dicom-gateway', 120_000);
+      const delivery = await deliverDicom(
+        dicomPort,
+        path.join(cohort.dir, image.file),
+        STORESCU_PROPOSE[image.transferSyntaxUid] ?? [],
+      );
+      assert.equal(delivery.attempts, 1, 'the gateway answered success once the event was on Kafka');
+      const arrivals = await consume(
+        serviceClient('pseudo-labeler'),
+        topic('dicom.arrived'),
+        'pseudo-labeler',
+      );
+      assert.equal(arrivals.length, 1);
+      assert.ok(gateway.running, 'it ran without an authorization error');
+      await gateway.close();
+    });
+
+    it('each other principal produces and consumes its own topics in its own groups; the operator reads a dead-letter topic', async () => {
       await produce(serviceClient('distill-scheduler'), topic('distill.jobs'), 'job');
       assert.deepEqual(
         await consume(serviceClient('distill-worker'), topic('distill.jobs'), 'distill-worker'),
