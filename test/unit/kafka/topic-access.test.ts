@@ -9,11 +9,11 @@ import {
 import { z } from 'zod';
 import {
   distillSchedulerTopics,
-  type DistillSchedulerConfig,
+  loadDistillSchedulerConfig,
 } from '../../../services/distill-scheduler/config.ts';
-import { distillWorkerTopics, type DistillWorkerConfig } from '../../../services/distill-worker/config.ts';
-import { pseudoLabelerTopics, type PseudoLabelerConfig } from '../../../services/pseudo-labeler/config.ts';
-import { reportLabelerTopics, type ReportLabelerConfig } from '../../../services/report-labeler/config.ts';
+import { distillWorkerTopics, loadDistillWorkerConfig } from '../../../services/distill-worker/config.ts';
+import { loadPseudoLabelerConfig, pseudoLabelerTopics } from '../../../services/pseudo-labeler/config.ts';
+import { loadReportLabelerConfig, reportLabelerTopics } from '../../../services/report-labeler/config.ts';
 import { SYSTEM_TOPICS, type KafkaService } from '../../../services/shared/kafka/system-topics.ts';
 
 const settings = z.object(topicProvisioningEnvShape).parse({ KAFKA_TOPIC_PREFIX: 'site1.' });
@@ -62,28 +62,45 @@ describe('Kafka ACLs from the topic catalog', () => {
     );
   });
 
-  it('grants each service exactly the topics it provisions at start-up, so the catalog cannot drift from the code', () => {
-    // the services' own lists of the topics they read and write, under the default names
-    const env = withTopicDefaults({});
-    const used: Array<[KafkaService, string[]]> = [
-      ['report-labeler', reportLabelerTopics(env as unknown as ReportLabelerConfig).map((t) => t.id)],
+  it('grants each service exactly the topics it provisions and the group it joins, so the catalog cannot drift from the code', () => {
+    // the services' own configuration (defaults) and lists of the topics they read and write
+    const base = {
+      KAFKA_BROKERS: 'localhost:9092',
+      SCHEMA_REGISTRY_URL: 'http://localhost:8081/apis/ccompat/v7',
+      DATABASE_URL: 'postgres://h@localhost/h',
+      PATIENT_ID_HMAC_KEY: 'k'.repeat(32),
+    };
+    const reportLabeler = loadReportLabelerConfig(base);
+    const pseudoLabeler = loadPseudoLabelerConfig({ ...base, TEACHER_HOT_SWAP: 'true' });
+    const distillWorker = loadDistillWorkerConfig(base);
+    const used: Array<[KafkaService, string[], string[]]> = [
+      [
+        'report-labeler',
+        reportLabelerTopics(reportLabeler).map((t) => t.id),
+        [reportLabeler.REPORT_LABELER_GROUP_ID],
+      ],
       [
         'pseudo-labeler',
-        pseudoLabelerTopics({ ...env, TEACHER_HOT_SWAP: true } as unknown as PseudoLabelerConfig).map(
-          (t) => t.id,
-        ),
+        pseudoLabelerTopics(pseudoLabeler).map((t) => t.id),
+        [pseudoLabeler.PSEUDO_LABELER_GROUP_ID],
       ],
+      ['distill-scheduler', distillSchedulerTopics(loadDistillSchedulerConfig(base)).map((t) => t.id), []],
       [
-        'distill-scheduler',
-        distillSchedulerTopics(env as unknown as DistillSchedulerConfig).map((t) => t.id),
+        'distill-worker',
+        distillWorkerTopics(distillWorker).map((t) => t.id),
+        [distillWorker.DISTILL_WORKER_GROUP_ID],
       ],
-      ['distill-worker', distillWorkerTopics(env as unknown as DistillWorkerConfig).map((t) => t.id)],
     ];
-    for (const [service, ids] of used) {
+    const defaults = aclGrants(withTopicDefaults({}), z.object(topicProvisioningEnvShape).parse({}));
+    for (const [service, ids, groups] of used) {
       const granted = SYSTEM_TOPICS.filter(
         (t) => t.writers.includes(service) || t.readers.includes(service),
       ).map((t) => t.id);
       assert.deepEqual([...granted].sort(), [...ids].sort(), `${service}: catalog access = topics it uses`);
+      const literalGroups = defaults
+        .filter((g) => g.principal === service && g.resource === 'group' && !g.prefixed)
+        .map((g) => g.name);
+      assert.deepEqual(literalGroups, groups, `${service}: the group it joins`);
     }
   });
 
