@@ -41,6 +41,11 @@ describe('a supervised service', () => {
       onEvent: (e) => events.push(e),
     });
 
+  const untilLogged = async (name: string, text: string) => {
+    while (!readFileSync(path.join(dir, `${name}.log`), { encoding: 'utf8', flag: 'a+' }).includes(text))
+      await new Promise((r) => setTimeout(r, 10));
+  };
+
   it('is started again with back-off each time it exits on its own, its output in the log', async () => {
     const events: SupervisorEvent[] = [];
     const service = supervise('crashy', 'console.log("up"); process.exit(3)', events);
@@ -74,8 +79,7 @@ describe('a supervised service', () => {
       events,
     );
     service.start();
-    while (!readFileSync(path.join(dir, 'steady.log'), { encoding: 'utf8', flag: 'a+' }).includes('ready'))
-      await new Promise((r) => setTimeout(r, 10));
+    await untilLogged('steady', 'ready');
     await service.stop();
     assert.deepEqual(
       events.map((e) => e.kind),
@@ -93,10 +97,7 @@ describe('a supervised service', () => {
       events,
     );
     service.start();
-    while (
-      !readFileSync(path.join(dir, 'interrupted.log'), { encoding: 'utf8', flag: 'a+' }).includes('ready')
-    )
-      await new Promise((r) => setTimeout(r, 10));
+    await untilLogged('interrupted', 'ready');
     const pid = events.find((e) => e.kind === 'started')!;
     service.retire();
     process.kill(pid.kind === 'started' ? pid.pid : 0, 'SIGINT');
