@@ -9,7 +9,7 @@ import {
   prevalenceMonthly,
   recordVsTeacher,
   scoreHistogram,
-} from '../analytics/queries.ts';
+} from '../app/analytics/queries.ts';
 import { loadBackfillConfig } from '../backfill/config.ts';
 import { formatBackfillSummary } from '../backfill/format-summary.ts';
 import { backfillWithConfig } from '../app/backfill-archive.ts';
