@@ -10,8 +10,8 @@ import {
   recordVsTeacher,
   scoreHistogram,
 } from '../app/analytics/queries.ts';
-import { loadBackfillConfig } from '../backfill/config.ts';
-import { formatBackfillSummary } from '../backfill/format-summary.ts';
+import { loadBackfillConfig } from '../app/backfill/config.ts';
+import { formatBackfillSummary } from '../app/backfill/format-summary.ts';
 import { backfillWithConfig } from '../app/backfill-archive.ts';
 import { prepareCommand } from '../cli/commands/prepare.ts';
 import { writeCohort } from '../../tools/synth/write-cohort.ts';

@@ -1,5 +1,5 @@
-import type { BackfillSummary } from '../backfill/backfill.ts';
-import type { Counts } from '../backfill/counts.ts';
+import type { BackfillSummary } from '../app/backfill/backfill.ts';
+import type { Counts } from '../app/backfill/counts.ts';
 import type { HeldOutMetrics } from '../distill-worker/evaluate-onnx.ts';
 import type {
   LabelCounts,

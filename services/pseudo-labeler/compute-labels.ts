@@ -2,7 +2,7 @@
  * The pseudo-labeler's compute step, independent of where its inputs came from: plan which
  * (image, class) pairs need the teacher, read and preprocess those images, run the teacher in
  * micro-batches, and turn its maps into stored targets. The Kafka processor (batch-processor.ts)
- * and the archive backfill (services/backfill) both run exactly this code.
+ * and the archive backfill (services/app/backfill) both run exactly this code.
  */
 import { DETECTOR_CLASSES, type DetectorClass, type LabelStatus } from '../shared/vocabulary.ts';
 import { makeTarget, type TargetMethod } from '../shared/aals/index.ts';
