@@ -1,6 +1,6 @@
 import type { BackfillSummary } from '../app/backfill/backfill.ts';
 import type { Counts } from '../app/backfill/counts.ts';
-import type { HeldOutMetrics } from '../distill-worker/evaluate-onnx.ts';
+import type { HeldOutMetrics } from '../shared/distill/evaluate-onnx.ts';
 import type {
   LabelCounts,
   ModelHistoryEntry,

@@ -18,7 +18,7 @@ import { StorageError, type ImageStorage } from '../shared/storage/image-storage
 import { decideImage, type JoinPolicy } from './join-decision.ts';
 import type { MicroBatcher } from './micro-batcher.ts';
 import type { ComputedLabel, JoinRow, Withdrawal } from './store.ts';
-import { mapMax, quantiseTarget, targetStats } from './target-encoding.ts';
+import { mapMax, quantiseTarget, targetStats } from '../shared/aals/target-encoding.ts';
 import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 
 export interface ComputeJob {
