@@ -13,8 +13,12 @@ import { isDicomFileName, isHl7FileName, listArchiveFiles } from './archive-file
 import { addCounts, type Counts } from './counts.ts';
 import { databaseTotals, type DatabaseTotals } from './database-totals.ts';
 import { backfillImageBatch } from './image-batch.ts';
-import { backfillPseudoLabelBatch, pendingAccessions } from './pseudo-label-batch.ts';
-import { backfillReportBatch, type ArchiveMessage } from './report-batch.ts';
+import {
+  backfillPseudoLabelBatch,
+  pendingAccessions,
+  type PseudoLabelBatchOutcome,
+} from './pseudo-label-batch.ts';
+import { backfillReportBatch, type ArchiveMessage, type ReportBatchOutcome } from './report-batch.ts';
 
 export type BackfillPhase = 'reports' | 'images' | 'pseudo-labels';
 
@@ -48,26 +52,11 @@ export interface BackfillSummary {
   modelVersion: string;
   interrupted: boolean;
   seconds: number;
-  reports: {
-    files: number;
-    messages: number;
-    alreadyDone: number;
-    stored: number;
-    versions: number;
-    skipped: Counts;
-    failed: Counts;
-  };
+  /** The report batches' outcomes summed (their problems go to onProblem, not here). */
+  reports: { files: number } & Omit<ReportBatchOutcome, 'problems'>;
   images: { files: number; alreadyDone: number; recorded: number; failed: Counts; skipped: Counts };
-  pseudoLabels: {
-    studies: number;
-    images: number;
-    inferred: number;
-    written: Counts;
-    superseded: number;
-    withdrawn: number;
-    stale: number;
-    failed: Counts;
-  };
+  /** The pseudo-label batches' outcomes summed. */
+  pseudoLabels: { studies: number } & Omit<PseudoLabelBatchOutcome, 'problems'>;
   totals: DatabaseTotals;
 }
 
