@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { IncomingInstance } from '../../services/dicom-gateway/instance-store.ts';
 import { S3InstanceStore } from '../../services/dicom-gateway/s3-instance-store.ts';
+import { fetchVerifiedModel } from '../../services/shared/onnx/model-artefact.ts';
 import { createImageStorage, StorageError } from '../../services/shared/storage/image-storage.ts';
 import { createS3Client, S3Bucket } from '../../services/shared/storage/s3-bucket.ts';
 import { loadS3Settings, s3Uri, type S3Settings } from '../../services/shared/storage/s3-config.ts';
@@ -92,6 +93,30 @@ describe('s3:// image storage (reads)', () => {
     assert.ok(err instanceof StorageError);
     assert.equal(err.code, 'storage-not-configured');
     assert.match(err.message, /S3_REGION .*S3_ENDPOINT .*AWS_ACCESS_KEY_ID/);
+  });
+});
+
+describe('model artefacts in S3', () => {
+  it('a released model is fetched by its s3:// artefact uri and checked against its sha256', async () => {
+    const model = randomBytes(50_000);
+    const sha = createHash('sha256').update(model).digest('hex');
+    await bucket.put('models/teacher-2.onnx', { bytes: model });
+    const cache = await mkdtemp(path.join(tmpdir(), 'fh-s3-models-'));
+    cleanup.add(() => rm(cache, { recursive: true, force: true }));
+    // the services read their S3 settings from the environment, as deployed
+    const saved = { ...process.env };
+    Object.assign(process.env, server.env);
+    try {
+      const cached = await fetchVerifiedModel(s3Uri(bucketName, 'models/teacher-2.onnx'), sha, cache);
+      assert.ok((await readFile(cached)).equals(model));
+      const wrong = await rejection(
+        fetchVerifiedModel(s3Uri(bucketName, 'models/none.onnx'), sha.replace(/./, 'f'), cache),
+      );
+      assert.match(wrong.message, /NoSuchKey/);
+    } finally {
+      for (const k of Object.keys(server.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
   });
 });
 
