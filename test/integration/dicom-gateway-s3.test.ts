@@ -180,4 +180,32 @@ describe('dicom-gateway storing to s3:// and the pseudo-labeler reading from it'
       cohort.images.length,
     );
   });
+
+  it('refuses to start when the bucket is missing, saying so (exit 1, nothing received)', async () => {
+    const [port, http] = (await freePorts(2)) as [number, number];
+    const logFile = path.join(work, 'dicom-gateway-no-bucket.log');
+    const broken = new ServiceProcess(
+      'dicom-gateway',
+      {
+        KAFKA_BROKERS: harness.stack.kafkaBrokers.join(','),
+        SCHEMA_REGISTRY_URL: harness.stack.schemaRegistryUrl,
+        ...s3.env,
+        DICOM_GATEWAY_TOPIC: harness.dicomTopic,
+        DICOM_GATEWAY_STORE_URI: 's3://no-such-bucket/gateway',
+        DICOM_GATEWAY_SPOOL_DIR: path.join(work, 'spool-no-bucket'),
+        DICOM_GATEWAY_PORT: String(port),
+        DICOM_GATEWAY_HOST: '127.0.0.1',
+        DICOM_GATEWAY_HTTP_PORT: String(http),
+      },
+      logFile,
+    );
+    harness.cleanup.add(() => broken.close());
+    broken.start();
+    await waitFor('the gateway to exit', () => !broken.running, 120_000);
+    assert.deepEqual(broken.exits, [1]);
+    assert.match(
+      await readFile(logFile, 'utf8'),
+      /cannot start: image store: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+ \(NoSuchBucket\)/,
+    );
+  });
 });

@@ -12,7 +12,9 @@ export const s3EnvShape = {
   /** An S3-compatible server's URL (http://minio:9000); unset for AWS S3. */
   S3_ENDPOINT: z
     .string()
-    .url('S3_ENDPOINT must be a URL, e.g. http://minio:9000 (leave it unset for AWS S3)')
+    .refine((v) => /^https?:\/\/[^/\s]+/i.test(v) && URL.canParse(v), {
+      message: 'S3_ENDPOINT must be an http(s) URL, e.g. http://minio:9000 (leave it unset for AWS S3)',
+    })
     .optional(),
   S3_REGION: z.string().min(1).optional(),
   AWS_REGION: z.string().min(1).optional(),
