@@ -36,7 +36,7 @@ async function timed(label: string, n: number, concurrency: number, work: (i: nu
   const seconds = (performance.now() - started) / 1000;
   const mb = (n * size) / 1e6;
   console.log(
-    `${label.padEnd(44)} ${(n / seconds).toFixed(1).padStart(7)} objects/s ${(mb / seconds).toFixed(1).padStart(7)} MB/s`,
+    `${label.padEnd(56)} ${(n / seconds).toFixed(1).padStart(7)} objects/s ${(mb / seconds).toFixed(1).padStart(7)} MB/s`,
   );
 }
 
