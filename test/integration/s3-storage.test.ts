@@ -182,4 +182,17 @@ describe('the DICOM gateway’s S3 instance store (writes)', () => {
     ]);
     assert.deepEqual(outcomes.sort(), ['duplicate', 'stored']);
   });
+
+  it('an instance over 64 MiB is streamed from the spool in one PUT, whole', async () => {
+    const store = storeAt('large');
+    await store.prepare();
+    const bytes = randomBytes(64 * 1024 * 1024 + 1024);
+    const key = store.pathFor('1.2.6', '1.2.6.1');
+    const incoming = await receive(store, bytes);
+    assert.equal(await store.commit(incoming, key), 'stored');
+    const head = await bucket.head(key);
+    assert.equal(head?.size, bytes.length);
+    assert.equal(head?.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.ok((await store.readStored(key)).equals(bytes));
+  });
 });
