@@ -9,7 +9,7 @@
 // wall time in ms measured in this process. --plans FILE writes EXPLAIN (ANALYZE, BUFFERS) of each.
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { ANALYTICS_SESSION_SETTINGS } from '../services/analytics/analytics-database.ts';
+import { ANALYTICS_SESSION_SETTINGS } from '../services/app/analytics/analytics-database.ts';
 import { migrateDatabase } from '../services/shared/db/migrate.ts';
 
 const LABELS = Number(process.env.BENCH_LABELS ?? 1_000_000);
@@ -98,7 +98,7 @@ interface Query {
   params?: unknown[];
 }
 
-// The queries as the stats command and the dashboard run them (services/analytics/queries.ts).
+// The queries as the stats command and the dashboard run them (services/app/analytics/queries.ts).
 const QUERIES: Query[] = [
   {
     view: 'analytics_label_prevalence',

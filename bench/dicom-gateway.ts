@@ -4,7 +4,8 @@
  * dicom-gateway` (a child process, as deployed), which writes each durably and publishes its
  * DicomArrived before answering. The ceiling is writing the same bytes to disk alone, with the same
  * durability (temporary file, fsync, rename, fsync of the folder), from this process.
- *   npm run bench:dicom-gateway [-- --copies 5]
+ *   npm run bench:dicom-gateway [-- --copies 5] [-- --s3]
+ * With --s3 the gateway stores to s3:// on moto's S3 server (started here; test/support/s3-server.ts).
  * Needs Kafka and the registry (or deploy/local/stack), and DCMTK (apt-get install dcmtk).
  */
 import { spawn } from 'node:child_process';
@@ -13,12 +14,18 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSchemaRegistry, registerEventSchemas } from '../services/shared/events/registry.ts';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { writeFileDurably } from '../services/shared/storage/durable-file.ts';
+import { createS3Client } from '../services/shared/storage/s3-bucket.ts';
+import { loadS3Settings } from '../services/shared/storage/s3-config.ts';
 import { bytes16, writeDicom } from '../test/support/dicom-writer.ts';
 import { dcmtk, freePorts, metricValue, waitForHealthy } from '../test/support/gateways.ts';
 import { createTestKafka, deleteTopics, getTestStack, uniqueTopicName } from '../test/support/index.ts';
+import { TestS3Server } from '../test/support/s3-server.ts';
 
-const { values } = parseArgs({ options: { copies: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { copies: { type: 'string', default: '5' }, s3: { type: 'boolean', default: false } },
+});
 const copies = Number(values.copies);
 /** Square sizes giving about 2, 4.5, 8 and 10 MB of 16-bit pixels. */
 const SIZES = [1024, 1536, 2048, 2236];
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
   const kafka = createTestKafka(stack);
   const work = await mkdtemp(path.join(tmpdir(), 'fh-bench-dicom-'));
   const topic = uniqueTopicName('bench.dicom.arrived');
+  let s3: TestS3Server | undefined;
   try {
     const files = await makeRadiographs(work);
     const sizes = await Promise.all(files.map(async (f) => (await readFile(f)).length));
@@ -82,6 +90,17 @@ async function main(): Promise<void> {
       DicomArrived: topic,
     });
     const [dicomPort, httpPort] = (await freePorts(2)) as [number, number];
+    let store: Record<string, string> = { DICOM_GATEWAY_STORE_URI: path.join(work, 'store') };
+    if (values.s3) {
+      s3 = new TestS3Server();
+      await s3.start();
+      await createS3Client(loadS3Settings(s3.env)!).send(new CreateBucketCommand({ Bucket: 'fh-bench' }));
+      store = {
+        ...s3.env,
+        DICOM_GATEWAY_STORE_URI: 's3://fh-bench/gateway',
+        DICOM_GATEWAY_SPOOL_DIR: path.join(work, 'spool'),
+      };
+    }
     const child = spawn(process.execPath, ['bin/harvester.js', 'run', 'dicom-gateway'], {
       env: {
         ...process.env,
@@ -91,7 +110,7 @@ async function main(): Promise<void> {
         DICOM_GATEWAY_PORT: String(dicomPort),
         DICOM_GATEWAY_HOST: '127.0.0.1',
         DICOM_GATEWAY_HTTP_PORT: String(httpPort),
-        DICOM_GATEWAY_STORE_URI: path.join(work, 'store'),
+        ...store,
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -121,10 +140,11 @@ async function main(): Promise<void> {
       `| durable write of the same bytes alone (ceiling) | ${(files.length / ceilingSeconds).toFixed(1)} | ${(totalMB / ceilingSeconds).toFixed(0)} |`,
     );
     console.log(
-      `| storescu -> dicom-gateway (stored, fsync'd, DicomArrived acknowledged, then success) | ${(files.length / gatewaySeconds).toFixed(1)} | ${(totalMB / gatewaySeconds).toFixed(0)} |`,
+      `| storescu -> dicom-gateway (${values.s3 ? 'PUT to s3:// on moto' : "stored, fsync'd"}, DicomArrived acknowledged, then success) | ${(files.length / gatewaySeconds).toFixed(1)} | ${(totalMB / gatewaySeconds).toFixed(0)} |`,
     );
   } finally {
     await deleteTopics(kafka, [topic]).catch(() => {});
+    await s3?.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { importAnnotations, readAnnotationsInput } from '../services/app/import-annotations.ts';
-import { prepareCommand } from '../services/cli/commands/prepare.ts';
+import { prepareCohort } from '../services/app/prepare-cohort.ts';
 import { writeCohort } from '../tools/synth/write-cohort.ts';
 import { DISTILLER_DIR } from '../services/distill-worker/worker.ts';
 import { migrateDatabase } from '../services/shared/db/migrate.ts';
@@ -92,7 +92,7 @@ try {
     regionTrain,
     regionTest: Math.max(20, Math.round(regionTrain / 4)),
   });
-  await prepareCommand({ cohort, out: path.join(dir, 'prepared'), size: String(size) });
+  await prepareCohort({ cohort, out: path.join(dir, 'prepared'), size: String(size) });
   await migrateDatabase({ database: stack.databaseUrl, schema: db.schema });
   const input = readAnnotationsInput({
     input: path.join(cohort, 'annotations.coco.json'),

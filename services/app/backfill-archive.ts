@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { runBackfill } from '../backfill/backfill.ts';
-import { type BackfillConfig } from '../backfill/config.ts';
+import { runBackfill } from './backfill/backfill.ts';
+import { type BackfillConfig } from './backfill/config.ts';
 import { OnnxTeacher } from '../shared/onnx/teacher.ts';
 import { sharpenAALS } from '../shared/aals/index.ts';
 import { DEFAULT_EMBEDDED_DATA_DIR, startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
@@ -9,7 +9,7 @@ import { migrateDatabase } from '../shared/db/migrate.ts';
 import { parseOruMessage } from '../shared/hl7/index.ts';
 import { type Logger } from '../shared/observability/logger.ts';
 import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
-import type { BackfillSummary } from '../backfill/backfill.ts';
+import type { BackfillSummary } from './backfill/backfill.ts';
 import { openTrainingStore } from '../shared/training-store/training-store.ts';
 
 export interface BackfillCliOptions {

@@ -9,14 +9,14 @@ import {
   prevalenceMonthly,
   recordVsTeacher,
   scoreHistogram,
-} from '../analytics/queries.ts';
-import { loadBackfillConfig } from '../backfill/config.ts';
-import { formatBackfillSummary } from '../backfill/format-summary.ts';
+} from '../app/analytics/queries.ts';
+import { loadBackfillConfig } from '../app/backfill/config.ts';
+import { formatBackfillSummary } from '../app/backfill/format-summary.ts';
 import { backfillWithConfig } from '../app/backfill-archive.ts';
-import { prepareCommand } from '../cli/commands/prepare.ts';
+import { prepareCohort } from '../app/prepare-cohort.ts';
 import { writeCohort } from '../../tools/synth/write-cohort.ts';
-import { evaluateTeacher, loadHeldOutSet, type HeldOutMetrics } from '../distill-worker/evaluate-onnx.ts';
-import { LocalRunner } from '../distill-worker/local-runner.ts';
+import { evaluateTeacher, loadHeldOutSet, type HeldOutMetrics } from '../shared/distill/evaluate-onnx.ts';
+import { LocalRunner } from '../shared/distill/local-runner.ts';
 import { OnnxTeacher, type Teacher } from '../shared/onnx/teacher.ts';
 import { createLogger } from '../shared/observability/logger.ts';
 import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../tools/synth/cohort.ts';
@@ -133,7 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   ];
 
   const cohort = await step('synthetic hospital', () => writeCohort(cohortDir, cohortOptions));
-  await step('model inputs (prepare)', () => prepareCommand({ cohort: cohortDir, size: '256' }));
+  await step('model inputs (prepare)', () => prepareCohort({ cohort: cohortDir, size: '256' }));
 
   const config = loadBackfillConfig({
     ...process.env,

@@ -1,16 +1,16 @@
-import type { BackfillSummary } from '../backfill/backfill.ts';
-import type { Counts } from '../backfill/counts.ts';
-import type { HeldOutMetrics } from '../distill-worker/evaluate-onnx.ts';
+import type { BackfillSummary } from '../app/backfill/backfill.ts';
+import type { Counts } from '../app/backfill/counts.ts';
+import type { HeldOutMetrics } from '../shared/distill/evaluate-onnx.ts';
 import type {
   LabelCounts,
   ModelHistoryEntry,
   MonthlyPrevalence,
   RecordVsTeacher,
   ScoreHistogramBin,
-} from '../analytics/queries.ts';
-import { CLASS_COLORS } from '../analytics/dashboard/render-dashboard.ts';
-import { escapeHtml } from '../analytics/dashboard/escape-html.ts';
-import { groupedBars, lineChart } from '../analytics/dashboard/svg-charts.ts';
+} from '../app/analytics/queries.ts';
+import { CLASS_COLORS } from '../app/analytics/dashboard/render-dashboard.ts';
+import { escapeHtml } from '../app/analytics/dashboard/escape-html.ts';
+import { groupedBars, lineChart } from '../app/analytics/dashboard/svg-charts.ts';
 import type { SampleImage } from './sample-images.ts';
 
 /** Everything the demo report shows; rendering is pure (data in, one HTML string out). */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { dequantiseTarget } from '../pseudo-labeler/target-encoding.ts';
+import { dequantiseTarget } from '../shared/aals/target-encoding.ts';
 import type { Teacher } from '../shared/onnx/teacher.ts';
 import { readDicomModelInput } from '../shared/imaging/index.ts';
 import { pngDataUri } from './png-data-uri.ts';

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { envBool, envInt, schemaRegistryEnvShape } from '../shared/config/common-env.ts';
-import { loadConfig } from '../shared/config/env.ts';
+import { ConfigError, loadConfig } from '../shared/config/env.ts';
 import { kafkaEnvShape } from '../shared/kafka/config.ts';
 import { topicProvisioningEnvShape, withTopicDefaults } from '../shared/kafka/system-topics.ts';
 import { MIN_HMAC_KEY_BYTES } from '../shared/privacy/pseudonymise.ts';
+import { loadS3Settings, parseS3Uri, S3_SETUP_HINT, type S3Settings } from '../shared/storage/s3-config.ts';
 
 const upperList = (fallback: string) =>
   z
@@ -35,7 +36,7 @@ const aeTitle = (name: string, fallback: string) =>
 /**
  * Environment of `harvester run dicom-gateway`. Required: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (the
  * DicomArrived schema must be registered: `harvester schemas register`). The image store defaults
- * to var/dicom-store under the working folder.
+ * to var/dicom-store under the working folder; an s3:// store needs the S3_* settings (s3-config.ts).
  */
 export const dicomGatewayEnvSchema = z.object({
   ...kafkaEnvShape,
@@ -61,15 +62,22 @@ export const dicomGatewayEnvSchema = z.object({
     ),
   DICOM_GATEWAY_ALLOWED_PEERS: z.string().default(''),
   DICOM_GATEWAY_MAX_ASSOCIATIONS: envInt('DICOM_GATEWAY_MAX_ASSOCIATIONS', 1, 32),
-  /** file:// folder (or a plain path) of the image store; the pseudo-labeler must read the same. */
+  /**
+   * file:// folder (or a plain path), or s3://bucket/prefix, of the image store; the pseudo-labeler
+   * must read the same (for s3://, with the same S3_* settings).
+   */
   DICOM_GATEWAY_STORE_URI: z
     .string()
     .default('var/dicom-store')
     .transform((v) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : pathToFileURL(path.resolve(v)).href))
-    .refine((v) => v.startsWith('file://'), {
-      message:
-        'DICOM_GATEWAY_STORE_URI must be a file:// URI or a path: s3:// storage is not configured in this deployment',
+    .refine((v) => v.startsWith('file://') || v.startsWith('s3://'), {
+      message: 'DICOM_GATEWAY_STORE_URI must be a path, a file:// URI or an s3://bucket/prefix URI',
     }),
+  /** With an s3:// store: the local folder instances are received into before their upload. */
+  DICOM_GATEWAY_SPOOL_DIR: z
+    .string()
+    .default('var/dicom-gateway-spool')
+    .transform((v) => path.resolve(v)),
   DICOM_GATEWAY_TOPIC: z.string().min(1).default('dicom.arrived'),
   DICOM_GATEWAY_MODALITIES: upperList('CR,DX'),
   DICOM_GATEWAY_BODY_PARTS: upperList('CHEST,THORAX,RIB,RIBS,CLAVICLE,SHOULDER,CHEST_TO_PELVIS'),
@@ -89,8 +97,23 @@ export const dicomGatewayEnvSchema = z.object({
   DICOM_GATEWAY_HTTP_HOST: z.string().default('0.0.0.0'),
 });
 
-export type DicomGatewayConfig = z.infer<typeof dicomGatewayEnvSchema>;
+export type DicomGatewayConfig = z.infer<typeof dicomGatewayEnvSchema> & {
+  /** The S3 settings when the store is s3:// (null for file://). */
+  s3: S3Settings | null;
+};
 
 export function loadDicomGatewayConfig(env: NodeJS.ProcessEnv = process.env): DicomGatewayConfig {
-  return loadConfig(dicomGatewayEnvSchema, withTopicDefaults(env));
+  const config = loadConfig(dicomGatewayEnvSchema, withTopicDefaults(env));
+  if (!config.DICOM_GATEWAY_STORE_URI.startsWith('s3://')) return { ...config, s3: null };
+  try {
+    parseS3Uri(config.DICOM_GATEWAY_STORE_URI);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: DICOM_GATEWAY_STORE_URI: ${(err as Error).message}`);
+  }
+  const s3 = loadS3Settings(env);
+  if (!s3)
+    throw new ConfigError(
+      `Invalid configuration: DICOM_GATEWAY_STORE_URI is an s3:// URI but S3 is not configured: ${S3_SETUP_HINT}`,
+    );
+  return { ...config, s3 };
 }

@@ -136,7 +136,7 @@ export class InstanceIngest {
       // the same SOP Instance UID in other bytes (another transfer syntax, say): one instance, so the
       // first copy stays the instance; it is announced below if that has not happened yet
       this.logger.info({ outcome }, 'an instance arrived again in other bytes; the first copy is kept');
-      const first = await readFile(finalPath);
+      const first = await this.store.readStored(finalPath);
       file = { sizeBytes: first.length, sha256: createHash('sha256').update(first).digest('hex') };
       header = safeHeader(first);
     }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -124,37 +124,78 @@ export function uidPathComponent(uid: string | null): string {
 }
 
 /**
+ * Where the gateway keeps instances. A location (from `pathFor`) names one instance in the store;
+ * `commit` stores a received instance there once (see StoreOutcome), `uriFor` is the URI its
+ * DicomArrived carries (what the pseudo-labeler reads), `markAnnounced` records durably that the
+ * DicomArrived was acknowledged.
+ */
+export interface InstanceStore {
+  /** Creates what the store needs, clears leftovers of a crash, checks it can be written. */
+  prepare(): Promise<void>;
+  incoming(prefix: Buffer): IncomingInstance;
+  discard(incoming: IncomingInstance): Promise<void>;
+  pathFor(studyUid: string | null, sopUid: string): string;
+  uriFor(location: string): string;
+  commit(incoming: IncomingInstance, location: string): Promise<StoreOutcome>;
+  /** The stored bytes at a location (the first copy, after a conflict). */
+  readStored(location: string): Promise<Buffer>;
+  isAnnounced(location: string): Promise<boolean>;
+  markAnnounced(location: string, note: string): Promise<void>;
+}
+
+/**
+ * The folder instances are received into before they are committed: random names, removed when
+ * discarded, and every leftover removed at start-up (never acknowledged, so the sender sends them again).
+ */
+export class IncomingSpool {
+  constructor(readonly dir: string) {}
+
+  async prepare(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await syncDirectory(path.dirname(this.dir));
+    for (const name of await readdir(this.dir)) await rm(path.join(this.dir, name), { force: true });
+  }
+
+  incoming(prefix: Buffer): IncomingInstance {
+    return new IncomingInstance(path.join(this.dir, `${randomBytes(12).toString('hex')}.part`), prefix);
+  }
+
+  async discard(incoming: IncomingInstance): Promise<void> {
+    await rm(incoming.tempPath, { force: true });
+  }
+}
+
+/**
  * The gateway's image store under a file:// root (the storage the pseudo-labeler reads):
  * `<root>/<StudyInstanceUID>/<SOPInstanceUID>.dcm`, written durably (temporary file, fsync, rename,
  * fsync folder), plus `<file>.announced` once its DicomArrived was acknowledged. An instance is
  * stored once: the same SOP Instance UID again with the same bytes is a duplicate; with other
  * bytes a conflict (the first copy stays, the second is kept beside it as `<sop>.<sha>.conflict`).
  */
-export class InstanceStore {
+export class FileInstanceStore implements InstanceStore {
   readonly incomingDir: string;
+  private readonly spool: IncomingSpool;
 
   constructor(readonly root: string) {
+    // inside the root: the rename that commits an instance stays on one file system
     this.incomingDir = path.join(root, '.incoming');
+    this.spool = new IncomingSpool(this.incomingDir);
   }
 
-  static fromUri(uri: string): InstanceStore {
-    return new InstanceStore(fileURLToPath(uri));
+  static fromUri(uri: string): FileInstanceStore {
+    return new FileInstanceStore(fileURLToPath(uri));
   }
 
-  async prepare(): Promise<void> {
-    await mkdir(this.incomingDir, { recursive: true });
-    await syncDirectory(this.root);
-    // leftovers of a crash: never acknowledged, so the sender sends them again
-    const { readdir } = await import('node:fs/promises');
-    for (const name of await readdir(this.incomingDir))
-      await rm(path.join(this.incomingDir, name), { force: true });
+  prepare(): Promise<void> {
+    return this.spool.prepare();
   }
 
   incoming(prefix: Buffer): IncomingInstance {
-    return new IncomingInstance(
-      path.join(this.incomingDir, `${randomBytes(12).toString('hex')}.part`),
-      prefix,
-    );
+    return this.spool.incoming(prefix);
+  }
+
+  discard(incoming: IncomingInstance): Promise<void> {
+    return this.spool.discard(incoming);
   }
 
   pathFor(studyUid: string | null, sopUid: string): string {
@@ -173,22 +214,15 @@ export class InstanceStore {
         await rm(incoming.tempPath, { force: true });
         return 'duplicate';
       }
-      await commitFileDurably(
-        incoming.tempPath,
-        `${finalPath.slice(0, -4)}.${incoming.sha256.slice(0, 16)}.conflict`,
-      );
+      await commitFileDurably(incoming.tempPath, conflictLocation(finalPath, incoming.sha256));
       return 'conflict';
     }
     await commitFileDurably(incoming.tempPath, finalPath);
     return 'stored';
   }
 
-  async discard(incoming: IncomingInstance): Promise<void> {
-    await rm(incoming.tempPath, { force: true });
-  }
-
-  async readWhole(incoming: IncomingInstance, finalPath: string): Promise<Buffer> {
-    return incoming.complete ? incoming.head : readFile(finalPath);
+  readStored(finalPath: string): Promise<Buffer> {
+    return readFile(finalPath);
   }
 
   isAnnounced(finalPath: string): Promise<boolean> {
@@ -199,6 +233,11 @@ export class InstanceStore {
   markAnnounced(finalPath: string, note: string): Promise<void> {
     return writeFileDurably(`${finalPath}.announced`, note);
   }
+}
+
+/** Where a second copy in other bytes is kept, beside the first (`<sop>.<sha16>.conflict`). */
+export function conflictLocation(location: string, sha256: string): string {
+  return `${location.slice(0, -4)}.${sha256.slice(0, 16)}.conflict`;
 }
 
 async function exists(file: string): Promise<boolean> {

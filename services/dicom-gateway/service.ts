@@ -17,7 +17,8 @@ import { listeningPort } from '../shared/runtime/service-connections.ts';
 import { withTimeout } from '../shared/runtime/with-timeout.ts';
 import type { DicomGatewayConfig } from './config.ts';
 import { InstanceIngest, type ArrivalPublisher } from './ingest.ts';
-import { InstanceStore } from './instance-store.ts';
+import { FileInstanceStore, type InstanceStore } from './instance-store.ts';
+import { S3InstanceStore } from './s3-instance-store.ts';
 import { createDicomGatewayMetrics, type DicomGatewayMetrics } from './metrics.ts';
 import { gatewayScpClass } from './scp.ts';
 
@@ -44,6 +45,13 @@ export async function ensureGatewayTopics(
   });
 }
 
+/** The image store DICOM_GATEWAY_STORE_URI names: a folder, or an S3 bucket and prefix. */
+export function openInstanceStore(config: DicomGatewayConfig): InstanceStore {
+  const uri = config.DICOM_GATEWAY_STORE_URI;
+  if (config.s3) return S3InstanceStore.fromUri(uri, config.s3, config.DICOM_GATEWAY_SPOOL_DIR);
+  return FileInstanceStore.fromUri(uri);
+}
+
 /** Starts `harvester run dicom-gateway`: image store, Kafka producer, C-STORE/C-ECHO SCP, /health and /metrics. */
 export async function startDicomGateway(
   config: DicomGatewayConfig,
@@ -59,8 +67,15 @@ export async function startDicomGateway(
     key: config.DICOM_GATEWAY_TLS_KEY_FILE,
     ca: config.DICOM_GATEWAY_TLS_CA_FILE,
   });
-  const store = InstanceStore.fromUri(config.DICOM_GATEWAY_STORE_URI);
-  await store.prepare();
+  const store = openInstanceStore(config);
+  try {
+    await store.prepare();
+  } catch (err) {
+    // a bucket that is missing or refuses these credentials: one clear line, not a stack
+    throw Object.assign(new Error(`cannot start: image store: ${(err as Error).message}`), {
+      expected: true,
+    });
+  }
 
   const registry = createSchemaRegistry({
     url: config.SCHEMA_REGISTRY_URL,

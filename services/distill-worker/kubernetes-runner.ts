@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { parse } from 'yaml';
-import type { DistillerReport } from './distiller-args.ts';
+import type { DistillerReport } from '../shared/distill/distiller-args.ts';
 import { jobName, renderDistillJob } from './k8s-job-manifest.ts';
-import type { DistillRunner, RunRequest, RunResult } from './runner.ts';
+import type { DistillRunner, RunRequest, RunResult } from '../shared/distill/runner.ts';
 
 /** How to reach the cluster API: in-cluster service account, or a kubeconfig's current context. */
 export interface ClusterAccess {

@@ -14,7 +14,7 @@ import {
   loadHeldOutSetFromDatabase,
   type HeldOutMetrics,
   type HeldOutSet,
-} from './evaluate-onnx.ts';
+} from '../shared/distill/evaluate-onnx.ts';
 import type { TrainingStore } from '../shared/training-store/training-store.ts';
 
 /** schemas/ModelReleased.avsc as TypeScript. */

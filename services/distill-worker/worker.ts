@@ -26,11 +26,11 @@ import { OnnxTeacher } from '../shared/onnx/teacher.ts';
 import { distillWorkerTopics, type DistillWorkerConfig } from './config.ts';
 import { checkDatabaseReady } from '../shared/runtime/startup-checks.ts';
 import { openTrainingStore } from '../shared/training-store/training-store.ts';
-import { distillerArgs, RecipeError } from './distiller-args.ts';
+import { distillerArgs, RecipeError } from '../shared/distill/distiller-args.ts';
 import { clusterAccessFromEnv, KubernetesRunner } from './kubernetes-runner.ts';
-import { LocalRunner } from './local-runner.ts';
+import { LocalRunner } from '../shared/distill/local-runner.ts';
 import { PromotionGate, type PromotionOutcome } from './promotion.ts';
-import type { DistillRunner } from './runner.ts';
+import type { DistillRunner } from '../shared/distill/runner.ts';
 
 export const DISTILLER_DIR = fileURLToPath(new URL('../distiller', import.meta.url));
 

@@ -2,7 +2,7 @@
  * The pseudo-labeler's compute step, independent of where its inputs came from: plan which
  * (image, class) pairs need the teacher, read and preprocess those images, run the teacher in
  * micro-batches, and turn its maps into stored targets. The Kafka processor (batch-processor.ts)
- * and the archive backfill (services/backfill) both run exactly this code.
+ * and the archive backfill (services/app/backfill) both run exactly this code.
  */
 import { DETECTOR_CLASSES, type DetectorClass, type LabelStatus } from '../shared/vocabulary.ts';
 import { makeTarget, type TargetMethod } from '../shared/aals/index.ts';
@@ -18,7 +18,7 @@ import { StorageError, type ImageStorage } from '../shared/storage/image-storage
 import { decideImage, type JoinPolicy } from './join-decision.ts';
 import type { MicroBatcher } from './micro-batcher.ts';
 import type { ComputedLabel, JoinRow, Withdrawal } from './store.ts';
-import { mapMax, quantiseTarget, targetStats } from './target-encoding.ts';
+import { mapMax, quantiseTarget, targetStats } from '../shared/aals/target-encoding.ts';
 import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
 
 export interface ComputeJob {

@@ -36,7 +36,7 @@ export interface BatchOutcome {
 
 /**
  * The pure step of a batch: each record extracted and labelled (stored, skipped or dead-lettered)
- * with its ledger entry. Shared by the Kafka consumer and the archive backfill (services/backfill).
+ * with its ledger entry. Shared by the Kafka consumer and the archive backfill (services/app/backfill).
  */
 export function prepareRecords(records: RawRecord[], extraction: ExtractionDeps): PreparedBatch {
   const batch: PreparedBatch = { versions: [], ledger: [], deadLetters: [] };

@@ -4,6 +4,7 @@ import {
   databaseEnvShape,
   databasePoolEnvShape,
   envInt,
+  patientIdKeyEnvShape,
   schemaRegistryEnvShape,
 } from '../shared/config/common-env.ts';
 import { loadConfig } from '../shared/config/env.ts';
@@ -14,7 +15,6 @@ import {
   withTopicDefaults,
   type ServiceTopic,
 } from '../shared/kafka/system-topics.ts';
-import { MIN_HMAC_KEY_BYTES } from '../shared/privacy/pseudonymise.ts';
 
 /**
  * Environment of `harvester run report-labeler`. Required: KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
@@ -27,13 +27,7 @@ export const reportLabelerEnvSchema = z.object({
   ...schemaRegistryEnvShape,
   ...databaseEnvShape,
   ...databasePoolEnvShape,
-  PATIENT_ID_HMAC_KEY: z
-    .string({
-      error: `set PATIENT_ID_HMAC_KEY to a secret of at least ${MIN_HMAC_KEY_BYTES} bytes (e.g. openssl rand -hex 32); patient ids are pseudonymised with it`,
-    })
-    .refine((v) => Buffer.byteLength(v, 'utf8') >= MIN_HMAC_KEY_BYTES, {
-      message: `PATIENT_ID_HMAC_KEY must be at least ${MIN_HMAC_KEY_BYTES} bytes (e.g. openssl rand -hex 32)`,
-    }),
+  ...patientIdKeyEnvShape,
   ...consumerServiceEnvShape('REPORT_LABELER', {
     groupId: 'report-labeler',
     maxBatchMessages: 2000,

@@ -84,6 +84,16 @@ export class SupervisedProcess {
     });
   }
 
+  /**
+   * No more restarts from now on, without signalling the service. Ctrl-C in a terminal reaches the
+   * whole process group, so the services exit by themselves while the supervisor is still on its
+   * way to stop(); without this, each would be counted as a crash and started again.
+   */
+  retire(): void {
+    this.stopping = true;
+    clearTimeout(this.timer);
+  }
+
   /** SIGTERM (the service finishes its batch and commits), SIGKILL after `graceMs`. */
   async stop(graceMs = 30_000): Promise<void> {
     this.stopping = true;

@@ -275,6 +275,8 @@ export async function runUp(o: UpOptions): Promise<UpSummary> {
       else if (e.kind === 'restarting')
         print(`${e.name}: restarting in ${Math.round(e.inMs / 1000)} s (crash ${e.crashes})`);
     };
+    // retire synchronously, before the services' own exits on the same Ctrl-C are handled
+    o.signal.addEventListener('abort', () => services.forEach((s) => s.retire()), { once: true });
     for (const name of UP_SERVICES) {
       const service = new SupervisedProcess({
         name,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { loadBackfillConfig } from '../../services/backfill/config.ts';
+import { loadBackfillConfig } from '../../services/app/backfill/config.ts';
 import { backfillWithConfig, type BackfillRun } from '../../services/app/backfill-archive.ts';
 import { createLogger } from '../../services/shared/observability/logger.ts';
 import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';

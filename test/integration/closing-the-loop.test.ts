@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { feedCohort } from '../../services/app/feed-cohort.ts';
-import { prepareCommand } from '../../services/cli/commands/prepare.ts';
+import { prepareCohort } from '../../services/app/prepare-cohort.ts';
 import { writeCohort } from '../../tools/synth/write-cohort.ts';
 import { loadDistillSchedulerConfig } from '../../services/distill-scheduler/config.ts';
 import {
@@ -153,7 +153,7 @@ describe('closing the loop on the real stack', { skip }, () => {
     const stderr = process.stderr.write;
     process.stderr.write = () => true; // prepare's progress line
     try {
-      await prepareCommand({ cohort: path.join(work, 'a'), size: String(SIZE) });
+      await prepareCohort({ cohort: path.join(work, 'a'), size: String(SIZE) });
     } finally {
       process.stderr.write = stderr;
     }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DLQ_HEADERS } from '../../services/shared/kafka/dlq.ts';
-import { dequantiseTarget } from '../../services/pseudo-labeler/target-encoding.ts';
+import { dequantiseTarget } from '../../services/shared/aals/target-encoding.ts';
 import type { RunningPseudoLabeler } from '../../services/pseudo-labeler/service.ts';
 import { readDicomModelInput } from '../../services/shared/imaging/index.ts';
 import { quantiseInput } from '../../services/shared/training-store/model-input-bytes.ts';

@@ -1,5 +1,5 @@
-import { loadBackfillConfig } from '../../backfill/config.ts';
-import { formatBackfillSummary } from '../../backfill/format-summary.ts';
+import { loadBackfillConfig } from '../../app/backfill/config.ts';
+import { formatBackfillSummary } from '../../app/backfill/format-summary.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { BackfillCliOptions, backfillWithConfig } from '../../app/backfill-archive.ts';
 

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { runDemo } from '../../demo/demo.ts';
+import { runDemo } from '../../demo/index.ts';
 
 export interface DemoCliOptions {
   studies: string;

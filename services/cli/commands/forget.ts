@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { databaseEnvShape } from '../../shared/config/common-env.ts';
+import { databaseEnvShape, patientIdKeyEnvShape } from '../../shared/config/common-env.ts';
 import { loadConfig } from '../../shared/config/env.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { forget, type ErasureSubject } from '../../shared/privacy/erasure.ts';
 import { pseudonymisePatientId } from '../../shared/privacy/pseudonymise.ts';
 import { openTrainingStore, trainingStoreEnvShape } from '../../shared/training-store/training-store.ts';
-import { reportLabelerEnvSchema } from '../../report-labeler/config.ts';
 
 export interface ForgetCliOptions {
   patientId?: string;
@@ -18,7 +17,7 @@ function userError(message: string): Error {
 
 /** DATABASE_URL and TRAINING_STORE_URL; PATIENT_ID_HMAC_KEY for --patient-id (the report-labeler's key). */
 const forgetEnvSchema = z.object({ ...databaseEnvShape, ...trainingStoreEnvShape });
-const keyEnvSchema = reportLabelerEnvSchema.pick({ PATIENT_ID_HMAC_KEY: true });
+const keyEnvSchema = z.object(patientIdKeyEnvShape);
 
 /**
  * `harvester forget --patient-id ID | --accession ACC`: erases a patient (docs/erasure.md) and

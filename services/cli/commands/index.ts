@@ -49,7 +49,7 @@ export function registerCommands(program: Command): void {
     .requiredOption('--cohort <dir>', 'cohort directory with manifest.jsonl, annotations.json and dicom/')
     .option('--out <dir>', 'output directory (default: <cohort>/prepared)')
     .option('--size <pixels>', 'model input size (square)', '256')
-    .action(async (opts) => (await import('./prepare.ts')).prepareCommand(opts));
+    .action(async (opts) => (await import('../../app/prepare-cohort.ts')).prepareCohort(opts));
   program
     .command('distill')
     .description(

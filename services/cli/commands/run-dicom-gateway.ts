@@ -1,5 +1,4 @@
-import { loadDicomGatewayConfig } from '../../dicom-gateway/config.ts';
-import { startDicomGateway } from '../../dicom-gateway/service.ts';
+import { loadDicomGatewayConfig, startDicomGateway } from '../../dicom-gateway/index.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 

@@ -1,9 +1,7 @@
 import { createLogger } from '../../shared/observability/logger.ts';
 import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
-import { loadDistillSchedulerConfig } from '../../distill-scheduler/config.ts';
-import { startDistillScheduler } from '../../distill-scheduler/scheduler.ts';
-import { loadDistillWorkerConfig } from '../../distill-worker/config.ts';
-import { startDistillWorker } from '../../distill-worker/worker.ts';
+import { loadDistillSchedulerConfig, startDistillScheduler } from '../../distill-scheduler/index.ts';
+import { loadDistillWorkerConfig, startDistillWorker } from '../../distill-worker/index.ts';
 
 /** `harvester run distill-scheduler`: requests distillations by label volume until SIGTERM. */
 export async function runDistillSchedulerCommand(): Promise<void> {

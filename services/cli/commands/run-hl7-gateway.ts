@@ -1,5 +1,4 @@
-import { loadHl7GatewayConfig } from '../../hl7-gateway/config.ts';
-import { startHl7Gateway } from '../../hl7-gateway/service.ts';
+import { loadHl7GatewayConfig, startHl7Gateway } from '../../hl7-gateway/index.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
 

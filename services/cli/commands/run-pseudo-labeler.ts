@@ -1,7 +1,6 @@
 import { createLogger } from '../../shared/observability/logger.ts';
 import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
-import { loadPseudoLabelerConfig } from '../../pseudo-labeler/config.ts';
-import { startPseudoLabeler } from '../../pseudo-labeler/service.ts';
+import { loadPseudoLabelerConfig, startPseudoLabeler } from '../../pseudo-labeler/index.ts';
 
 /**
  * `harvester run pseudo-labeler`: runs until SIGTERM/SIGINT, then finishes the chunk in progress,

@@ -1,7 +1,6 @@
 import { createLogger } from '../../shared/observability/logger.ts';
 import { runServiceUntilSignal } from '../../shared/runtime/run-until-signal.ts';
-import { loadReportLabelerConfig } from '../../report-labeler/config.ts';
-import { startReportLabeler } from '../../report-labeler/service.ts';
+import { loadReportLabelerConfig, startReportLabeler } from '../../report-labeler/index.ts';
 
 /**
  * `harvester run report-labeler`: runs until SIGTERM/SIGINT, then finishes the batch in progress,

@@ -3,10 +3,10 @@ import {
   describeDatabase,
   explainDatabaseError,
   openAnalyticsDatabase,
-} from '../../analytics/analytics-database.ts';
-import { loadAnalyticsEnv, resolveDatabaseUrl, resolveRole } from '../../analytics/database-option.ts';
-import { isLoopbackHost, startDashboardServer } from '../../analytics/dashboard/server.ts';
-import { userError } from '../../analytics/user-error.ts';
+} from '../../app/analytics/analytics-database.ts';
+import { loadAnalyticsEnv, resolveDatabaseUrl, resolveRole } from '../../app/analytics/database-option.ts';
+import { isLoopbackHost, startDashboardServer } from '../../app/analytics/dashboard/server.ts';
+import { userError } from '../../app/analytics/user-error.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 
 export interface ServeDashboardOptions {

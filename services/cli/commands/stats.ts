@@ -2,12 +2,12 @@ import {
   explainDatabaseError,
   openAnalyticsDatabase,
   ANALYTICS_ROLE,
-} from '../../analytics/analytics-database.ts';
-import { loadAnalyticsEnv, resolveDatabaseUrl, resolveRole } from '../../analytics/database-option.ts';
-import { formatRows, type Column, type OutputFormat } from '../../analytics/output-format.ts';
-import { labelCounts, type LabelCounts, type LabelGrouping } from '../../analytics/queries.ts';
-import { parseSinceMonth } from '../../analytics/since-month.ts';
-import { userError } from '../../analytics/user-error.ts';
+} from '../../app/analytics/analytics-database.ts';
+import { loadAnalyticsEnv, resolveDatabaseUrl, resolveRole } from '../../app/analytics/database-option.ts';
+import { formatRows, type Column, type OutputFormat } from '../../app/analytics/output-format.ts';
+import { labelCounts, type LabelCounts, type LabelGrouping } from '../../app/analytics/queries.ts';
+import { parseSinceMonth } from '../../app/analytics/since-month.ts';
+import { userError } from '../../app/analytics/user-error.ts';
 
 export interface StatsOptions {
   since?: string;

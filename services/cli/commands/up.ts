@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { runUp, type UpUntil } from '../../up/up.ts';
+import { runUp, type UpUntil } from '../../up/index.ts';
 
 export interface UpCliOptions {
   feed?: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChunkedConsumerSettings } from '../kafka/chunked-consumer.ts';
+import { MIN_HMAC_KEY_BYTES } from '../privacy/pseudonymise.ts';
 
 /** An integer variable of at least `min`, `fallback` when unset; errors name the variable. */
 export const envInt = (name: string, min: number, fallback: number) =>
@@ -37,6 +38,20 @@ export const databaseEnvShape = {
   DATABASE_URL: z
     .string({ error: 'set DATABASE_URL to a postgres:// connection string' })
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// connection string'),
+};
+
+/**
+ * The key patient ids are pseudonymised with (required): the report-labeler's, and so that of every
+ * program that must give the same pseudonyms (backfill, `harvester forget`).
+ */
+export const patientIdKeyEnvShape = {
+  PATIENT_ID_HMAC_KEY: z
+    .string({
+      error: `set PATIENT_ID_HMAC_KEY to a secret of at least ${MIN_HMAC_KEY_BYTES} bytes (e.g. openssl rand -hex 32); patient ids are pseudonymised with it`,
+    })
+    .refine((v) => Buffer.byteLength(v, 'utf8') >= MIN_HMAC_KEY_BYTES, {
+      message: `PATIENT_ID_HMAC_KEY must be at least ${MIN_HMAC_KEY_BYTES} bytes (e.g. openssl rand -hex 32)`,
+    }),
 };
 
 /** The size of a service's own connection pool. */

@@ -16,7 +16,7 @@ export function defaultModelCacheDir(): string {
 }
 
 /**
- * Fetches a model by its artefact uri (file:// now, s3:// once configured: the same storage
+ * Fetches a model by its artefact uri (file://, or s3:// with the S3_* settings: the same storage
  * interface as the DICOM files), checks its sha256 and writes the verified bytes into the cache
  * as <sha256>.onnx, so what is loaded is exactly what was checked. Returns the cached path.
  */

@@ -20,9 +20,13 @@ export function runServiceUntilSignal(
   return new Promise<void>((resolve, reject) => {
     const starting = new AbortController();
     let service: StoppableService | undefined;
+    // One stop per service: Ctrl-C in a terminal sends SIGINT to the whole process group and a
+    // supervisor then sends SIGTERM too; a second stop would release its resources twice.
+    let stopping: Promise<void> | undefined;
+    const stopOnce = (s: StoppableService) => (stopping ??= s.stop());
     const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      if (service) service.stop().then(resolve, reject);
+      logger.info({ signal, alreadyStopping: stopping !== undefined }, 'shutting down');
+      if (service) stopOnce(service).then(resolve, reject);
       else starting.abort();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -31,11 +35,11 @@ export function runServiceUntilSignal(
       (started) => {
         service = started;
         if (starting.signal.aborted) {
-          started.stop().then(resolve, reject);
+          stopOnce(started).then(resolve, reject);
           return;
         }
         started.stopped?.catch(async (err: Error) => {
-          await started.stop().catch(() => {});
+          await stopOnce(started).catch(() => {});
           reject(err);
         });
       },

@@ -1,6 +1,8 @@
 import { HarvesterError } from '../errors.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { S3Bucket } from './s3-bucket.ts';
+import { loadS3Settings, parseS3Uri, S3_SETUP_HINT, type S3Settings } from './s3-config.ts';
 
 export type StorageErrorCode =
   'unsupported-scheme' | 'storage-not-configured' | 'not-found' | 'too-large' | 'unreadable';
@@ -49,18 +51,63 @@ export class FileStorage implements StorageBackend {
   }
 }
 
-/**
- * s3:// is part of the interface but has no client in this deployment: every read fails with a
- * clear reason instead of guessing credentials. Plug a backend in with `withBackend('s3:', ...)`.
- */
+/** s3:// when this deployment has no S3 settings: every read fails saying what to set. */
 export class UnconfiguredS3Storage implements StorageBackend {
   read(): Promise<Uint8Array> {
     return Promise.reject(
       new StorageError(
         'storage-not-configured',
-        's3:// storage is not configured in this deployment (only file:// is); give the service an S3 backend',
+        `s3:// storage is not configured in this deployment: ${S3_SETUP_HINT}`,
       ),
     );
+  }
+}
+
+/**
+ * s3://bucket/key URIs, one client for every bucket. A missing or over-large object is the image's
+ * problem (StorageError: the arrival is dead-lettered); refused credentials, a missing bucket or an
+ * unreachable endpoint are the deployment's (S3Failure, retriable: the consumer retries). The AWS
+ * SDK is loaded on the first s3:// read, so file://-only commands do not pay for it.
+ */
+export class S3Storage implements StorageBackend {
+  private opening: Promise<(bucket: string) => S3Bucket> | undefined;
+  private readonly buckets = new Map<string, S3Bucket>();
+
+  constructor(
+    private readonly settings: S3Settings,
+    private readonly maxBytes: number,
+  ) {}
+
+  async bucket(name: string): Promise<S3Bucket> {
+    this.opening ??= import('./s3-bucket.ts').then((s3) => {
+      const client = s3.createS3Client(this.settings);
+      return (bucket: string) => new s3.S3Bucket(client, bucket, this.settings.endpoint);
+    });
+    const open = await this.opening;
+    let bucket = this.buckets.get(name);
+    if (!bucket) {
+      bucket = open(name);
+      this.buckets.set(name, bucket);
+    }
+    return bucket;
+  }
+
+  async read(url: URL): Promise<Uint8Array> {
+    let location: { bucket: string; key: string };
+    try {
+      location = parseS3Uri(url);
+    } catch (err) {
+      throw new StorageError('unreadable', (err as Error).message);
+    }
+    const bucket = await this.bucket(location.bucket);
+    try {
+      return await bucket.read(location.key, this.maxBytes);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (err instanceof HarvesterError && (code === 'not-found' || code === 'too-large'))
+        throw new StorageError(code, err.message);
+      throw err;
+    }
   }
 }
 
@@ -94,9 +141,13 @@ export class SchemeStorage implements ImageStorage {
   }
 }
 
-/** The default storage: file:// reads, s3:// reported as not configured. */
-export function createImageStorage(options: { maxBytes: number }): ImageStorage {
+/**
+ * The storage of this deployment: file:// reads, and s3:// with the S3 settings of `env` (or
+ * reported as not configured when it has none). Throws a ConfigError when an S3 variable is wrong.
+ */
+export function createImageStorage(options: { maxBytes: number; env?: NodeJS.ProcessEnv }): ImageStorage {
+  const s3 = loadS3Settings(options.env ?? process.env);
   return new SchemeStorage()
     .withBackend('file:', new FileStorage(options.maxBytes))
-    .withBackend('s3:', new UnconfiguredS3Storage());
+    .withBackend('s3:', s3 ? new S3Storage(s3, options.maxBytes) : new UnconfiguredS3Storage());
 }

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DashboardData } from '../../../services/analytics/dashboard/dashboard-data.ts';
-import { renderDashboard } from '../../../services/analytics/dashboard/render-dashboard.ts';
-import { isLoopbackHost } from '../../../services/analytics/dashboard/server.ts';
-import { groupedBars, lineChart, thresholdBars } from '../../../services/analytics/dashboard/svg-charts.ts';
+import type { DashboardData } from '../../../services/app/analytics/dashboard/dashboard-data.ts';
+import { renderDashboard } from '../../../services/app/analytics/dashboard/render-dashboard.ts';
+import { isLoopbackHost } from '../../../services/app/analytics/dashboard/server.ts';
+import {
+  groupedBars,
+  lineChart,
+  thresholdBars,
+} from '../../../services/app/analytics/dashboard/svg-charts.ts';
 
 const attr = (svg: string, name: string) =>
   [...svg.matchAll(new RegExp(`${name}="([^"]*)"`, 'g'))].map((m) => m[1]);

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSinceMonth } from '../../../services/analytics/since-month.ts';
+import { parseSinceMonth } from '../../../services/app/analytics/since-month.ts';
 import {
   formatCsv,
   formatJson,
   formatTable,
   type Column,
-} from '../../../services/analytics/output-format.ts';
+} from '../../../services/app/analytics/output-format.ts';
 import {
   loadAnalyticsEnv,
   resolveDatabaseUrl,
   resolveRole,
-} from '../../../services/analytics/database-option.ts';
+} from '../../../services/app/analytics/database-option.ts';
 
 describe('parseSinceMonth', () => {
   it('accepts a month or the first day of one', () => {

@@ -7,9 +7,9 @@ import {
   isDicomFileName,
   isHl7FileName,
   listArchiveFiles,
-} from '../../../services/backfill/archive-files.ts';
-import { archiveOffset } from '../../../services/backfill/archive-keys.ts';
-import { ArchiveImageError, dicomArrivalFromFile } from '../../../services/backfill/dicom-arrival.ts';
+} from '../../../services/app/backfill/archive-files.ts';
+import { archiveOffset } from '../../../services/app/backfill/archive-keys.ts';
+import { ArchiveImageError, dicomArrivalFromFile } from '../../../services/app/backfill/dicom-arrival.ts';
 import { CohortPlanner, DEFAULT_COHORT_OPTIONS } from '../../../tools/synth/cohort.ts';
 import { generateStudy } from '../../../tools/synth/study-output.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BackfillSummary } from '../../../services/backfill/backfill.ts';
-import { formatBackfillSummary } from '../../../services/backfill/format-summary.ts';
-import type { HeldOutMetrics } from '../../../services/distill-worker/evaluate-onnx.ts';
+import type { BackfillSummary } from '../../../services/app/backfill/backfill.ts';
+import { formatBackfillSummary } from '../../../services/app/backfill/format-summary.ts';
+import type { HeldOutMetrics } from '../../../services/shared/distill/evaluate-onnx.ts';
 import { pngDataUri } from '../../../services/demo/png-data-uri.ts';
 import { renderDemoReport, type DemoReportData } from '../../../services/demo/render-report.ts';
 import { PNG } from 'pngjs';

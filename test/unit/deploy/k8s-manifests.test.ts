@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { distillerArgs } from '../../../services/distill-worker/distiller-args.ts';
+import { distillerArgs } from '../../../services/shared/distill/distiller-args.ts';
 import {
   checkJobManifest,
   jobName,

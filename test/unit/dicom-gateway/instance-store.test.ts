@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readInstanceHeader } from '../../../services/dicom-gateway/instance-header.ts';
 import {
-  InstanceStore,
+  FileInstanceStore,
   uidPathComponent,
   type IncomingInstance,
 } from '../../../services/dicom-gateway/instance-store.ts';
@@ -22,7 +22,7 @@ function datasetOf(file: Uint8Array): Buffer {
   return Buffer.from(file.subarray(144 + metaLength));
 }
 
-async function receive(store: InstanceStore, dataset: Buffer, sop: string): Promise<IncomingInstance> {
+async function receive(store: FileInstanceStore, dataset: Buffer, sop: string): Promise<IncomingInstance> {
   const incoming = store.incoming(
     encodeFileMeta({
       sopClassUid: '1.2.840.10008.5.1.4.1.1.1.1',
@@ -41,7 +41,7 @@ describe('InstanceStore', () => {
   it('writes meta + received dataset as a Part 10 file the imaging code reads, once per SOP Instance UID', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'fh-store-'));
     dirs.push(root);
-    const store = new InstanceStore(root);
+    const store = new FileInstanceStore(root);
     await store.prepare();
     const file = writeDicom({
       rows: 8,
@@ -85,7 +85,7 @@ describe('IncomingInstance', () => {
   it('an instance abandoned mid-transfer closes its file and can be discarded', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'fh-store-'));
     dirs.push(root);
-    const store = new InstanceStore(root);
+    const store = new FileInstanceStore(root);
     await store.prepare();
     const incoming = store.incoming(Buffer.alloc(10));
     incoming.write(Buffer.alloc(1000));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArchiveImageError, dicomArrivalFromFile } from '../../../services/backfill/dicom-arrival.ts';
+import { ArchiveImageError, dicomArrivalFromFile } from '../../../services/app/backfill/dicom-arrival.ts';
 import { nonImageReason, nonImageSopClass } from '../../../services/shared/imaging/sop-class.ts';
 import { writeDicom } from '../../support/dicom-writer.ts';
 

@@ -5,7 +5,7 @@ import {
   readDistillerLine,
   studentVersion,
   type DistillerReport,
-} from '../../../services/distill-worker/distiller-args.ts';
+} from '../../../services/shared/distill/distiller-args.ts';
 
 const base = {
   jobId: '5',

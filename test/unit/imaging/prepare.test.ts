@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { prepareCommand } from '../../../services/cli/commands/prepare.ts';
+import { prepareCohort } from '../../../services/app/prepare-cohort.ts';
 import { bytes16, writeDicom } from '../../support/dicom-writer.ts';
 
 // A three-image cohort laid out as docs/data-contracts.md says, plus one broken file and one
@@ -86,7 +86,7 @@ describe('harvester prepare', () => {
         { sopInstanceUid: '1.2', class: 'rib', box: [16, 16, 32, 48], split: 'train' },
       ]),
     );
-    await prepareCommand({ cohort: dir, size: '16' });
+    await prepareCohort({ cohort: dir, size: '16' });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -150,7 +150,7 @@ describe('harvester prepare', () => {
 
   it('fails clearly when the cohort directory has no manifest', async () => {
     await assert.rejects(
-      prepareCommand({ cohort: join(dir, 'nope'), size: '16' }),
+      prepareCohort({ cohort: join(dir, 'nope'), size: '16' }),
       /cannot read .*manifest\.jsonl/,
     );
   });

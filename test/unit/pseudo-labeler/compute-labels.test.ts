@@ -8,6 +8,7 @@ import {
   planComputeJobs,
 } from '../../../services/pseudo-labeler/compute-labels.ts';
 import { StorageError, type ImageStorage } from '../../../services/shared/storage/image-storage.ts';
+import { S3Failure } from '../../../services/shared/storage/s3-bucket.ts';
 import type { JoinPolicy, StudyLabel } from '../../../services/pseudo-labeler/join-decision.ts';
 import { MicroBatcher } from '../../../services/pseudo-labeler/micro-batcher.ts';
 import type { JoinRow } from '../../../services/pseudo-labeler/store.ts';
@@ -143,6 +144,34 @@ describe('compute labels (shared by the Kafka processor and the backfill)', () =
     assert.equal(
       batches.reduce((a, b) => a + b, 0),
       2,
+    );
+  });
+
+  it('a storage outage (S3 refusing the credentials) fails the whole batch, to be retried, not the images', async () => {
+    const storage: ImageStorage = {
+      read: async () => {
+        throw new S3Failure('s3-access-denied', 'S3 refused the request (InvalidAccessKeyId 403)', {
+          retriable: true,
+        });
+      },
+    };
+    const batcher = new MicroBatcher<Float32Array, TeacherMaps>(
+      async (images) => images.map(() => ({ maps: [], height: 0, width: 0 })),
+      {
+        maxBatchSize: 2,
+        maxWaitMs: 0,
+      },
+    );
+    const { jobs } = planComputeJobs([row('s1', F1, 's3://fh-images/a.dcm')], skip);
+    await assert.rejects(
+      inferJobs(jobs, {
+        storage,
+        teacher: { inputWidth: 16, inputHeight: 16 },
+        batcher,
+        maxQueue: 4,
+        decodeConcurrency: 1,
+      }),
+      (err: S3Failure) => err.code === 's3-access-denied' && err.retriable,
     );
   });
 });

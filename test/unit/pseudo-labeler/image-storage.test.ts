@@ -16,10 +16,11 @@ describe('image storage', () => {
     assert.deepEqual([...(await storage.read(pathToFileURL(file).href))], [1, 2, 3, 4]);
   });
 
-  it('says s3:// is not configured, with a code the DLQ reason uses', async () => {
-    await assert.rejects(storage.read('s3://bucket/key.dcm'), (err: StorageError) => {
+  it('says s3:// is not configured when no S3 setting is given, with a code the DLQ reason uses', async () => {
+    const unconfigured = createImageStorage({ maxBytes: 1024, env: {} });
+    await assert.rejects(unconfigured.read('s3://bucket/key.dcm'), (err: StorageError) => {
       assert.equal(err.code, 'storage-not-configured');
-      assert.match(err.message, /s3:\/\/ storage is not configured/);
+      assert.match(err.message, /s3:\/\/ storage is not configured in this deployment: set S3_REGION/);
       return true;
     });
   });

@@ -24,7 +24,32 @@ describe('runServiceUntilSignal', () => {
     emitSignal('SIGTERM');
     await running;
     assert.equal(stops, 1);
-    emitSignal('SIGINT'); // the other listener is still there: runs stop again harmlessly
+    emitSignal('SIGINT'); // the other listener is still there: it must not stop the service again
+    await tick();
+    assert.equal(stops, 1);
+  });
+
+  it('stops once when Ctrl-C (SIGINT to the group) and the supervisor (SIGTERM) both ask', async () => {
+    let stops = 0;
+    let finishStop: () => void = () => {};
+    const running = runServiceUntilSignal(
+      started({
+        stop: () => {
+          stops++;
+          if (stops > 1) return Promise.reject(new Error('Called end on pool more than once'));
+          return new Promise<void>((resolve) => {
+            finishStop = resolve;
+          });
+        },
+      }),
+      logger,
+    );
+    await tick();
+    emitSignal('SIGINT');
+    emitSignal('SIGTERM'); // arrives while the first stop is still finishing its batch
+    finishStop();
+    await running;
+    assert.equal(stops, 1);
   });
 
   it('rejects when the graceful stop fails, so the command exits non-zero', async () => {

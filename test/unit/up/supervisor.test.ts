@@ -41,6 +41,11 @@ describe('a supervised service', () => {
       onEvent: (e) => events.push(e),
     });
 
+  const untilLogged = async (name: string, text: string) => {
+    while (!readFileSync(path.join(dir, `${name}.log`), { encoding: 'utf8', flag: 'a+' }).includes(text))
+      await new Promise((r) => setTimeout(r, 10));
+  };
+
   it('is started again with back-off each time it exits on its own, its output in the log', async () => {
     const events: SupervisorEvent[] = [];
     const service = supervise('crashy', 'console.log("up"); process.exit(3)', events);
@@ -74,8 +79,7 @@ describe('a supervised service', () => {
       events,
     );
     service.start();
-    while (!readFileSync(path.join(dir, 'steady.log'), { encoding: 'utf8', flag: 'a+' }).includes('ready'))
-      await new Promise((r) => setTimeout(r, 10));
+    await untilLogged('steady', 'ready');
     await service.stop();
     assert.deepEqual(
       events.map((e) => e.kind),
@@ -83,5 +87,28 @@ describe('a supervised service', () => {
     );
     assert.equal(service.state, 'stopped');
     assert.match(readFileSync(path.join(dir, 'steady.log'), 'utf8'), /graceful/);
+  });
+
+  it('once retired (Ctrl-C reached the whole group), is not started again when it exits by itself', async () => {
+    const events: SupervisorEvent[] = [];
+    const service = supervise(
+      'interrupted',
+      'process.on("SIGINT", () => process.exit(0)); setInterval(() => {}, 1000); console.log("ready")',
+      events,
+    );
+    service.start();
+    await untilLogged('interrupted', 'ready');
+    const pid = events.find((e) => e.kind === 'started')!;
+    service.retire();
+    process.kill(pid.kind === 'started' ? pid.pid : 0, 'SIGINT');
+    while (!events.some((e) => e.kind === 'exited')) await new Promise((r) => setTimeout(r, 10));
+    // a restart would come after the 20 ms back-off; wait well past it
+    await new Promise((r) => setTimeout(r, 200));
+    await service.stop();
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['started', 'exited', 'stopped'],
+    );
+    assert.equal(service.restarts, 0);
   });
 });

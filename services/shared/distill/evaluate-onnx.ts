@@ -1,14 +1,14 @@
-import { DETECTOR_CLASSES, type DetectorClass } from '../shared/vocabulary.ts';
+import { DETECTOR_CLASSES, type DetectorClass } from '../vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { auroc, DEFAULT_SUPPRESSION_RADIUS, froc, FROC_RATES, type Box } from '../shared/metrics/index.ts';
+import { auroc, DEFAULT_SUPPRESSION_RADIUS, froc, FROC_RATES, type Box } from '../metrics/index.ts';
 import type pg from 'pg';
-import { scaleClassBoxes, type IndexEntry } from '../shared/imaging/prepared.ts';
-import { dequantiseInput, preprocessingVersion } from '../shared/training-store/model-input-bytes.ts';
-import { findStoredInputs } from '../shared/training-store/training-store-index.ts';
-import type { TrainingStore } from '../shared/training-store/training-store.ts';
-import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
+import { scaleClassBoxes, type IndexEntry } from '../imaging/prepared.ts';
+import { dequantiseInput, preprocessingVersion } from '../training-store/model-input-bytes.ts';
+import { findStoredInputs } from '../training-store/training-store-index.ts';
+import type { TrainingStore } from '../training-store/training-store.ts';
+import type { Teacher, TeacherMaps } from '../onnx/teacher.ts';
 
 /**
  * Scores an ONNX detector on the held-out region-labelled images of a prepared cohort with the

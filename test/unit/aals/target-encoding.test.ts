@@ -6,7 +6,7 @@ import {
   mapMax,
   quantiseTarget,
   targetStats,
-} from '../../../services/pseudo-labeler/target-encoding.ts';
+} from '../../../services/shared/aals/target-encoding.ts';
 
 describe('target quantisation', () => {
   it('round-trips every map within half a step (1/510)', () => {

@@ -1,18 +1,18 @@
-import type { DetectorClass, LabelStatus } from '../shared/vocabulary.ts';
+import type { DetectorClass, LabelStatus } from '../../shared/vocabulary.ts';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type pg from 'pg';
-import { EventEncoder } from '../shared/events/encoder.ts';
-import { DlqPublisher } from '../shared/kafka/dlq.ts';
-import type { MessageProducer } from '../shared/kafka/producer.ts';
-import type { Logger } from '../shared/observability/logger.ts';
-import { PseudoLabelProcessor, type ProcessorSettings } from './batch-processor.ts';
-import type { PseudoLabelCreatedEvent } from './events.ts';
-import type { ImageStorage } from '../shared/storage/image-storage.ts';
-import { createPseudoLabelerMetrics } from './metrics.ts';
-import { MicroBatcher } from './micro-batcher.ts';
-import type { StudyLabelRow } from './store.ts';
-import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
-import type { TrainingStore } from '../shared/training-store/training-store.ts';
+import { EventEncoder } from '../../shared/events/encoder.ts';
+import { DlqPublisher } from '../../shared/kafka/dlq.ts';
+import type { MessageProducer } from '../../shared/kafka/producer.ts';
+import type { Logger } from '../../shared/observability/logger.ts';
+import { PseudoLabelProcessor, type ProcessorSettings } from '../../pseudo-labeler/batch-processor.ts';
+import type { PseudoLabelCreatedEvent } from '../../pseudo-labeler/events.ts';
+import type { ImageStorage } from '../../shared/storage/image-storage.ts';
+import { createPseudoLabelerMetrics } from '../../pseudo-labeler/metrics.ts';
+import { MicroBatcher } from '../../pseudo-labeler/micro-batcher.ts';
+import type { StudyLabelRow } from '../../pseudo-labeler/store.ts';
+import type { Teacher, TeacherMaps } from '../../shared/onnx/teacher.ts';
+import type { TrainingStore } from '../../shared/training-store/training-store.ts';
 
 /**
  * `harvester relabel --model VERSION [--since DATE]`: re-derives earlier pseudo-labels with another

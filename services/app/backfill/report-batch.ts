@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { studyLabelFromEvent } from '../pseudo-labeler/events.ts';
-import { storeInputs } from '../pseudo-labeler/store.ts';
-import { prepareRecords } from '../report-labeler/batch-processor.ts';
-import type { ExtractionDeps, RawRecord } from '../report-labeler/extract.ts';
-import { reportLabelEvent } from '../report-labeler/report-label-event.ts';
-import { dropErasedPatients } from '../report-labeler/erased-patients.ts';
-import { storeBatch } from '../report-labeler/store.ts';
-import { withTransaction } from '../shared/db/transaction.ts';
+import { studyLabelFromEvent } from '../../pseudo-labeler/events.ts';
+import { storeInputs } from '../../pseudo-labeler/store.ts';
+import { prepareRecords } from '../../report-labeler/batch-processor.ts';
+import type { ExtractionDeps, RawRecord } from '../../report-labeler/extract.ts';
+import { reportLabelEvent } from '../../report-labeler/report-label-event.ts';
+import { dropErasedPatients } from '../../report-labeler/erased-patients.ts';
+import { storeBatch } from '../../report-labeler/store.ts';
+import { withTransaction } from '../../shared/db/transaction.ts';
 import { archiveOffset, BACKFILL_HL7_TOPIC, BACKFILL_PARTITION } from './archive-keys.ts';
 import { bump, type Counts } from './counts.ts';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import type { Logger } from '../../shared/observability/logger.ts';
+import type { Logger } from '../../../shared/observability/logger.ts';
 import { loadDashboardData } from './dashboard-data.ts';
 import { escapeHtml } from './escape-html.ts';
 import { renderDashboard } from './render-dashboard.ts';

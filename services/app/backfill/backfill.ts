@@ -1,20 +1,24 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import type pg from 'pg';
-import type { TargetSettings } from '../pseudo-labeler/compute-labels.ts';
-import { createImageStorage } from '../shared/storage/image-storage.ts';
-import type { JoinPolicy } from '../pseudo-labeler/join-decision.ts';
-import { MicroBatcher } from '../pseudo-labeler/micro-batcher.ts';
-import type { Teacher, TeacherMaps } from '../shared/onnx/teacher.ts';
-import type { TrainingStore } from '../shared/training-store/training-store.ts';
-import type { ExtractionDeps } from '../report-labeler/extract.ts';
-import { splitHl7 } from '../shared/hl7/split.ts';
+import type { TargetSettings } from '../../pseudo-labeler/compute-labels.ts';
+import { createImageStorage } from '../../shared/storage/image-storage.ts';
+import type { JoinPolicy } from '../../pseudo-labeler/join-decision.ts';
+import { MicroBatcher } from '../../pseudo-labeler/micro-batcher.ts';
+import type { Teacher, TeacherMaps } from '../../shared/onnx/teacher.ts';
+import type { TrainingStore } from '../../shared/training-store/training-store.ts';
+import type { ExtractionDeps } from '../../report-labeler/extract.ts';
+import { splitHl7 } from '../../shared/hl7/split.ts';
 import { isDicomFileName, isHl7FileName, listArchiveFiles } from './archive-files.ts';
 import { addCounts, type Counts } from './counts.ts';
 import { databaseTotals, type DatabaseTotals } from './database-totals.ts';
 import { backfillImageBatch } from './image-batch.ts';
-import { backfillPseudoLabelBatch, pendingAccessions } from './pseudo-label-batch.ts';
-import { backfillReportBatch, type ArchiveMessage } from './report-batch.ts';
+import {
+  backfillPseudoLabelBatch,
+  pendingAccessions,
+  type PseudoLabelBatchOutcome,
+} from './pseudo-label-batch.ts';
+import { backfillReportBatch, type ArchiveMessage, type ReportBatchOutcome } from './report-batch.ts';
 
 export type BackfillPhase = 'reports' | 'images' | 'pseudo-labels';
 
@@ -48,26 +52,11 @@ export interface BackfillSummary {
   modelVersion: string;
   interrupted: boolean;
   seconds: number;
-  reports: {
-    files: number;
-    messages: number;
-    alreadyDone: number;
-    stored: number;
-    versions: number;
-    skipped: Counts;
-    failed: Counts;
-  };
+  /** The report batches' outcomes summed (their problems go to onProblem, not here). */
+  reports: { files: number } & Omit<ReportBatchOutcome, 'problems'>;
   images: { files: number; alreadyDone: number; recorded: number; failed: Counts; skipped: Counts };
-  pseudoLabels: {
-    studies: number;
-    images: number;
-    inferred: number;
-    written: Counts;
-    superseded: number;
-    withdrawn: number;
-    stale: number;
-    failed: Counts;
-  };
+  /** The pseudo-label batches' outcomes summed. */
+  pseudoLabels: { studies: number } & Omit<PseudoLabelBatchOutcome, 'problems'>;
   totals: DatabaseTotals;
 }
 

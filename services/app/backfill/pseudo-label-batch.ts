@@ -6,18 +6,18 @@ import {
   type InferenceDeps,
   type JobResult,
   type TargetSettings,
-} from '../pseudo-labeler/compute-labels.ts';
-import type { JoinPolicy } from '../pseudo-labeler/join-decision.ts';
+} from '../../pseudo-labeler/compute-labels.ts';
+import type { JoinPolicy } from '../../pseudo-labeler/join-decision.ts';
 import {
   loadJoinState,
   markImagesFailed,
   writePseudoLabels,
   type ComputedLabel,
-} from '../pseudo-labeler/store.ts';
-import { storedInputsFor, writeNewInputs } from '../pseudo-labeler/training-inputs.ts';
-import { withTransaction } from '../shared/db/transaction.ts';
-import { indexShard } from '../shared/training-store/training-store-index.ts';
-import type { TrainingStore } from '../shared/training-store/training-store.ts';
+} from '../../pseudo-labeler/store.ts';
+import { storedInputsFor, writeNewInputs } from '../../pseudo-labeler/training-inputs.ts';
+import { withTransaction } from '../../shared/db/transaction.ts';
+import { indexShard } from '../../shared/training-store/training-store-index.ts';
+import type { TrainingStore } from '../../shared/training-store/training-store.ts';
 import { bump, type Counts } from './counts.ts';
 
 export interface PseudoLabelDeps {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { loadConfig } from '../shared/config/env.ts';
-import { pseudoLabelerEnvSchema } from '../pseudo-labeler/config.ts';
-import { reportLabelerEnvSchema } from '../report-labeler/config.ts';
+import { loadConfig } from '../../shared/config/env.ts';
+import { pseudoLabelerEnvSchema } from '../../pseudo-labeler/config.ts';
+import { reportLabelerEnvSchema } from '../../report-labeler/config.ts';
 
 /**
  * Environment of `harvester backfill`: the same variables, defaults and checks as the two

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '../shared/config/env.ts';
+import { loadConfig } from '../../shared/config/env.ts';
 import { userError } from './user-error.ts';
 
 const AnalyticsEnv = z.object({

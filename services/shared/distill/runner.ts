@@ -1,4 +1,4 @@
-import type { Logger } from '../shared/observability/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { DistillerReport } from './distiller-args.ts';
 
 /** One attempt of a job as a runner sees it. */

@@ -2,10 +2,10 @@ import {
   DicomHeaderError,
   pixelEncodingFields,
   readDicomArrivalHeader,
-} from '../shared/imaging/dicom-arrival-header.ts';
+} from '../../shared/imaging/dicom-arrival-header.ts';
 import dicomParser from 'dicom-parser';
-import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
-import { nonImageReason, nonImageSopClass, type NonImageKind } from '../shared/imaging/sop-class.ts';
+import type { DicomArrivedEvent } from '../../shared/events/dicom-arrived.ts';
+import { nonImageReason, nonImageSopClass, type NonImageKind } from '../../shared/imaging/sop-class.ts';
 
 /** A stored DICOM file that cannot be recorded as an image; `reason` is a short code for the summary. */
 export class ArchiveImageError extends Error {

@@ -1,24 +1,19 @@
-import { DETECTOR_CLASSES } from '../../shared/vocabulary.ts';
+import { DETECTOR_CLASSES } from '../shared/vocabulary.ts';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
-import {
-  DicomImageError,
-  readDicomModelInput,
-  resolveSize,
-  warmUpCodecs,
-} from '../../shared/imaging/index.ts';
-import { DEFAULT_PERCENTILES } from '../../shared/imaging/preprocess.ts';
+import { DicomImageError, readDicomModelInput, resolveSize, warmUpCodecs } from '../shared/imaging/index.ts';
+import { DEFAULT_PERCENTILES } from '../shared/imaging/preprocess.ts';
 import {
   checkManifestEntry,
   ManifestError,
   quantise,
   scaleClassBoxes,
   type IndexEntry,
-} from '../../shared/imaging/prepared.ts';
+} from '../shared/imaging/prepared.ts';
 
 export interface PrepareOptions {
   cohort: string;
@@ -75,11 +70,11 @@ async function close(stream: WriteStream): Promise<void> {
 }
 
 /**
- * `harvester prepare`: a cohort's DICOM files -> prepared/meta.json, images.u8, index.jsonl
+ * Prepares a cohort (`harvester prepare`, the demo): a cohort's DICOM files -> prepared/meta.json, images.u8, index.jsonl
  * (docs/data-contracts.md), streaming one image at a time. A file that cannot be read is reported
  * (file and reason) and counted, and the others go on.
  */
-export async function prepareCommand(opts: PrepareOptions): Promise<void> {
+export async function prepareCohort(opts: PrepareOptions): Promise<void> {
   const size = Number(opts.size);
   try {
     resolveSize(size);
