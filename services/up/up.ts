@@ -15,7 +15,7 @@ import { createPool } from '../shared/db/pool.ts';
 import { migrateDatabase } from '../shared/db/migrate.ts';
 import { registerSystemSchemas } from '../shared/events/register-system-schemas.ts';
 import { createSchemaRegistry } from '../shared/events/registry.ts';
-import { topicProvisioningEnvShape } from '../shared/kafka/system-topics.ts';
+import { KAFKA_SERVICES, topicProvisioningEnvShape } from '../shared/kafka/system-topics.ts';
 import { createLogger } from '../shared/observability/logger.ts';
 import { MIN_HMAC_KEY_BYTES } from '../shared/privacy/pseudonymise.ts';
 import { DEFAULT_COHORT_OPTIONS } from '../../tools/synth/cohort.ts';
@@ -30,16 +30,10 @@ const STACK = path.join(REPO, 'deploy/local/stack');
 
 /**
  * The services `up` runs, in the order they are started: the gateways a hospital's RIS and PACS
- * send to (MLLP on 2575, DICOM on 11112), then the four services of DESIGN.md.
+ * send to (MLLP on 2575, DICOM on 11112), then the four services of DESIGN.md (the same list as
+ * the Kafka principals: every one of them connects to Kafka).
  */
-export const UP_SERVICES = [
-  'hl7-gateway',
-  'dicom-gateway',
-  'report-labeler',
-  'pseudo-labeler',
-  'distill-scheduler',
-  'distill-worker',
-] as const;
+export const UP_SERVICES = KAFKA_SERVICES;
 
 export type UpUntil = 'fed' | 'labelled' | 'first-decision';
 

@@ -130,6 +130,10 @@ export function registerCommands(program: Command): void {
       'replication factor (default: KAFKA_TOPIC_REPLICATION_FACTOR or the broker default)',
     )
     .option('--prefix <prefix>', 'topic name prefix (default: KAFKA_TOPIC_PREFIX)')
+    .option(
+      '--acls',
+      'also write the ACLs of each service principal (services/shared/kafka/topic-access.ts): run as a Kafka super user',
+    )
     .action(async (opts) => (await import('./topics.ts')).topicsEnsureCommand(opts));
   const schemas = program.command('schemas').description('Avro event schemas (schemas/*.avsc)');
   schemas

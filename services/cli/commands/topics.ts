@@ -8,7 +8,9 @@ import {
   withTopicDefaults,
   type ResolvedTopic,
 } from '../../shared/kafka/system-topics.ts';
+import { aclGrants, type AclGrant } from '../../shared/kafka/topic-access.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
+import kafkajs, { type Admin } from 'kafkajs';
 
 export interface TopicsEnsureOptions {
   check?: boolean;
@@ -16,6 +18,7 @@ export interface TopicsEnsureOptions {
   partitions?: string;
   replicationFactor?: string;
   prefix?: string;
+  acls?: boolean;
 }
 
 export interface TopicState extends ResolvedTopic {
@@ -79,6 +82,7 @@ export async function ensureSystemTopics(
       });
       for (const t of unique) created.add(t.name);
     }
+    if (opts.acls && !opts.check) await writeAcls(admin, aclGrants(withTopicDefaults(merged), config));
     const present = topics.filter((t) => existing.has(t.name) || created.has(t.name)).map((t) => t.name);
     const metadata =
       present.length > 0 ? await admin.fetchTopicMetadata({ topics: [...new Set(present)] }) : null;
@@ -91,6 +95,35 @@ export async function ensureSystemTopics(
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+// kafkajs is CommonJS: its enums are properties of the default export, not named ESM exports
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+
+const OPERATIONS = {
+  read: AclOperationTypes.READ,
+  write: AclOperationTypes.WRITE,
+  describe: AclOperationTypes.DESCRIBE,
+} as const;
+
+/**
+ * Writes the grants as ALLOW ACLs for User:<principal> (the SCRAM user names); an ACL that exists
+ * already is left as it is (Kafka keeps one copy). Needs ALTER on the cluster: run it as a super user.
+ */
+async function writeAcls(admin: Admin, grants: AclGrant[]): Promise<void> {
+  await admin.createAcls({
+    acl: grants.flatMap((g) =>
+      g.operations.map((op) => ({
+        principal: `User:${g.principal}`,
+        host: '*',
+        permissionType: AclPermissionTypes.ALLOW,
+        operation: OPERATIONS[op],
+        resourceType: g.resource === 'topic' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+        resourceName: g.name,
+        resourcePatternType: g.prefixed ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+      })),
+    ),
+  });
 }
 
 /** The table `harvester topics ensure` prints. */

@@ -33,37 +33,63 @@ export interface KafkaConnectionConfig {
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
 }
 
-/** Builds the connection config from validated env; certificate files are read here, once. */
+/** A start-up problem an operator fixes: its message names what to set (printed as one line). */
+function configProblem(message: string, cause?: unknown): Error {
+  return Object.assign(new Error(message, { cause }), { expected: true });
+}
+
+/** A PEM file named by `variable`, read once at start-up; an unreadable one says which variable. */
+function readPem(variable: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw configProblem(
+      `${variable}=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ` +
+        `set ${variable} to a readable PEM file`,
+      err,
+    );
+  }
+}
+
+/**
+ * Builds the connection config from validated env; certificate files are read here, once. The
+ * combinations a broker would only refuse later (a client certificate without its key, SASL
+ * credentials without a mechanism) are refused here, naming what to set.
+ */
 export function kafkaConnectionFromEnv(env: KafkaEnv): KafkaConnectionConfig {
   const brokers = env.KAFKA_BROKERS.split(',')
     .map((b) => b.trim())
     .filter(Boolean);
   const config: KafkaConnectionConfig = { brokers, clientId: env.KAFKA_CLIENT_ID };
+  if (!env.KAFKA_SSL_CERT_FILE !== !env.KAFKA_SSL_KEY_FILE) {
+    throw configProblem(
+      'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (a client certificate and its key): set both or neither',
+    );
+  }
   const files = {
-    ca: env.KAFKA_SSL_CA_FILE,
-    cert: env.KAFKA_SSL_CERT_FILE,
-    key: env.KAFKA_SSL_KEY_FILE,
+    ca: readPem('KAFKA_SSL_CA_FILE', env.KAFKA_SSL_CA_FILE),
+    cert: readPem('KAFKA_SSL_CERT_FILE', env.KAFKA_SSL_CERT_FILE),
+    key: readPem('KAFKA_SSL_KEY_FILE', env.KAFKA_SSL_KEY_FILE),
   };
-  if (env.KAFKA_SSL || files.ca || files.cert || files.key) {
-    const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
-    config.ssl =
-      files.ca || files.cert || files.key
-        ? { ca: read(files.ca), cert: read(files.cert), key: read(files.key) }
-        : true;
+  if (env.KAFKA_SSL || files.ca || files.cert) {
+    config.ssl = files.ca || files.cert ? files : true;
   }
   if (env.KAFKA_SASL_MECHANISM) {
     if (!env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD === undefined) {
-      const err = new Error(
+      throw configProblem(
         `KAFKA_SASL_MECHANISM=${env.KAFKA_SASL_MECHANISM} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
       );
-      (err as Error & { expected: boolean }).expected = true;
-      throw err;
     }
     config.sasl = {
       mechanism: env.KAFKA_SASL_MECHANISM,
       username: env.KAFKA_SASL_USERNAME,
       password: env.KAFKA_SASL_PASSWORD,
     };
+  } else if (env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD !== undefined) {
+    throw configProblem(
+      'KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set without KAFKA_SASL_MECHANISM: set it to scram-sha-512, scram-sha-256 or plain',
+    );
   }
   return config;
 }

@@ -19,8 +19,29 @@ export type SystemTopicId =
   | 'dicom.arrived.dlq'
   | 'labels.report.dlq';
 
+/**
+ * The services and gateways that connect to Kafka; each connects as a principal of its own
+ * (topic-access.ts), allowed what `writers` and `readers` below give it and nothing else.
+ */
+export const KAFKA_SERVICES = [
+  'hl7-gateway',
+  'dicom-gateway',
+  'report-labeler',
+  'pseudo-labeler',
+  'distill-scheduler',
+  'distill-worker',
+] as const;
+export type KafkaService = (typeof KAFKA_SERVICES)[number];
+
 export interface SystemTopic {
   id: SystemTopicId;
+  /** The services that produce to it; only they may write it. */
+  writers: readonly KafkaService[];
+  /**
+   * The services that consume it. Dead-letter topics have none: they hold the original bytes
+   * (PHI), so only the operator principal reads them.
+   */
+  readers: readonly KafkaService[];
   /** Variables naming it, in the services that use it; unset ones default to prefix + id. */
   variables: readonly string[];
   /**
@@ -34,54 +55,72 @@ export interface SystemTopic {
 export const SYSTEM_TOPICS: readonly SystemTopic[] = [
   {
     id: 'hl7.oru.raw',
+    writers: ['hl7-gateway'],
+    readers: ['report-labeler'],
     variables: ['REPORT_LABELER_INPUT_TOPIC', 'HL7_GATEWAY_TOPIC'],
     partitioning: 'data',
     purpose: 'raw HL7 ORU messages from the hl7-gateway or an interface engine',
   },
   {
     id: 'dicom.arrived',
+    writers: ['dicom-gateway'],
+    readers: ['pseudo-labeler'],
     variables: ['PSEUDO_LABELER_DICOM_TOPIC', 'DICOM_GATEWAY_TOPIC'],
     partitioning: 'data',
     purpose: 'DicomArrived events from the dicom-gateway or a PACS router',
   },
   {
     id: 'labels.report',
+    writers: ['report-labeler'],
+    readers: ['pseudo-labeler'],
     variables: ['REPORT_LABELER_OUTPUT_TOPIC', 'PSEUDO_LABELER_LABELS_TOPIC'],
     partitioning: 'data',
     purpose: 'ReportLabel events (report-labeler -> pseudo-labeler)',
   },
   {
     id: 'labels.pseudo',
+    writers: ['pseudo-labeler'],
+    readers: [],
     variables: ['PSEUDO_LABELER_OUTPUT_TOPIC'],
     partitioning: 'data',
     purpose: 'PseudoLabelCreated events',
   },
   {
     id: 'distill.jobs',
+    writers: ['distill-scheduler'],
+    readers: ['distill-worker'],
     variables: ['DISTILL_JOBS_TOPIC'],
     partitioning: 'single',
     purpose: 'DistillJobRequested events (scheduler -> worker)',
   },
   {
     id: 'models.released',
+    writers: ['distill-worker'],
+    readers: ['pseudo-labeler'],
     variables: ['MODELS_RELEASED_TOPIC', 'TEACHER_RELEASES_TOPIC'],
     partitioning: 'single',
     purpose: 'ModelReleased events (gate -> pseudo-labelers)',
   },
   {
     id: 'hl7.oru.raw.dlq',
+    writers: ['report-labeler'],
+    readers: [],
     variables: [],
     partitioning: 'data',
     purpose: 'HL7 messages the report-labeler could not use',
   },
   {
     id: 'dicom.arrived.dlq',
+    writers: ['pseudo-labeler'],
+    readers: [],
     variables: [],
     partitioning: 'data',
     purpose: 'arrivals the pseudo-labeler could not use (bad event, unreadable image)',
   },
   {
     id: 'labels.report.dlq',
+    writers: ['pseudo-labeler'],
+    readers: [],
     variables: [],
     partitioning: 'data',
     purpose: 'report labels the pseudo-labeler could not decode',

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../services/shared/config/env.ts';
 import { kafkaConnectionFromEnv } from '../../../services/shared/kafka/config.ts';
@@ -79,5 +82,40 @@ describe('report-labeler configuration', () => {
     assert.deepEqual(conn.sasl, { mechanism: 'scram-sha-512', username: 'labeler', password: 'pw' });
     const noUser = loadReportLabelerConfig({ ...valid, KAFKA_SASL_MECHANISM: 'scram-sha-256' });
     assert.throws(() => kafkaConnectionFromEnv(noUser), /needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+  });
+
+  it('connects with SASL_SSL as its own principal: SCRAM over TLS with a CA file, refusing what would fail later', () => {
+    const ca = path.join(mkdtempSync(path.join(tmpdir(), 'fh-kafka-ca-')), 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    const saslSsl = {
+      ...valid,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: ca,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'report-labeler',
+      KAFKA_SASL_PASSWORD: 'pw',
+    };
+    const conn = kafkaConnectionFromEnv(loadReportLabelerConfig(saslSsl));
+    assert.deepEqual(conn.ssl, { ca: '-----BEGIN CERTIFICATE-----\n', cert: undefined, key: undefined });
+    assert.equal(conn.sasl?.username, 'report-labeler');
+    const refused = (env: Record<string, string>) => {
+      try {
+        kafkaConnectionFromEnv(loadReportLabelerConfig(env));
+      } catch (err) {
+        assert.equal((err as { expected?: boolean }).expected, true, 'a one-line start-up error');
+        return (err as Error).message;
+      }
+      return assert.fail('expected a refusal');
+    };
+    assert.match(
+      refused({ ...saslSsl, KAFKA_SSL_CA_FILE: `${ca}.missing` }),
+      /KAFKA_SSL_CA_FILE=.*ca\.pem\.missing cannot be read \(ENOENT\): set KAFKA_SSL_CA_FILE/,
+    );
+    assert.match(
+      refused({ ...saslSsl, KAFKA_SSL_CERT_FILE: ca }),
+      /KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together/,
+    );
+    const { KAFKA_SASL_MECHANISM: _m, ...noMechanism } = saslSsl;
+    assert.match(refused(noMechanism), /without KAFKA_SASL_MECHANISM: set it to scram-sha-512/);
   });
 });
