@@ -28,7 +28,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { feedCohort } from '../services/app/feed-cohort.ts';
 import { readFeedableCohort } from '../services/app/feedable-cohort.ts';
-import { ensureSystemTopics } from '../services/cli/commands/topics.ts';
+import { ensureSystemTopics } from '../services/app/ensure-topics.ts';
 import { loadConfig } from '../services/shared/config/env.ts';
 import { migrateDatabase } from '../services/shared/db/migrate.ts';
 import { createPool } from '../services/shared/db/pool.ts';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { importAnnotations, readAnnotationsInput } from '../app/import-annotations.ts';
 import { feedCohort, type FeedProgress } from '../app/feed-cohort.ts';
 import { writeCohort } from '../../tools/synth/write-cohort.ts';
-import { ensureSystemTopics } from '../cli/commands/topics.ts';
+import { ensureSystemTopics } from '../app/ensure-topics.ts';
 import { OnnxTeacher } from '../shared/onnx/teacher.ts';
 import { loadConfig } from '../shared/config/env.ts';
 import { createPool } from '../shared/db/pool.ts';
