@@ -1,14 +1,16 @@
 import type pg from 'pg';
+import { checkOutClient } from './checked-out-client.ts';
 
 /**
  * Runs `work` inside one transaction on a pooled client: COMMIT when it resolves, ROLLBACK when it
- * throws (the error is re-thrown). A client whose connection broke is discarded, not returned.
+ * throws (the error is re-thrown). A client whose connection broke is discarded, not returned, and
+ * a connection lost between two statements is an error of `work`, never of the process.
  */
 export async function withTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await checkOutClient(pool);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -23,6 +25,6 @@ export async function withTransaction<T>(
     }
     throw err;
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkOutClient } from '../../../shared/db/checked-out-client.ts';
 import {
   discordantImages,
   labelVolumeSinceDistill,
@@ -42,7 +43,7 @@ export async function loadDashboardData(
   options: LoadDashboardOptions,
 ): Promise<DashboardData> {
   // one read-only transaction, so every panel sees the same snapshot
-  const client = await pool.connect();
+  const { client, release } = await checkOutClient(pool);
   const q: Queryable = client;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -75,6 +76,6 @@ export async function loadDashboardData(
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.release();
+    release();
   }
 }
