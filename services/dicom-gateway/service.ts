@@ -21,6 +21,7 @@ import { FileInstanceStore, type InstanceStore } from './instance-store.ts';
 import { S3InstanceStore } from './s3-instance-store.ts';
 import { createDicomGatewayMetrics, type DicomGatewayMetrics } from './metrics.ts';
 import { gatewayScpClass } from './scp.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 export interface RunningDicomGateway {
   dicomPort: number;
@@ -72,9 +73,7 @@ export async function startDicomGateway(
     await store.prepare();
   } catch (err) {
     // a bucket that is missing or refuses these credentials: one clear line, not a stack
-    throw Object.assign(new Error(`cannot start: image store: ${(err as Error).message}`), {
-      expected: true,
-    });
+    throw new ExpectedError(`cannot start: image store: ${(err as Error).message}`);
   }
 
   const registry = createSchemaRegistry({
@@ -87,7 +86,7 @@ export async function startDicomGateway(
     await encoder.ready();
   } catch (err) {
     // a deployment step missed (or the registry unreachable): one clear line, not a stack
-    throw Object.assign(new Error(`cannot start: ${(err as Error).message}`), { expected: true });
+    throw new ExpectedError(`cannot start: ${(err as Error).message}`);
   }
   const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
   await ensureGatewayTopics(kafka, config, logger, overrides.signal);
