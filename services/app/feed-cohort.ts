@@ -24,6 +24,7 @@ import {
   DEFAULT_FEED_PLAN_OPTIONS,
   planFeed,
   summarisePlan,
+  type FeedPlanOptions,
   type FeedStep,
 } from '../../tools/synth/feed-plan.ts';
 import { mapLimited, readFeedableCohort, type FeedableCohort } from './feedable-cohort.ts';
@@ -161,6 +162,19 @@ function isKafkaConnectionError(err: unknown): boolean {
   return false;
 }
 
+/** The order in which a cohort's images and reports reach the system (duplicates and late images included). */
+export function planCohortFeed(cohort: FeedableCohort, options: FeedPlanOptions): FeedStep[] {
+  return planFeed(
+    cohort.images.map((im) => ({ accession: im.manifest.accession, studyTime: im.header.studyTime! })),
+    cohort.reports.map((r) => ({
+      accession: r.line.accession,
+      status: r.line.status,
+      time: Date.parse(r.line.time),
+    })),
+    options,
+  );
+}
+
 /**
  * Publishes the cohort; the pure plan decides the order, this function only does the I/O. Stops
  * after the batch in flight when `signal` aborts. Batches hold consecutive plan steps, so each
@@ -240,15 +254,7 @@ export async function feedCohort(
       'no schema registry for DicomArrived: pass --registry URL or set SCHEMA_REGISTRY_URL',
     );
   }
-  const plan = planFeed(
-    cohort.images.map((im) => ({ accession: im.manifest.accession, studyTime: im.header.studyTime! })),
-    cohort.reports.map((r) => ({
-      accession: r.line.accession,
-      status: r.line.status,
-      time: Date.parse(r.line.time),
-    })),
-    { seed: opts.seed ?? '1', duplicateRate, lateImageRate },
-  );
+  const plan = planCohortFeed(cohort, { seed: opts.seed ?? '1', duplicateRate, lateImageRate });
   const planned = summarisePlan(plan);
   if (startAt > plan.length)
     throw new ExpectedError(`--start-at ${startAt} is past the plan's end (${plan.length} messages)`);

@@ -4,7 +4,7 @@ import dimse from 'dcmjs-dimse';
 import type { Kafka } from 'kafkajs';
 import { EventEncoder } from '../shared/events/encoder.ts';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
-import { createSchemaRegistry } from '../shared/events/registry.ts';
+import { schemaRegistryFromEnv } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { CoalescingPublisher } from '../shared/kafka/coalescing-publisher.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
@@ -76,11 +76,7 @@ export async function startDicomGateway(
     throw new ExpectedError(`cannot start: image store: ${(err as Error).message}`);
   }
 
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const registry = schemaRegistryFromEnv(config);
   const encoder = new EventEncoder<DicomArrivedEvent>(registry, 'DicomArrived', config.DICOM_GATEWAY_TOPIC);
   try {
     await encoder.ready();

@@ -1,5 +1,5 @@
 import { createPool } from '../../shared/db/pool.ts';
-import { createSchemaRegistry } from '../../shared/events/registry.ts';
+import { schemaRegistryFromEnv } from '../../shared/events/registry.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../../shared/kafka/config.ts';
 import { createMessageProducer } from '../../shared/kafka/producer.ts';
@@ -52,11 +52,7 @@ export async function relabelWithModel(opts: RelabelWithModelOptions): Promise<R
     try {
       const summary = await relabel({
         pool,
-        registry: createSchemaRegistry({
-          url: config.SCHEMA_REGISTRY_URL,
-          username: config.SCHEMA_REGISTRY_USERNAME,
-          password: config.SCHEMA_REGISTRY_PASSWORD,
-        }),
+        registry: schemaRegistryFromEnv(config),
         producer,
         teacher,
         storage: createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),
