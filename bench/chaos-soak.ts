@@ -26,7 +26,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { z } from 'zod';
-import { feedCohort } from '../services/app/feed-cohort.ts';
+import { feedCohort, planCohortFeed } from '../services/app/feed-cohort.ts';
 import { readFeedableCohort } from '../services/app/feedable-cohort.ts';
 import { ensureSystemTopics } from '../services/app/ensure-topics.ts';
 import { loadConfig } from '../services/shared/config/env.ts';
@@ -38,7 +38,7 @@ import { createKafka } from '../services/shared/kafka/client.ts';
 import { kafkaConnectionFromEnv, kafkaEnvShape } from '../services/shared/kafka/config.ts';
 import { topicProvisioningEnvShape, withTopicDefaults } from '../services/shared/kafka/system-topics.ts';
 import { createLogger } from '../services/shared/observability/logger.ts';
-import { DEFAULT_FEED_PLAN_OPTIONS, planFeed } from '../tools/synth/feed-plan.ts';
+import { DEFAULT_FEED_PLAN_OPTIONS } from '../tools/synth/feed-plan.ts';
 import { SupervisedProcess, type SupervisorEvent } from '../services/up/supervised-process.ts';
 import { storeHospitalAnnotations, syntheticHospital } from '../services/up/up.ts';
 import { freePorts } from '../test/support/fault-stack.ts';
@@ -188,15 +188,7 @@ const names = {
 const studies = Math.max(40, Math.round((feedRate * durationS) / 2.4));
 const hospital = await syntheticHospital({ dir: values.dir!, studies, seed }, (line) => say(line));
 const cohort = await readFeedableCohort(hospital.dir);
-const plan = planFeed(
-  cohort.images.map((im) => ({ accession: im.manifest.accession, studyTime: im.header.studyTime! })),
-  cohort.reports.map((r) => ({
-    accession: r.line.accession,
-    status: r.line.status,
-    time: Date.parse(r.line.time),
-  })),
-  { seed, ...DEFAULT_FEED_PLAN_OPTIONS },
-);
+const plan = planCohortFeed(cohort, { seed, ...DEFAULT_FEED_PLAN_OPTIONS });
 const paceRate = plan.length / (durationS * 0.9);
 const expected = {
   reports: cohort.reports.length,

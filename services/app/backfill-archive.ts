@@ -6,9 +6,8 @@ import { sharpenAALS } from '../shared/aals/index.ts';
 import { DEFAULT_EMBEDDED_DATA_DIR, startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
 import { createPool } from '../shared/db/pool.ts';
 import { migrateDatabase } from '../shared/db/migrate.ts';
-import { parseOruMessage } from '../shared/hl7/index.ts';
 import { type Logger } from '../shared/observability/logger.ts';
-import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
+import { reportExtraction } from '../report-labeler/extraction.ts';
 import type { BackfillSummary } from './backfill/backfill.ts';
 import { openTrainingStore } from '../shared/training-store/training-store.ts';
 
@@ -70,13 +69,10 @@ export async function backfillWithConfig(
         reports: options.reports,
         dicom: options.dicom,
         pool,
-        extraction: {
-          parseOruMessage,
-          isChestRadiograph: (code, text) => isChestRadiograph(code, text),
-          labelReport,
+        extraction: reportExtraction({
           hmacKey: config.PATIENT_ID_HMAC_KEY,
           maxMessageBytes: config.REPORT_LABELER_MAX_MESSAGE_BYTES,
-        },
+        }),
         maxDicomBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES,
         teacher,
         trainingStore,

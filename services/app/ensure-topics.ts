@@ -15,6 +15,7 @@ import {
 import { aclGrants, type AclGrant } from '../shared/kafka/topic-access.ts';
 import { createLogger } from '../shared/observability/logger.ts';
 import kafkajs, { type Admin } from 'kafkajs';
+import { ExpectedError } from '../shared/errors.ts';
 
 export interface TopicsEnsureOptions {
   check?: boolean;
@@ -65,9 +66,8 @@ export async function ensureSystemTopics(
   try {
     await admin.connect();
   } catch (err) {
-    throw Object.assign(
-      new Error(`cannot reach the Kafka brokers (${config.KAFKA_BROKERS}): ${(err as Error).message}`),
-      { expected: true },
+    throw new ExpectedError(
+      `cannot reach the Kafka brokers (${config.KAFKA_BROKERS}): ${(err as Error).message}`,
     );
   }
   try {

@@ -24,13 +24,11 @@ import {
   DEFAULT_FEED_PLAN_OPTIONS,
   planFeed,
   summarisePlan,
+  type FeedPlanOptions,
   type FeedStep,
 } from '../../tools/synth/feed-plan.ts';
 import { mapLimited, readFeedableCohort, type FeedableCohort } from './feedable-cohort.ts';
-
-class FeedUserError extends Error {
-  readonly expected = true;
-}
+import { ExpectedError } from '../shared/errors.ts';
 
 export interface FeedCliOptions {
   dir: string;
@@ -74,7 +72,7 @@ function num(
   if (raw === undefined) return fallback;
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v) || !check(v)) {
-    throw new FeedUserError(`${name} must be ${what} (got "${raw}")`);
+    throw new ExpectedError(`${name} must be ${what} (got "${raw}")`);
   }
   return v;
 }
@@ -92,10 +90,10 @@ const READ_CONCURRENCY = 16;
 const NETWORK_ERROR =
   /(connect )?(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ECONNRESET)[^,;)]*/;
 
-function unreachable(what: string, where: string, setting: string, err: unknown): FeedUserError {
+function unreachable(what: string, where: string, setting: string, err: unknown): ExpectedError {
   const message = (err as Error)?.message ?? String(err);
   const why = message.match(NETWORK_ERROR)?.[0] ?? message;
-  return new FeedUserError(`${what} at ${where} is unreachable (${why}); start it, or ${setting}`);
+  return new ExpectedError(`${what} at ${where} is unreachable (${why}); start it, or ${setting}`);
 }
 
 /**
@@ -145,7 +143,7 @@ async function dicomArrivedSchemaId(registry: SchemaRegistry, topic: string, url
     ) {
       throw unreachable('the schema registry', url, 'pass --registry URL / set SCHEMA_REGISTRY_URL', err);
     }
-    throw new FeedUserError(
+    throw new ExpectedError(
       `the schema registry at ${url} refused DicomArrived for ${valueSubject(topic)}: ${message}`,
     );
   }
@@ -162,6 +160,19 @@ function isKafkaConnectionError(err: unknown): boolean {
     }
   }
   return false;
+}
+
+/** The order in which a cohort's images and reports reach the system (duplicates and late images included). */
+export function planCohortFeed(cohort: FeedableCohort, options: FeedPlanOptions): FeedStep[] {
+  return planFeed(
+    cohort.images.map((im) => ({ accession: im.manifest.accession, studyTime: im.header.studyTime! })),
+    cohort.reports.map((r) => ({
+      accession: r.line.accession,
+      status: r.line.status,
+      time: Date.parse(r.line.time),
+    })),
+    options,
+  );
 }
 
 /**
@@ -228,33 +239,25 @@ export async function feedCohort(
   };
   const brokers = opts.brokers ?? process.env.KAFKA_BROKERS;
   if (!brokers)
-    throw new FeedUserError('no Kafka brokers: pass --brokers host:port[,host:port] or set KAFKA_BROKERS');
+    throw new ExpectedError('no Kafka brokers: pass --brokers host:port[,host:port] or set KAFKA_BROKERS');
   const registryUrl = (opts.registry ?? process.env.SCHEMA_REGISTRY_URL)?.replace(/\/+$/, '');
   const hmacKey = process.env.PATIENT_ID_HMAC_KEY;
   if (hmacKey !== undefined && Buffer.byteLength(hmacKey) < MIN_HMAC_KEY_BYTES) {
-    throw new FeedUserError(
+    throw new ExpectedError(
       `PATIENT_ID_HMAC_KEY must be at least ${MIN_HMAC_KEY_BYTES} bytes (or unset it: no pseudonym is sent)`,
     );
   }
 
   const cohort: FeedableCohort = await readFeedableCohort(opts.dir);
   if (cohort.images.length > 0 && !registryUrl) {
-    throw new FeedUserError(
+    throw new ExpectedError(
       'no schema registry for DicomArrived: pass --registry URL or set SCHEMA_REGISTRY_URL',
     );
   }
-  const plan = planFeed(
-    cohort.images.map((im) => ({ accession: im.manifest.accession, studyTime: im.header.studyTime! })),
-    cohort.reports.map((r) => ({
-      accession: r.line.accession,
-      status: r.line.status,
-      time: Date.parse(r.line.time),
-    })),
-    { seed: opts.seed ?? '1', duplicateRate, lateImageRate },
-  );
+  const plan = planCohortFeed(cohort, { seed: opts.seed ?? '1', duplicateRate, lateImageRate });
   const planned = summarisePlan(plan);
   if (startAt > plan.length)
-    throw new FeedUserError(`--start-at ${startAt} is past the plan's end (${plan.length} messages)`);
+    throw new ExpectedError(`--start-at ${startAt} is past the plan's end (${plan.length} messages)`);
 
   let schemaId = 0;
   let registry: SchemaRegistry | undefined;
@@ -272,7 +275,7 @@ export async function feedCohort(
   try {
     await probeBrokers(connection.brokers);
   } catch (err) {
-    throw new FeedUserError(
+    throw new ExpectedError(
       `Kafka at ${brokers} is unreachable (${(err as Error).message}); start it, or pass --brokers / set KAFKA_BROKERS`,
     );
   }
@@ -356,7 +359,7 @@ export async function feedCohort(
         await producer.sendBatch({ acks: -1, topicMessages });
       } catch (err) {
         if (isKafkaConnectionError(err)) {
-          throw new FeedUserError(
+          throw new ExpectedError(
             `Kafka at ${brokers} stopped answering after ${position} of ${plan.length} messages (${(err as Error).message}); ` +
               `rerun with --start-at ${position} to continue`,
           );

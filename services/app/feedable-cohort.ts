@@ -12,11 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { hl7MessageKey, readMshHeader } from '../shared/hl7-transport/msh-header.ts';
 import { splitHl7 } from '../shared/hl7/split.ts';
 import type { ManifestLine, ReportLine } from '../../tools/synth/study-output.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
-export class CohortReadError extends Error {
-  readonly expected = true;
-  override name = 'CohortReadError';
-}
+export class CohortReadError extends ExpectedError {}
 
 export interface CohortImage {
   manifest: ManifestLine;

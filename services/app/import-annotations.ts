@@ -18,6 +18,7 @@ import {
   type Rejection,
 } from '../shared/annotations/index.ts';
 import { withTransaction } from '../shared/db/transaction.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 export interface AnnotationsImportOptions {
   input: string;
@@ -35,8 +36,7 @@ export interface AnnotationsImportOptions {
 type Format = 'json' | 'coco';
 
 /** A mistake in the command's input: a clear one-line message, no stack trace. */
-export const annotationsInputError = (message: string): Error =>
-  Object.assign(new Error(message), { expected: true });
+export const annotationsInputError = (message: string): Error => new ExpectedError(message);
 
 function readText(path: string, what: string): string {
   try {

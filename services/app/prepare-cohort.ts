@@ -14,15 +14,12 @@ import {
   scaleClassBoxes,
   type IndexEntry,
 } from '../shared/imaging/prepared.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 export interface PrepareOptions {
   cohort: string;
   out?: string;
   size: string;
-}
-
-class UserError extends Error {
-  readonly expected = true;
 }
 
 interface Annotation {
@@ -38,10 +35,10 @@ async function readAnnotations(file: string): Promise<Map<string, Annotation[]>>
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return new Map(); // a cohort without expert boxes is still preparable
-    throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new ExpectedError(`cannot read ${file}: ${(err as Error).message}`);
   }
   if (!Array.isArray(parsed))
-    throw new UserError(`${file} must hold a JSON array of {sopInstanceUid, class, box, split}`);
+    throw new ExpectedError(`${file} must hold a JSON array of {sopInstanceUid, class, box, split}`);
   const bySop = new Map<string, Annotation[]>();
   for (const a of parsed as Annotation[]) {
     if (!a || typeof a.sopInstanceUid !== 'string') continue;
@@ -79,7 +76,7 @@ export async function prepareCohort(opts: PrepareOptions): Promise<void> {
   try {
     resolveSize(size);
   } catch (err) {
-    throw new UserError(`--size: ${(err as Error).message}`);
+    throw new ExpectedError(`--size: ${(err as Error).message}`);
   }
   const cohort = resolve(opts.cohort);
   const out = resolve(opts.out ?? join(cohort, 'prepared'));
@@ -88,7 +85,7 @@ export async function prepareCohort(opts: PrepareOptions): Promise<void> {
   try {
     total = await countLines(manifestPath);
   } catch (err) {
-    throw new UserError(
+    throw new ExpectedError(
       `cannot read ${manifestPath}: ${(err as Error).message} (is --cohort a cohort directory?)`,
     );
   }
@@ -179,7 +176,7 @@ export async function prepareCohort(opts: PrepareOptions): Promise<void> {
   bar.stop();
   await Promise.all([close(images), close(index), close(failures)]);
   if (count === 0)
-    throw new UserError(
+    throw new ExpectedError(
       `no image could be prepared from ${manifestPath} (${failed} failed; see ${join(out, 'failures.jsonl')})`,
     );
 

@@ -23,6 +23,7 @@ import { DEFAULT_COHORT_OPTIONS, type CohortOptions } from '../../tools/synth/co
 import { recordingQueryable } from './recording-queryable.ts';
 import { renderDemoReport, type DemoReportData } from './render-report.ts';
 import { sampleImages } from './sample-images.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 /**
  * A pseudonymisation key for the synthetic hospital only: its patient ids are invented. Real
@@ -87,10 +88,7 @@ function prepareOutput(out: string): void {
   if (existsSync(out)) {
     const entries = readdirSync(out);
     if (entries.length > 0 && !entries.includes(MARKER)) {
-      throw Object.assign(
-        new Error(`${out} is not empty and not a demo output folder: choose another --out`),
-        { expected: true },
-      );
+      throw new ExpectedError(`${out} is not empty and not a demo output folder: choose another --out`);
     }
     rmSync(out, { recursive: true, force: true });
   }

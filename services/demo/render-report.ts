@@ -199,29 +199,18 @@ ${cards}</section>`;
 function metricsSection(d: DemoReportData): string {
   const t = d.teacher.metrics;
   const st = d.student.ran ? d.student.metrics : null;
+  const row = (model: string, version: string, m: HeldOutMetrics, cls: 'rib' | 'clavicle') => [
+    model,
+    version,
+    cls,
+    fixed(m[cls].auroc),
+    fixed(m[cls].froc),
+    m[cls].positives,
+    m[cls].boxes,
+  ];
   const rows = (['rib', 'clavicle'] as const).flatMap((cls) => [
-    [
-      'teacher',
-      d.teacher.version,
-      cls,
-      fixed(t[cls].auroc),
-      fixed(t[cls].froc),
-      t[cls].positives,
-      t[cls].boxes,
-    ],
-    ...(st && d.student.ran
-      ? [
-          [
-            'student',
-            d.student.version,
-            cls,
-            fixed(st[cls].auroc),
-            fixed(st[cls].froc),
-            st[cls].positives,
-            st[cls].boxes,
-          ],
-        ]
-      : []),
+    row('teacher', d.teacher.version, t, cls),
+    ...(st && d.student.ran ? [row('student', d.student.version, st, cls)] : []),
   ]);
   const rates = t.frocRates.map(String);
   const series = (['rib', 'clavicle'] as const).flatMap((cls) => [

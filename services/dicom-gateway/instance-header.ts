@@ -5,6 +5,7 @@ import {
 } from '../shared/imaging/dicom-arrival-header.ts';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
+import { FailureError } from '../shared/errors.ts';
 
 /** What the gateway reads of a received instance (everything before its pixel data). */
 export interface InstanceHeader {
@@ -27,9 +28,7 @@ export interface InstanceHeader {
   pixel: DicomArrivalHeader | null;
 }
 
-export class HeaderReadError extends Error {
-  override name = 'HeaderReadError';
-}
+export class HeaderReadError extends FailureError {}
 
 function text(ds: dicomParser.DataSet, tag: string): string | null {
   const v = ds.string(tag)?.replace(/\0/g, '').trim();

@@ -4,7 +4,7 @@ import dimse from 'dcmjs-dimse';
 import type { Kafka } from 'kafkajs';
 import { EventEncoder } from '../shared/events/encoder.ts';
 import type { DicomArrivedEvent } from '../shared/events/dicom-arrived.ts';
-import { createSchemaRegistry } from '../shared/events/registry.ts';
+import { schemaRegistryFromEnv } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { CoalescingPublisher } from '../shared/kafka/coalescing-publisher.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
@@ -21,6 +21,7 @@ import { FileInstanceStore, type InstanceStore } from './instance-store.ts';
 import { S3InstanceStore } from './s3-instance-store.ts';
 import { createDicomGatewayMetrics, type DicomGatewayMetrics } from './metrics.ts';
 import { gatewayScpClass } from './scp.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 export interface RunningDicomGateway {
   dicomPort: number;
@@ -72,22 +73,16 @@ export async function startDicomGateway(
     await store.prepare();
   } catch (err) {
     // a bucket that is missing or refuses these credentials: one clear line, not a stack
-    throw Object.assign(new Error(`cannot start: image store: ${(err as Error).message}`), {
-      expected: true,
-    });
+    throw new ExpectedError(`cannot start: image store: ${(err as Error).message}`);
   }
 
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const registry = schemaRegistryFromEnv(config);
   const encoder = new EventEncoder<DicomArrivedEvent>(registry, 'DicomArrived', config.DICOM_GATEWAY_TOPIC);
   try {
     await encoder.ready();
   } catch (err) {
     // a deployment step missed (or the registry unreachable): one clear line, not a stack
-    throw Object.assign(new Error(`cannot start: ${(err as Error).message}`), { expected: true });
+    throw new ExpectedError(`cannot start: ${(err as Error).message}`);
   }
   const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
   await ensureGatewayTopics(kafka, config, logger, overrides.signal);

@@ -16,7 +16,7 @@ import {
   requestJobIfDue,
   type DistillJobRow,
 } from '../shared/distill/job-store.ts';
-import { createSchemaRegistry } from '../shared/events/registry.ts';
+import { schemaRegistryFromEnv } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
@@ -155,11 +155,7 @@ export async function startDistillScheduler(
       throw err;
     }
   }
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const registry = schemaRegistryFromEnv(config);
   const scheduler = new DistillScheduler(
     pool,
     new DistillJobPublisher(registry, producer, config.DISTILL_JOBS_TOPIC),

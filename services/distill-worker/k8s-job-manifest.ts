@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { ExpectedError } from '../shared/errors.ts';
 
 /**
  * The Kubernetes batch/v1 Job of one distillation attempt, rendered from the template in
@@ -19,9 +20,7 @@ export interface JobManifestOptions {
   gpus: number;
 }
 
-export class ManifestError extends Error {
-  readonly expected = true;
-}
+export class ManifestError extends ExpectedError {}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

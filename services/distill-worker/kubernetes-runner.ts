@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import type { DistillerReport } from '../shared/distill/distiller-args.ts';
 import { jobName, renderDistillJob } from './k8s-job-manifest.ts';
 import type { DistillRunner, RunRequest, RunResult } from '../shared/distill/runner.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 /** How to reach the cluster API: in-cluster service account, or a kubeconfig's current context. */
 export interface ClusterAccess {
@@ -16,10 +17,6 @@ export interface ClusterAccess {
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-function expected(message: string): Error {
-  return Object.assign(new Error(message), { expected: true });
-}
-
 /** In-cluster when KUBERNETES_SERVICE_HOST is set, else KUBECONFIG (token or client certificate). */
 export function clusterAccessFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterAccess {
   if (env.KUBERNETES_SERVICE_HOST) {
@@ -30,7 +27,7 @@ export function clusterAccessFromEnv(env: NodeJS.ProcessEnv = process.env): Clus
     };
   }
   if (!env.KUBECONFIG) {
-    throw expected('DISTILL_RUNNER=kubernetes needs a cluster: run in-cluster or set KUBECONFIG');
+    throw new ExpectedError('DISTILL_RUNNER=kubernetes needs a cluster: run in-cluster or set KUBECONFIG');
   }
   const config = parse(readFileSync(env.KUBECONFIG.split(':')[0]!, 'utf8')) as {
     'current-context'?: string;
@@ -44,7 +41,7 @@ export function clusterAccessFromEnv(env: NodeJS.ProcessEnv = process.env): Clus
   const ctx = config.contexts?.find((c) => c.name === config['current-context'])?.context;
   const cluster = config.clusters?.find((c) => c.name === ctx?.cluster)?.cluster;
   const user = config.users?.find((u) => u.name === ctx?.user)?.user ?? {};
-  if (!ctx || !cluster) throw expected(`KUBECONFIG ${env.KUBECONFIG} has no usable current context`);
+  if (!ctx || !cluster) throw new ExpectedError(`KUBECONFIG ${env.KUBECONFIG} has no usable current context`);
   const b64 = (v: string | undefined) => (v ? Buffer.from(v, 'base64') : undefined);
   return {
     server: cluster.server,

@@ -16,6 +16,7 @@ import {
   type HeldOutSet,
 } from '../shared/distill/evaluate-onnx.ts';
 import type { TrainingStore } from '../shared/training-store/training-store.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 /** schemas/ModelReleased.avsc as TypeScript. */
 export interface ModelReleasedEvent {
@@ -119,10 +120,7 @@ export class PromotionGate {
 
   private async score(row: ModelRow, set: HeldOutSet): Promise<HeldOutMetrics> {
     if (!row.artefact_uri || !row.checksum_sha256) {
-      throw Object.assign(
-        new Error(`model ${row.version} has no artefact uri or checksum in model_versions`),
-        { expected: true },
-      );
+      throw new ExpectedError(`model ${row.version} has no artefact uri or checksum in model_versions`);
     }
     const file = await fetchVerifiedModel(row.artefact_uri, row.checksum_sha256, this.deps.modelCacheDir);
     const teacher = await this.deps.loadTeacher(file, row.version);

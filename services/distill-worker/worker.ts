@@ -16,7 +16,7 @@ import {
   type DistillJobRow,
 } from '../shared/distill/job-store.ts';
 import { decodeEventWaiting } from '../shared/events/decode-event.ts';
-import { createSchemaRegistry } from '../shared/events/registry.ts';
+import { schemaRegistryFromEnv } from '../shared/events/registry.ts';
 import { createKafka } from '../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../shared/kafka/config.ts';
 import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
@@ -282,11 +282,7 @@ export async function startDistillWorker(
     if (!overrides.pool) await pool.end().catch(() => {});
     throw err;
   }
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const registry = schemaRegistryFromEnv(config);
   const runner =
     overrides.runner ??
     (config.DISTILL_RUNNER === 'kubernetes'

@@ -4,6 +4,7 @@ import { withTimeout } from '../shared/runtime/with-timeout.ts';
 import { buildAck, buildBatchAck, HL7_ERRORS, UNKNOWN_HEADER, type AckedHeader } from './ack.ts';
 import { checkMessage, splitPayload, type IntakeDecision, type IntakeRules } from './intake.ts';
 import type { Hl7GatewayMetrics } from './metrics.ts';
+import { FailureError } from '../shared/errors.ts';
 
 /** What the listener sends back for one MLLP payload: an ACK, or nothing (and it closes the connection). */
 export type HandlerResponse = { ack: string } | { ack: null; why: string };
@@ -14,9 +15,7 @@ export interface RawPublisher {
   publish(messages: OutgoingMessage[], signal?: AbortSignal): Promise<void>;
 }
 
-export class PublishTimeoutError extends Error {
-  override name = 'PublishTimeoutError';
-}
+export class PublishTimeoutError extends FailureError {}
 
 /**
  * The gateway's rule for each MLLP payload: refuse what cannot be accepted (AR with an ERR, nothing

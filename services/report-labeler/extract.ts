@@ -1,4 +1,4 @@
-import { hl7TimestampToIso, splitHl7, type Hl7Garbage } from '../shared/hl7/index.ts';
+import { hl7TimestampToIso, splitHl7, type Hl7Garbage, type OruReport } from '../shared/hl7/index.ts';
 import { decodeHl7, UnknownEncodingError } from '../shared/hl7-transport/charset.ts';
 import { NotHl7Error, readMshHeader, type MshHeader } from '../shared/hl7-transport/msh-header.ts';
 import { pseudonymisePatientId } from '../shared/privacy/pseudonymise.ts';
@@ -14,21 +14,6 @@ export interface RawRecord {
   /** Record timestamp (ms since epoch): the fallback observation time when a report has none. */
   timestamp: number;
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-}
-
-/** What the HL7 parser gives per OBR (services/shared/hl7 OruReport, structurally). */
-export interface OruReportLike {
-  messageControlId: string;
-  sendingFacility: string;
-  patientId: string;
-  accession: string;
-  procedureCode: string | null;
-  procedureText: string | null;
-  observedAt: Date | string | null | undefined;
-  resultStatus: string;
-  text: string;
-  hl7Version: string;
-  obrIndex: number;
 }
 
 export interface ClassLabelLike {
@@ -53,7 +38,7 @@ export interface ReportLabelsLike {
 
 /** The domain functions extraction uses, injected so this module stays pure and testable. */
 export interface ExtractionDeps {
-  parseOruMessage(message: string): OruReportLike[];
+  parseOruMessage(message: string): OruReport[];
   isChestRadiograph(procedureCode: string, procedureText: string): boolean;
   labelReport(text: string): ReportLabelsLike;
   hmacKey: string;
@@ -124,9 +109,8 @@ function errorDetail(err: unknown): string {
   return `${(err as Error).name ?? 'Error'}: ${String((err as Error).message ?? err)}`.slice(0, 300);
 }
 
-function toDate(value: OruReportLike['observedAt'], fallbackMs: number): Date {
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
-  if (typeof value === 'string' && value) {
+function toDate(value: string | null, fallbackMs: number): Date {
+  if (value) {
     const d = new Date(value);
     if (!Number.isNaN(d.getTime())) return d;
   }
@@ -187,7 +171,7 @@ function extractMessage(record: RawRecord, raw: Buffer, deps: ExtractionDeps): E
     }
     throw err;
   }
-  let reports: OruReportLike[];
+  let reports: OruReport[];
   try {
     reports = deps.parseOruMessage(text);
   } catch (err) {

@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type pg from 'pg';
 import { consumerSettingsFromEnv } from '../shared/config/common-env.ts';
 import { EventEncoder } from '../shared/events/encoder.ts';
-import { parseOruMessage } from '../shared/hl7/index.ts';
 import { DlqPublisher } from '../shared/kafka/dlq.ts';
 import { createMessageProducer, type MessageProducer } from '../shared/kafka/producer.ts';
 import { provisionTopics } from '../shared/kafka/provision-topics.ts';
@@ -11,7 +10,7 @@ import type { Logger } from '../shared/observability/logger.ts';
 import { ServiceHealth } from '../shared/observability/service-health.ts';
 import { listeningPort, openServiceConnections } from '../shared/runtime/service-connections.ts';
 import { checkDatabaseReady, checkEventSchemas } from '../shared/runtime/startup-checks.ts';
-import { isChestRadiograph, labelReport } from '../shared/report-rules/index.ts';
+import { reportExtraction } from './extraction.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import { reportLabelerTopics, type ReportLabelerConfig } from './config.ts';
 import { ReportLabelerConsumer } from './kafka-consumer.ts';
@@ -78,14 +77,11 @@ export async function startReportLabeler(
     });
     producer = await createMessageProducer(kafka);
     const processor = new BatchProcessor({
-      extraction: {
-        parseOruMessage,
-        isChestRadiograph: (code, text) => isChestRadiograph(code, text),
-        labelReport,
+      extraction: reportExtraction({
         hmacKey: config.PATIENT_ID_HMAC_KEY,
         maxMessageBytes: config.REPORT_LABELER_MAX_MESSAGE_BYTES,
         maxReportChars: config.REPORT_LABELER_MAX_REPORT_CHARS,
-      },
+      }),
       pool,
       encoder,
       producer,

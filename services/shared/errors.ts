@@ -17,3 +17,20 @@ export class HarvesterError<Code extends string = string> extends Error {
     this.retriable = options.retriable ?? false;
   }
 }
+
+/**
+ * About the input or the set-up, and its class (or this one) says which: the CLI prints its
+ * message as one line, no stack trace; not retriable.
+ */
+export class ExpectedError extends HarvesterError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(new.target.name, message, { cause: options.cause });
+  }
+}
+
+/** A failure whose stack trace is kept for the reader (a bug, a broken peer or event): not expected. */
+export class FailureError extends HarvesterError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(new.target.name, message, { expected: false, cause: options.cause });
+  }
+}

@@ -23,6 +23,7 @@ import { storeAnnotatedInputs } from '../shared/training-store/annotated-inputs.
 import { openTrainingStore } from '../shared/training-store/training-store.ts';
 import { formatProgress, progressEvents, readProgress, type ProgressSnapshot } from './progress.ts';
 import { SupervisedProcess, type SupervisorEvent } from './supervised-process.ts';
+import { ExpectedError } from '../shared/errors.ts';
 
 const execFileAsync = promisify(execFile);
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,10 +65,6 @@ export interface UpSummary {
   restarts: Record<string, number>;
 }
 
-class UpError extends Error {
-  readonly expected = true;
-}
-
 function since(t0: number): string {
   const s = (Date.now() - t0) / 1000;
   return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
@@ -91,7 +88,7 @@ async function ensureStack(env: NodeJS.ProcessEnv, print: (s: string) => void): 
     await execFileAsync(STACK, ['up'], { cwd: REPO, maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? (err as Error).message;
-    throw new UpError(`deploy/local/stack up failed:\n${stderr.split('\n').slice(-15).join('\n')}`);
+    throw new ExpectedError(`deploy/local/stack up failed:\n${stderr.split('\n').slice(-15).join('\n')}`);
   }
   const { stdout } = await execFileAsync(STACK, ['env'], { cwd: REPO });
   for (const m of stdout.matchAll(/([A-Z_]+)=(\S+)/g)) env[m[1]!] = m[2]!;
@@ -102,7 +99,7 @@ async function ensureStack(env: NodeJS.ProcessEnv, print: (s: string) => void): 
 function ensureHmacKey(env: NodeJS.ProcessEnv, dir: string, print: (s: string) => void): void {
   if (env.PATIENT_ID_HMAC_KEY) {
     if (Buffer.byteLength(env.PATIENT_ID_HMAC_KEY) < MIN_HMAC_KEY_BYTES)
-      throw new UpError(`PATIENT_ID_HMAC_KEY must be at least ${MIN_HMAC_KEY_BYTES} bytes`);
+      throw new ExpectedError(`PATIENT_ID_HMAC_KEY must be at least ${MIN_HMAC_KEY_BYTES} bytes`);
     return;
   }
   const file = path.join(dir, 'patient-id-hmac-key');

@@ -418,22 +418,61 @@ function boxAround(
   return [x0, y0, x1, y1];
 }
 
-export function renderChestImage(
-  rng: Rng,
-  anatomy: ChestAnatomy,
-  fractures: readonly FractureSpec[],
-  opts: ImageRenderOptions,
-): RenderedImage {
-  const S = opts.size;
-  const ap = opts.view === 'AP';
-  const mu = new Float32Array(S * S);
-  const vessels = new Float32Array(S * S);
-  const truth: TruthFracture[] = [];
-  // Fracture details draw from their own stream, so an image rendered without its fractures is
-  // identical outside them (the tests rely on that to measure conspicuity).
-  const frRng = new Rng(rng.nextUint32(), 0x46524143);
+/** Breaks a band (starting at x = `xa`) at x = `xf`; the fracture and its box, `pad` around the break. */
+function breakBand(
+  band: Band,
+  xa: number,
+  spec: FractureSpec,
+  S: number,
+  xf: number,
+  sgn: number,
+  frRng: Rng,
+  pad: number,
+): { fracture: BandFracture; box: TruthFracture['box'] } {
+  const fracture = bandFractureFor(spec, S, xf, band.half[xf - xa] as number, sgn, frRng);
+  const before = band.yc.slice();
+  applyBandGeometry(band, fracture);
+  return { fracture, box: fractureBox(band, before, fracture, S, pad) };
+}
 
-  // ---- Geometry for this image (view and positioning vary per image) -------------------------
+/** The fractures to draw, their own random stream, and where their ground truth goes. */
+interface Breaks {
+  specs: readonly FractureSpec[];
+  rng: Rng;
+  truth: TruthFracture[];
+}
+
+/** Right (image left) first: the order the ribs and clavicles are drawn in. */
+const SIDES: readonly Side[] = ['right', 'left'];
+
+/** The geometry of one rendered chest, in pixels (per-row and per-column edges as arrays). */
+interface ChestGeometry {
+  S: number;
+  ap: boolean;
+  cx: number;
+  hw: number;
+  lungTop: number;
+  domeR: number;
+  domeL: number;
+  hrx: number;
+  hcx: number;
+  hcy: number;
+  hry: number;
+  ribSpacing: number;
+  ribFirst: number;
+  ribHalf: number;
+  clavY: number;
+  bodyHalf: Float32Array;
+  lat: Float32Array;
+  medR: Float32Array;
+  medL: Float32Array;
+  apex: Float32Array;
+  dome: Float32Array;
+  diaphragm: Float32Array;
+}
+
+/** Where this image's thorax, lungs, heart and diaphragm lie (view and positioning vary per image). */
+function chestGeometry(rng: Rng, anatomy: ChestAnatomy, S: number, ap: boolean): ChestGeometry {
   const cx = S * (0.5 + rng.range(-0.018, 0.018));
   const hw = S * anatomy.thoraxHalfWidth * (ap ? 1.03 : 1);
   const lungTop = S * (anatomy.lungTop + (ap ? 0.015 : 0) + rng.range(-0.008, 0.008));
@@ -501,12 +540,40 @@ export function renderChestImage(
     }
     dome[x] = airEnd;
   }
+  return {
+    S,
+    ap,
+    cx,
+    hw,
+    lungTop,
+    domeR,
+    domeL,
+    hrx,
+    hcx,
+    hcy,
+    hry,
+    ribSpacing,
+    ribFirst,
+    ribHalf,
+    clavY,
+    bodyHalf,
+    lat,
+    medR,
+    medL,
+    apex,
+    dome,
+    diaphragm,
+  };
+}
 
-  // ---- Vessels from the hila ---------------------------------------------------------------
-  drawVesselTree(rng, vessels, S, cx - S * 0.085, S * 0.41, -1);
-  drawVesselTree(rng, vessels, S, cx + S * 0.09, S * 0.43, 1);
-
-  // ---- Soft tissue, lungs, heart, abdomen ---------------------------------------------------
+/** Soft tissue, lungs (with their vessels), heart and abdomen. */
+function drawSoftTissue(
+  mu: Float32Array,
+  vessels: Float32Array,
+  g: ChestGeometry,
+  anatomy: ChestAnatomy,
+): void {
+  const { S, cx, hrx, hcx, hcy, hry, bodyHalf, lat, medR, medL, apex, dome, diaphragm } = g;
   const edge = 1 / (S * 0.006);
   const softK = 1.0;
   const airK = 0.62;
@@ -563,8 +630,11 @@ export function renderChestImage(
       mu[row + x] = m;
     }
   }
+}
 
-  // Trachea: an air column down the midline to the carina.
+/** Trachea: an air column down the midline to the carina. */
+function drawTrachea(rng: Rng, mu: Float32Array, g: ChestGeometry): void {
+  const { S, cx } = g;
   const carina = S * rng.range(0.3, 0.34);
   const trHalf = S * 0.022;
   for (let y = 0; y < carina; y++) {
@@ -577,28 +647,30 @@ export function renderChestImage(
           (mu[row + x] as number) - 0.16 * Math.sqrt(1 - d * d) * smooth01((carina - y) / (S * 0.03));
     }
   }
-  // Gastric bubble under the left hemidiaphragm.
-  {
-    const gx = cx + hw * rng.range(0.35, 0.55);
-    const gy = domeL + S * rng.range(0.035, 0.055);
-    const gr = S * rng.range(0.03, 0.05);
-    for (let y = Math.max(0, Math.floor(gy - gr)); y <= Math.min(S - 1, Math.ceil(gy + gr * 0.6)); y++) {
-      for (
-        let x = Math.max(0, Math.floor(gx - gr * 1.4));
-        x <= Math.min(S - 1, Math.ceil(gx + gr * 1.4));
-        x++
-      ) {
-        const d = ((x - gx) / (gr * 1.4)) ** 2 + ((y - gy) / gr) ** 2;
-        if (d < 1 && y > (diaphragm[x] as number) + 2)
-          mu[y * S + x] = (mu[y * S + x] as number) - 0.22 * Math.sqrt(1 - d);
-      }
+}
+
+/** Gastric bubble under the left hemidiaphragm. */
+function drawGastricBubble(rng: Rng, mu: Float32Array, g: ChestGeometry): void {
+  const { S, cx, hw, domeL, diaphragm } = g;
+  const gx = cx + hw * rng.range(0.35, 0.55);
+  const gy = domeL + S * rng.range(0.035, 0.055);
+  const gr = S * rng.range(0.03, 0.05);
+  for (let y = Math.max(0, Math.floor(gy - gr)); y <= Math.min(S - 1, Math.ceil(gy + gr * 0.6)); y++) {
+    for (
+      let x = Math.max(0, Math.floor(gx - gr * 1.4));
+      x <= Math.min(S - 1, Math.ceil(gx + gr * 1.4));
+      x++
+    ) {
+      const d = ((x - gx) / (gr * 1.4)) ** 2 + ((y - gy) / gr) ** 2;
+      if (d < 1 && y > (diaphragm[x] as number) + 2)
+        mu[y * S + x] = (mu[y * S + x] as number) - 0.22 * Math.sqrt(1 - d);
     }
   }
+}
 
-  addLowFrequency(rng, mu, S, 10, 0.035);
-  addLowFrequency(rng, mu, S, 40, 0.012);
-
-  // ---- Spine --------------------------------------------------------------------------------
+/** Spine: vertebral bodies, discs, pedicles and, when degenerative, osteophytes. */
+function drawSpine(rng: Rng, mu: Float32Array, g: ChestGeometry, degenerative: boolean): void {
+  const { S, cx } = g;
   const vertH = S * 0.052;
   const spineHalf = S * 0.034;
   const v0 = S * rng.range(0.0, 0.03);
@@ -617,7 +689,7 @@ export function renderChestImage(
       mu[row + x] = (mu[row + x] as number) + (0.12 * Math.sqrt(1 - d * d) + ped) * body;
     }
   }
-  if (anatomy.degenerativeSpine) {
+  if (degenerative) {
     // Osteophytes: small bright spurs at the lateral corners of several endplates.
     const levels = rng.int(3, 6);
     for (let l = 0; l < levels; l++) {
@@ -635,11 +707,14 @@ export function renderChestImage(
       }
     }
   }
+}
 
-  // ---- Ribs -----------------------------------------------------------------------------------
+/** Ribs, posterior and anterior, with the breaks of `breaks.specs` on them. */
+function drawRibs(mu: Float32Array, g: ChestGeometry, breaks: Breaks): void {
+  const { specs: fractures, rng: frRng, truth } = breaks;
+  const { S, ap, cx, ribSpacing, ribFirst, ribHalf, lat, apex, dome } = g;
   const ribFrs = fractures.filter((f) => f.class === 'rib');
-  const sides: Side[] = ['right', 'left'];
-  for (const side of sides) {
+  for (const side of SIDES) {
     const sgn = side === 'right' ? -1 : 1;
     for (let k = 1; k <= 12; k++) {
       const oy = ribFirst + (k - 1) * ribSpacing;
@@ -684,13 +759,11 @@ export function renderChestImage(
           cands.length > 0
             ? (cands[Math.min(cands.length - 1, Math.floor(spec.along * cands.length))] as number)
             : Math.round((lo + hi) / 2);
-        const halfAt = band.half[xf - xa] as number;
-        bf = bandFractureFor(spec, S, xf, halfAt, sgn, frRng);
-        const before = band.yc.slice();
-        applyBandGeometry(band, bf);
+        const broken = breakBand(band, xa, spec, S, xf, sgn, frRng, S * 0.028);
+        bf = broken.fracture;
         truth.push({
           class: 'rib',
-          box: fractureBox(band, before, bf, S, S * 0.028),
+          box: broken.box,
           acuity: spec.acuity,
           side,
           rib: k,
@@ -722,10 +795,14 @@ export function renderChestImage(
       }
     }
   }
+}
 
-  // ---- Clavicles ------------------------------------------------------------------------------
+/** Clavicles, with the breaks of `breaks.specs` on them. */
+function drawClavicles(rng: Rng, mu: Float32Array, g: ChestGeometry, breaks: Breaks): void {
+  const { specs: fractures, rng: frRng, truth } = breaks;
+  const { S, ap, cx, hw, clavY } = g;
   const clavFrs = fractures.filter((f) => f.class === 'clavicle');
-  for (const side of sides) {
+  for (const side of SIDES) {
     const sgn = side === 'right' ? -1 : 1;
     const mx = cx + sgn * S * 0.045;
     const len = hw * rng.range(0.72, 0.8);
@@ -750,13 +827,11 @@ export function renderChestImage(
     if (spec) {
       const s = 0.3 + 0.4 * clamp01(spec.along);
       const xf = Math.round(mx + sgn * s * len);
-      const halfAt = band.half[xf - xa] as number;
-      bf = bandFractureFor(spec, S, xf, halfAt, sgn, frRng);
-      const before = band.yc.slice();
-      applyBandGeometry(band, bf);
+      const broken = breakBand(band, xa, spec, S, xf, sgn, frRng, S * 0.03);
+      bf = broken.fracture;
       truth.push({
         class: 'clavicle',
-        box: fractureBox(band, before, bf, S, S * 0.03),
+        box: broken.box,
         acuity: spec.acuity,
         side,
         subtle: spec.severity < SUBTLE_SEVERITY,
@@ -764,8 +839,11 @@ export function renderChestImage(
     }
     drawBand(mu, S, band, bf);
   }
+}
 
-  // Humeral heads and, on AP views, the scapulae over the upper lateral lungs.
+/** Humeral heads and, on AP views, the scapulae over the upper lateral lungs. */
+function drawShoulders(rng: Rng, mu: Float32Array, g: ChestGeometry): void {
+  const { S, ap, cx, hw } = g;
   for (const sgn of [-1, 1]) {
     const hx = cx + sgn * (hw + S * 0.075);
     const hy = S * rng.range(0.12, 0.16);
@@ -793,8 +871,10 @@ export function renderChestImage(
       }
     }
   }
+}
 
-  // ---- Detector: tone curve, blur, noise ------------------------------------------------------
+/** The detector: tone curve, blur, noise (in place). */
+function applyDetector(rng: Rng, mu: Float32Array, vessels: Float32Array, S: number, ap: boolean): void {
   blur3(mu, S, vessels);
   const lo = rng.range(-0.08, 0.04);
   const hi = rng.range(1.3, 1.55);
@@ -812,5 +892,36 @@ export function renderChestImage(
     v += noiseSigma * (0.5 + v) * (table[state & 16383] as number);
     mu[i] = v <= 0 ? 0 : v >= 1 ? 1 : v;
   }
+}
+
+export function renderChestImage(
+  rng: Rng,
+  anatomy: ChestAnatomy,
+  fractures: readonly FractureSpec[],
+  opts: ImageRenderOptions,
+): RenderedImage {
+  const S = opts.size;
+  const ap = opts.view === 'AP';
+  const mu = new Float32Array(S * S);
+  const vessels = new Float32Array(S * S);
+  const truth: TruthFracture[] = [];
+  // Fracture details draw from their own stream, so an image rendered without its fractures is
+  // identical outside them (the tests rely on that to measure conspicuity).
+  const frRng = new Rng(rng.nextUint32(), 0x46524143);
+  // The steps draw from `rng` in this order; keep it, or every synthetic image changes.
+  const g = chestGeometry(rng, anatomy, S, ap);
+  drawVesselTree(rng, vessels, S, g.cx - S * 0.085, S * 0.41, -1);
+  drawVesselTree(rng, vessels, S, g.cx + S * 0.09, S * 0.43, 1);
+  drawSoftTissue(mu, vessels, g, anatomy);
+  drawTrachea(rng, mu, g);
+  drawGastricBubble(rng, mu, g);
+  addLowFrequency(rng, mu, S, 10, 0.035);
+  addLowFrequency(rng, mu, S, 40, 0.012);
+  drawSpine(rng, mu, g, anatomy.degenerativeSpine);
+  const breaks: Breaks = { specs: fractures, rng: frRng, truth };
+  drawRibs(mu, g, breaks);
+  drawClavicles(rng, mu, g, breaks);
+  drawShoulders(rng, mu, g);
+  applyDetector(rng, mu, vessels, S, ap);
   return { intensity: mu, fractures: truth };
 }

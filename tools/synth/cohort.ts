@@ -16,6 +16,7 @@ import type {
   ReportContent,
   RibFinding,
 } from './report-text.ts';
+import { ExpectedError } from '../../services/shared/errors.ts';
 
 export type Split = 'region-train' | 'region-test' | 'record';
 
@@ -64,9 +65,7 @@ export const DEFAULT_COHORT_OPTIONS: Omit<CohortOptions, 'studies' | 'seed'> = {
   correctionRate: 0.015,
 };
 
-export class CohortOptionError extends Error {
-  readonly expected = true;
-}
+export class CohortOptionError extends ExpectedError {}
 
 export function validateCohortOptions(o: CohortOptions): void {
   const bad = (msg: string): never => {

@@ -12,6 +12,7 @@
  */
 import type { ReportStatus } from '../../services/shared/vocabulary.ts';
 import { Rng, seedFromString } from './prng.ts';
+import { ExpectedError } from '../../services/shared/errors.ts';
 
 /** One image of the cohort (manifest order). */
 export interface FeedImageInput {
@@ -51,10 +52,7 @@ export interface FeedStep {
   duplicate: boolean;
 }
 
-export class FeedPlanError extends Error {
-  readonly expected = true;
-  override name = 'FeedPlanError';
-}
+export class FeedPlanError extends ExpectedError {}
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -7,15 +7,19 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 
 export type LabelGrouping = 'month' | 'facility' | 'view';
 
-export interface LabelCounts {
-  /** The month (YYYY-MM), facility or view position the row counts. */
-  group: string;
+/** A class's reports by label status, and the share of them that is positive. */
+export interface ClassStatusCounts {
   class: string;
   reports: number;
   positive: number;
   uncertain: number;
   negative: number;
   positiveRate: number;
+}
+
+export interface LabelCounts extends ClassStatusCounts {
+  /** The month (YYYY-MM), facility or view position the row counts. */
+  group: string;
 }
 
 const GROUP_EXPRESSION: Record<LabelGrouping, string> = {
@@ -57,14 +61,8 @@ export async function labelCounts(db: Queryable, by: LabelGrouping, since?: stri
   }));
 }
 
-export interface MonthlyPrevalence {
+export interface MonthlyPrevalence extends ClassStatusCounts {
   month: string;
-  class: string;
-  reports: number;
-  positive: number;
-  uncertain: number;
-  negative: number;
-  positiveRate: number;
 }
 
 export async function prevalenceMonthly(db: Queryable, since?: string): Promise<MonthlyPrevalence[]> {

@@ -1,11 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { ExpectedError } from '../../shared/errors.ts';
 
 /** A path the user named that cannot be read: one clear line, nothing else started. */
-export class ArchiveInputError extends Error {
-  readonly expected = true;
-  override name = 'ArchiveInputError';
-}
+export class ArchiveInputError extends ExpectedError {}
 
 /**
  * The files of an archive: the path itself when it is a file, otherwise every file below the

@@ -6,15 +6,17 @@ import {
 import dicomParser from 'dicom-parser';
 import type { DicomArrivedEvent } from '../../shared/events/dicom-arrived.ts';
 import { nonImageReason, nonImageSopClass, type NonImageKind } from '../../shared/imaging/sop-class.ts';
+import { HarvesterError } from '../../shared/errors.ts';
+
+type ArchiveImageReason = 'not-dicom' | 'missing-attribute' | `non-image:${NonImageKind}`;
 
 /** A stored DICOM file that cannot be recorded as an image; `reason` is a short code for the summary. */
-export class ArchiveImageError extends Error {
+export class ArchiveImageError extends HarvesterError<ArchiveImageReason> {
   constructor(
-    readonly reason: 'not-dicom' | 'missing-attribute' | `non-image:${NonImageKind}`,
+    readonly reason: ArchiveImageReason,
     message: string,
   ) {
-    super(message);
-    this.name = 'ArchiveImageError';
+    super(reason, message, { expected: false });
   }
 
   /** Not a failure: an object that is not an image (SR, SEG, PR, KO...), skipped on purpose. */

@@ -1,5 +1,5 @@
 import { createPool } from '../../shared/db/pool.ts';
-import { createSchemaRegistry } from '../../shared/events/registry.ts';
+import { schemaRegistryFromEnv } from '../../shared/events/registry.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { kafkaConnectionFromEnv } from '../../shared/kafka/config.ts';
 import { createMessageProducer } from '../../shared/kafka/producer.ts';
@@ -10,16 +10,13 @@ import { fetchVerifiedModel } from '../../shared/onnx/model-artefact.ts';
 import { relabel, type RelabelSummary } from './relabel.ts';
 import { OnnxTeacher } from '../../shared/onnx/teacher.ts';
 import { openTrainingStore } from '../../shared/training-store/training-store.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface RelabelWithModelOptions {
   /** A version in model_versions, with its artefact and checksum. */
   model: string;
   since: Date | null;
   batchStudies: number;
-}
-
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { expected: true });
 }
 
 /**
@@ -39,9 +36,9 @@ export async function relabelWithModel(opts: RelabelWithModelOptions): Promise<R
       [opts.model],
     );
     const row = rows[0];
-    if (!row) throw userError(`model ${opts.model} is not in model_versions`);
+    if (!row) throw new ExpectedError(`model ${opts.model} is not in model_versions`);
     if (!row.artefact_uri || !row.checksum_sha256)
-      throw userError(`model ${opts.model} has no artefact uri or checksum`);
+      throw new ExpectedError(`model ${opts.model} has no artefact uri or checksum`);
     const file = await fetchVerifiedModel(row.artefact_uri, row.checksum_sha256, config.MODEL_CACHE_DIR);
     const teacher = await OnnxTeacher.load({
       modelPath: file,
@@ -55,11 +52,7 @@ export async function relabelWithModel(opts: RelabelWithModelOptions): Promise<R
     try {
       const summary = await relabel({
         pool,
-        registry: createSchemaRegistry({
-          url: config.SCHEMA_REGISTRY_URL,
-          username: config.SCHEMA_REGISTRY_USERNAME,
-          password: config.SCHEMA_REGISTRY_PASSWORD,
-        }),
+        registry: schemaRegistryFromEnv(config),
         producer,
         teacher,
         storage: createImageStorage({ maxBytes: config.PSEUDO_LABELER_MAX_DICOM_BYTES }),

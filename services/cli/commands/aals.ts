@@ -8,6 +8,7 @@ import {
   makeTarget,
   TARGET_METHODS,
 } from '../../shared/aals/index.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface AalsCommandOptions {
   input?: string;
@@ -20,15 +21,11 @@ export interface AalsCommandOptions {
   values?: boolean;
 }
 
-class UserError extends Error {
-  readonly expected = true;
-}
-
 function parseNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n))
-    throw new UserError(`--${name} must be a number, got "${value}"`);
+    throw new ExpectedError(`--${name} must be a number, got "${value}"`);
   return n;
 }
 
@@ -38,11 +35,11 @@ async function readMap(file: string): Promise<Float32Array> {
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new UserError(`cannot read --input ${file}: ${(err as Error).message}`);
+    throw new ExpectedError(`cannot read --input ${file}: ${(err as Error).message}`);
   }
   if (extname(file).toLowerCase() === '.f32') {
     if (bytes.length % 4 !== 0)
-      throw new UserError(`${file} is not float32: ${bytes.length} bytes is not a multiple of 4`);
+      throw new ExpectedError(`${file} is not float32: ${bytes.length} bytes is not a multiple of 4`);
     const out = new Float32Array(bytes.length / 4);
     for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
     return out;
@@ -51,11 +48,11 @@ async function readMap(file: string): Promise<Float32Array> {
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new UserError(`${file} is neither .f32 nor valid JSON: ${(err as Error).message}`);
+    throw new ExpectedError(`${file} is neither .f32 nor valid JSON: ${(err as Error).message}`);
   }
   const values = Array.isArray(parsed) ? parsed : (parsed as { values?: unknown })?.values;
   if (!Array.isArray(values) || !values.every((v) => typeof v === 'number')) {
-    throw new UserError(`${file}: expected a JSON array of numbers or {"values": [numbers]}`);
+    throw new ExpectedError(`${file}: expected a JSON array of numbers or {"values": [numbers]}`);
   }
   return Float32Array.from(values as number[]);
 }
@@ -81,9 +78,9 @@ function aalsParams(map: Float32Array, t: number, a0: number, eps: number) {
 
 export async function aalsCommand(opts: AalsCommandOptions): Promise<void> {
   if (!opts.input)
-    throw new UserError('--input FILE is required (a .f32 or .json probability map); see --help');
+    throw new ExpectedError('--input FILE is required (a .f32 or .json probability map); see --help');
   if (!isTargetMethod(opts.method)) {
-    throw new UserError(`--method must be one of ${TARGET_METHODS.join(', ')}, got "${opts.method}"`);
+    throw new ExpectedError(`--method must be one of ${TARGET_METHODS.join(', ')}, got "${opts.method}"`);
   }
   const options = {
     t: parseNumber('t', opts.t),
@@ -92,7 +89,7 @@ export async function aalsCommand(opts: AalsCommandOptions): Promise<void> {
     eps: parseNumber('eps', opts.eps),
   };
   if (options.t !== undefined && opts.method !== 'aals') {
-    throw new UserError(`--t applies to --method aals only (symmetric uses 0.5, asymmetric 0.4)`);
+    throw new ExpectedError(`--t applies to --method aals only (symmetric uses 0.5, asymmetric 0.4)`);
   }
   const map = await readMap(opts.input);
   const target = makeTarget(opts.method, map, 'positive', options)!;

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { runDemo } from '../../demo/index.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface DemoCliOptions {
   studies: string;
@@ -11,9 +12,7 @@ export interface DemoCliOptions {
 function count(name: string, raw: string, min: number): number {
   const v = Number(raw);
   if (!Number.isInteger(v) || v < min) {
-    throw Object.assign(new Error(`${name} must be an integer of at least ${min} (got "${raw}")`), {
-      expected: true,
-    });
+    throw new ExpectedError(`${name} must be an integer of at least ${min} (got "${raw}")`);
   }
   return v;
 }

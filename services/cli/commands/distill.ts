@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ExpectedError } from '../../shared/errors.ts';
 
 /**
  * `harvester distill ...` runs the Python distiller (`python -m distiller ...`) with the project's
@@ -17,10 +18,6 @@ const INSTALL_HINT =
   'PyTorch is missing: on Debian/Ubuntu run `apt-get install python3-torch python3-numpy python3-onnx` ' +
   '(CPU), or point DISTILLER_PYTHON at a Python with PyTorch installed (GPU machines).';
 
-function expectedError(message: string): Error {
-  return Object.assign(new Error(message), { expected: true });
-}
-
 export async function distillCommand(args: string[]): Promise<void> {
   const python = process.env.DISTILLER_PYTHON ?? '/usr/bin/python3';
   const pythonPath = [distillerDir, process.env.PYTHONPATH].filter(Boolean).join(':');
@@ -32,7 +29,7 @@ export async function distillCommand(args: string[]): Promise<void> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'ENOENT'
-          ? expectedError(
+          ? new ExpectedError(
               `${python} not found: install Python 3 (apt-get install python3) or set DISTILLER_PYTHON`,
             )
           : err,
@@ -40,9 +37,9 @@ export async function distillCommand(args: string[]): Promise<void> {
     });
     child.on('exit', (status, signal) => resolveExit(status ?? (signal ? 128 : 1)));
   });
-  if (code === EXIT_NO_TORCH) throw expectedError(INSTALL_HINT);
+  if (code === EXIT_NO_TORCH) throw new ExpectedError(INSTALL_HINT);
   if (code !== 0) {
     process.exitCode = code;
-    throw expectedError(`the distiller exited with status ${code}`);
+    throw new ExpectedError(`the distiller exited with status ${code}`);
   }
 }

@@ -5,14 +5,11 @@ import { createPool } from '../../shared/db/pool.ts';
 import { forget, type ErasureSubject } from '../../shared/privacy/erasure.ts';
 import { pseudonymisePatientId } from '../../shared/privacy/pseudonymise.ts';
 import { openTrainingStore, trainingStoreEnvShape } from '../../shared/training-store/training-store.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface ForgetCliOptions {
   patientId?: string;
   accession?: string;
-}
-
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { expected: true });
 }
 
 /** DATABASE_URL and TRAINING_STORE_URL; PATIENT_ID_HMAC_KEY for --patient-id (the report-labeler's key). */
@@ -25,7 +22,7 @@ const keyEnvSchema = z.object(patientIdKeyEnvShape);
  */
 export async function forgetCommand(opts: ForgetCliOptions): Promise<void> {
   if (Boolean(opts.patientId) === Boolean(opts.accession)) {
-    throw userError('name the patient with exactly one of --patient-id ID or --accession ACC');
+    throw new ExpectedError('name the patient with exactly one of --patient-id ID or --accession ACC');
   }
   const config = loadConfig(forgetEnvSchema);
   const subject: ErasureSubject = opts.patientId

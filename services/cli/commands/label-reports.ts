@@ -8,6 +8,7 @@ import { cannotHaveFindings, labelReport, negativeLabels } from '../../shared/re
 import { CsvReader, REPORT_SECTIONS, reportTextFromColumns } from '../../shared/report-rules/report-csv.ts';
 import { outputLine } from './label-output.ts';
 import { LineSink, stderrLine } from './label-sink.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export { outputLine };
 
@@ -22,16 +23,12 @@ export interface LabelReportsOptions {
 
 type Format = 'csv' | 'jsonl' | 'hl7';
 
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { expected: true });
-}
-
 function formatOf(opts: LabelReportsOptions): Format {
   const f = (opts.format ?? extname(opts.input).slice(1)).toLowerCase();
   if (f === 'csv') return 'csv';
   if (f === 'jsonl' || f === 'ndjson') return 'jsonl';
   if (f === 'hl7' || f === 'txt' || f === 'mllp') return 'hl7';
-  throw userError(
+  throw new ExpectedError(
     opts.format
       ? `--format must be csv, jsonl or hl7 (got "${opts.format}")`
       : `cannot tell the format of ${opts.input} from its extension; pass --format csv|jsonl|hl7`,
@@ -65,7 +62,9 @@ function* csvItems(text: string, rules: CompiledRules): Generator<Item | NoFindi
       const header = rec.fields.map((h) => h.trim().toLowerCase());
       const missing = ['uid', 'findings', 'impression'].filter((c) => !header.includes(c));
       if (missing.length > 0)
-        throw userError(`CSV header lacks column(s) ${missing.join(', ')} (need uid, findings, impression)`);
+        throw new ExpectedError(
+          `CSV header lacks column(s) ${missing.join(', ')} (need uid, findings, impression)`,
+        );
       const index = new Map(header.map((h, i) => [h, i]));
       reportColumns = REPORT_SECTIONS.map(([c]) => index.get(c)).filter((i): i is number => i !== undefined);
       width = header.length;
@@ -206,7 +205,7 @@ function threadCount(option: string | undefined): number {
   if (option !== undefined) {
     const n = Number(option);
     if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw userError(`--threads must be an integer from 1 to 64 (got "${option}")`);
+      throw new ExpectedError(`--threads must be an integer from 1 to 64 (got "${option}")`);
     return n;
   }
   // On a busy machine helper threads only share the same cores (and each warms up its own JIT).
@@ -302,7 +301,7 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
   try {
     bytes = readFileSync(opts.input);
   } catch (err) {
-    throw userError(
+    throw new ExpectedError(
       `cannot read ${opts.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }

@@ -1,4 +1,5 @@
 import { migrateDatabase } from '../../shared/db/migrate.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface MigrateOptions {
   database?: string;
@@ -11,13 +12,11 @@ export interface MigrateOptions {
 export async function migrateCommand(opts: MigrateOptions): Promise<void> {
   const database = opts.database ?? process.env.DATABASE_URL;
   if (!database) {
-    throw Object.assign(new Error('no database: pass --database URL or set DATABASE_URL'), {
-      expected: true,
-    });
+    throw new ExpectedError('no database: pass --database URL or set DATABASE_URL');
   }
   const count = opts.count === undefined ? undefined : Number(opts.count);
   if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
-    throw Object.assign(new Error('--count must be a positive integer'), { expected: true });
+    throw new ExpectedError('--count must be a positive integer');
   }
   let applied: string[];
   try {
@@ -31,11 +30,8 @@ export async function migrateCommand(opts: MigrateOptions): Promise<void> {
     const code = (err as { code?: string }).code;
     // the server is not there, or refuses us: one line that says where to look
     if (code && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|28P01|28000|3D000)$/.test(code)) {
-      throw Object.assign(
-        new Error(
-          `cannot use the database (${(err as Error).message}): start PostgreSQL (deploy/local/stack up) or fix --database / DATABASE_URL`,
-        ),
-        { expected: true },
+      throw new ExpectedError(
+        `cannot use the database (${(err as Error).message}): start PostgreSQL (deploy/local/stack up) or fix --database / DATABASE_URL`,
       );
     }
     throw err;

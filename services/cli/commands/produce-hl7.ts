@@ -9,6 +9,7 @@ import { provisionTopics } from '../../shared/kafka/provision-topics.ts';
 import { topicProvisioningEnvShape, withTopicDefaults } from '../../shared/kafka/system-topics.ts';
 import { createLogger } from '../../shared/observability/logger.ts';
 import { z } from 'zod';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface ProduceHl7Options {
   input: string;
@@ -30,15 +31,13 @@ export async function produceHl7Command(opts: ProduceHl7Options): Promise<void> 
   const topic = opts.topic ?? withTopicDefaults(process.env).REPORT_LABELER_INPUT_TOPIC!;
   const batchSize = Number(opts.batchSize ?? 500);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw Object.assign(new Error('--batch-size must be a positive integer'), { expected: true });
+    throw new ExpectedError('--batch-size must be a positive integer');
   }
   let data: Buffer;
   try {
     data = await readFile(opts.input);
   } catch (err) {
-    throw Object.assign(new Error(`cannot read ${opts.input}: ${(err as Error).message}`), {
-      expected: true,
-    });
+    throw new ExpectedError(`cannot read ${opts.input}: ${(err as Error).message}`);
   }
   const split = splitHl7(data);
   // A line that is not an HL7 segment is reported on its own and not sent; its neighbours are.

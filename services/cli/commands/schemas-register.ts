@@ -3,6 +3,7 @@ import { loadConfig } from '../../shared/config/env.ts';
 import { registerSystemSchemas } from '../../shared/events/register-system-schemas.ts';
 import { createSchemaRegistry } from '../../shared/events/registry.ts';
 import { topicProvisioningEnvShape } from '../../shared/kafka/system-topics.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 /**
  * `harvester schemas register`: every schemas/*.avsc under `<topic>-value`, BACKWARD compatible,
@@ -11,9 +12,7 @@ import { topicProvisioningEnvShape } from '../../shared/kafka/system-topics.ts';
 export async function schemasRegisterCommand(opts: { registry?: string }): Promise<void> {
   const url = opts.registry ?? process.env.SCHEMA_REGISTRY_URL;
   if (!url) {
-    throw Object.assign(new Error('no registry: pass --registry URL or set SCHEMA_REGISTRY_URL'), {
-      expected: true,
-    });
+    throw new ExpectedError('no registry: pass --registry URL or set SCHEMA_REGISTRY_URL');
   }
   const registry = createSchemaRegistry({
     url,

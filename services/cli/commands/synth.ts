@@ -11,10 +11,7 @@ import { type ManifestLine } from '../../../tools/synth/study-output.ts';
 import { composeContactSheet, type SheetTile } from '../../../tools/synth/contact-sheet.ts';
 import { dicomToModelInput } from '../../shared/imaging/index.ts';
 import { CohortSummary, writeCohort } from '../../../tools/synth/write-cohort.ts';
-
-class SynthUserError extends Error {
-  readonly expected = true;
-}
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface SynthCliOptions {
   out: string;
@@ -36,7 +33,7 @@ function num(name: string, raw: string | undefined, fallback: number, integer = 
   if (raw === undefined) return fallback;
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new SynthUserError(`${name} must be ${integer ? 'an integer' : 'a number'} (got "${raw}")`);
+    throw new ExpectedError(`${name} must be ${integer ? 'an integer' : 'a number'} (got "${raw}")`);
   }
   return v;
 }
@@ -64,13 +61,13 @@ export async function synthCommand(
 ): Promise<void> {
   if (action === 'preview') return synthPreviewCommand(opts);
   if (action !== undefined)
-    throw new SynthUserError(
+    throw new ExpectedError(
       `unknown synth action "${action}" (expected: preview, or none to write a cohort)`,
     );
-  if (!opts.out || !opts.studies) throw new SynthUserError('synth needs --out <dir> and --studies <n>');
+  if (!opts.out || !opts.studies) throw new ExpectedError('synth needs --out <dir> and --studies <n>');
   const options = cohortOptionsFromCli(opts);
   if (existsSync(opts.out) && readdirSync(opts.out).length > 0 && !opts.force) {
-    throw new SynthUserError(`${opts.out} is not empty; choose another --out or pass --force to overwrite`);
+    throw new ExpectedError(`${opts.out} is not empty; choose another --out or pass --force to overwrite`);
   }
   const bar = new SingleBar(
     {
@@ -109,11 +106,11 @@ export interface PreviewCliOptions {
 
 export async function synthPreviewCommand(opts: PreviewCliOptions): Promise<void> {
   if (!opts.dir || !opts.out)
-    throw new SynthUserError('synth preview needs --dir <cohort dir> and --out <file.png>');
+    throw new ExpectedError('synth preview needs --dir <cohort dir> and --out <file.png>');
   const dir = opts.dir;
   const manifestPath = join(dir, 'manifest.jsonl');
   if (!existsSync(manifestPath))
-    throw new SynthUserError(`${manifestPath} not found: is ${dir} a cohort written by harvester synth?`);
+    throw new ExpectedError(`${manifestPath} not found: is ${dir} a cohort written by harvester synth?`);
   const count = num('--count', opts.count, 12, true);
   const columns = num('--columns', opts.columns, 4, true);
   const lines = readFileSync(manifestPath, 'utf8')
@@ -126,7 +123,7 @@ export async function synthPreviewCommand(opts: PreviewCliOptions): Promise<void
     ...positives.slice(0, count),
     ...lines.filter((m) => m.fractures.length === 0).slice(0, Math.max(0, count - positives.length)),
   ];
-  if (chosen.length === 0) throw new SynthUserError(`${manifestPath} lists no images`);
+  if (chosen.length === 0) throw new ExpectedError(`${manifestPath} lists no images`);
   const tiles: SheetTile[] = [];
   for (const m of chosen) {
     // Decoded and windowed by the project's own imaging pipeline, at the stored size.

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { runUp, type UpUntil } from '../../up/index.ts';
+import { ExpectedError } from '../../shared/errors.ts';
 
 export interface UpCliOptions {
   feed?: string;
@@ -11,23 +12,22 @@ export interface UpCliOptions {
   dir?: string;
 }
 
-const userError = (message: string) => Object.assign(new Error(message), { expected: true });
-
 /** `harvester up`: the streaming system under one supervisor until Ctrl-C (or --until). */
 export async function upCommand(opts: UpCliOptions): Promise<void> {
   if (opts.feed !== undefined && opts.feed !== 'synthetic')
-    throw userError(
+    throw new ExpectedError(
       `--feed must be synthetic (got "${opts.feed}"); feed real data with harvester feed or the gateways`,
     );
   const studies = Number(opts.studies ?? 600);
-  if (!Number.isInteger(studies) || studies < 20) throw userError('--studies must be an integer >= 20');
+  if (!Number.isInteger(studies) || studies < 20)
+    throw new ExpectedError('--studies must be an integer >= 20');
   const rate = Number(opts.rate ?? 0);
-  if (!(rate >= 0)) throw userError('--rate must be a number of messages per second >= 0');
+  if (!(rate >= 0)) throw new ExpectedError('--rate must be a number of messages per second >= 0');
   const untils: UpUntil[] = ['fed', 'labelled', 'first-decision'];
   if (opts.until !== undefined && !untils.includes(opts.until as UpUntil))
-    throw userError(`--until must be one of ${untils.join(', ')}`);
+    throw new ExpectedError(`--until must be one of ${untils.join(', ')}`);
   if ((opts.until === 'fed' || opts.until === 'labelled') && opts.feed !== 'synthetic')
-    throw userError(`--until ${opts.until} needs --feed synthetic`);
+    throw new ExpectedError(`--until ${opts.until} needs --feed synthetic`);
 
   const controller = new AbortController();
   const onSignal = () => {

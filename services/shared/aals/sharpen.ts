@@ -1,3 +1,4 @@
+import { ExpectedError } from '../errors.ts';
 /**
  * Label sharpening of a teacher's probability map (PAPER.md, "AALS"):
  *
@@ -37,13 +38,7 @@ export const ASYMMETRIC_T = 0.4;
 export const DEFAULT_FIXED_A = 4;
 
 /** A sharpening parameter out of range; `expected` so the CLI prints one clear line. */
-export class SharpenOptionError extends Error {
-  readonly expected = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'SharpenOptionError';
-  }
-}
+export class SharpenOptionError extends ExpectedError {}
 
 function checkT(t: number): void {
   if (!(t > 0 && t < 1)) throw new SharpenOptionError(`t must be in (0, 1), got ${t}`);

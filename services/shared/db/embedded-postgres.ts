@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { migrateDatabase } from './migrate.ts';
+import { ExpectedError } from '../errors.ts';
 
 /** Where `harvester backfill` and `harvester demo` keep their embedded database by default. */
 export const DEFAULT_EMBEDDED_DATA_DIR = 'var/pglite';
@@ -101,11 +102,8 @@ function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
-        throw Object.assign(
-          new Error(
-            `the embedded database ${dataDir} is in use by process ${holder}; wait for it or use another folder`,
-          ),
-          { expected: true },
+        throw new ExpectedError(
+          `the embedded database ${dataDir} is in use by process ${holder}; wait for it or use another folder`,
         );
       }
       rmSync(path, { force: true });

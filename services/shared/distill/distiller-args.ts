@@ -1,3 +1,4 @@
+import { ExpectedError } from '../errors.ts';
 /**
  * The `python -m distiller distill ...` command line of a job (pure). The student is trained on a
  * snapshot read from Postgres and the training store (distiller/snapshot.py): the expert-reviewed
@@ -37,9 +38,7 @@ export const RECIPE_OPTIONS = [
 
 const VALUE = /^[A-Za-z0-9._:+-]{1,64}$/;
 
-export class RecipeError extends Error {
-  readonly expected = true;
-}
+export class RecipeError extends ExpectedError {}
 
 export interface DistillCommand {
   jobId: string;

@@ -9,6 +9,7 @@ import { dequantiseInput, preprocessingVersion } from '../training-store/model-i
 import { findStoredInputs } from '../training-store/training-store-index.ts';
 import type { TrainingStore } from '../training-store/training-store.ts';
 import type { Teacher, TeacherMaps } from '../onnx/teacher.ts';
+import { ExpectedError } from '../errors.ts';
 
 /**
  * Scores an ONNX detector on the held-out region-labelled images of a prepared cohort with the
@@ -32,9 +33,7 @@ export interface HeldOutSet {
   images: Float32Array[];
 }
 
-export class EvaluationError extends Error {
-  readonly expected = true;
-}
+export class EvaluationError extends ExpectedError {}
 
 export async function loadHeldOutSet(dir: string, split = 'region-test'): Promise<HeldOutSet> {
   let meta: { size: number; count: number; file?: string };

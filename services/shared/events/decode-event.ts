@@ -1,13 +1,15 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { HarvesterError } from '../errors.ts';
+
+type UnusableEventReason = 'not-avro' | 'unknown-schema' | 'undecodable' | 'invalid-event';
 
 /** Why an input record cannot be used: it goes to `<topic>.dlq` with this reason. */
-export class UnusableEventError extends Error {
+export class UnusableEventError extends HarvesterError<UnusableEventReason> {
   constructor(
-    readonly reason: 'not-avro' | 'unknown-schema' | 'undecodable' | 'invalid-event',
+    readonly reason: UnusableEventReason,
     message: string,
   ) {
-    super(message);
-    this.name = 'UnusableEventError';
+    super(reason, message, { expected: false });
   }
 }
 

@@ -8,6 +8,21 @@ export interface SchemaRegistryConfig {
   password?: string;
 }
 
+/** The registry variables of the environment (`common-env.ts`), as the client's settings. */
+export interface SchemaRegistryEnv {
+  SCHEMA_REGISTRY_URL: string;
+  SCHEMA_REGISTRY_USERNAME?: string;
+  SCHEMA_REGISTRY_PASSWORD?: string;
+}
+
+export function schemaRegistryFromEnv(env: SchemaRegistryEnv): SchemaRegistry {
+  return createSchemaRegistry({
+    url: env.SCHEMA_REGISTRY_URL,
+    username: env.SCHEMA_REGISTRY_USERNAME,
+    password: env.SCHEMA_REGISTRY_PASSWORD,
+  });
+}
+
 export function createSchemaRegistry(config: SchemaRegistryConfig): SchemaRegistry {
   const auth =
     config.username !== undefined

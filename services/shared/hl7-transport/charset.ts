@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+import { FailureError } from '../errors.ts';
 
 /**
  * Decodes a raw HL7 v2 message according to MSH-18. HL7 defaults to ASCII when MSH-18 is empty; in
@@ -7,9 +8,7 @@ import { TextDecoder } from 'node:util';
  * Character sets we cannot decode faithfully are refused rather than guessed (a wrong guess would
  * silently change report text, and the text is what the labels come from).
  */
-export class UnknownEncodingError extends Error {
-  override name = 'UnknownEncodingError';
-}
+export class UnknownEncodingError extends FailureError {}
 
 // MSH-18 values (HL7 table 0211) mapped to WHATWG encoding labels Node's TextDecoder knows.
 const CHARSETS: Record<string, string> = {

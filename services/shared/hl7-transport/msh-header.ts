@@ -1,3 +1,4 @@
+import { FailureError } from '../errors.ts';
 /**
  * Reads the few MSH fields that transport needs (message key, character set) straight from the raw
  * bytes, before the message is decoded: MSH is ASCII in every HL7 v2 character set we accept, and a
@@ -30,9 +31,7 @@ export interface MshHeader {
 }
 
 /** Why a record is not an HL7 v2 message at all. */
-export class NotHl7Error extends Error {
-  override name = 'NotHl7Error';
-}
+export class NotHl7Error extends FailureError {}
 
 // MSH is within the first kilobyte of any sane message; bounding the scan keeps binary input cheap.
 const HEADER_SCAN_BYTES = 4096;

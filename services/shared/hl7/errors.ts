@@ -1,3 +1,4 @@
+import { FailureError } from '../errors.ts';
 /** Where in the input a problem was found; every part is optional because callers know different parts. */
 export interface Hl7Location {
   /** 0-based index of the message in the input it was split from. */
@@ -16,13 +17,12 @@ export interface Hl7Location {
  * A malformed or unsupported HL7 message. The message says what is wrong and where, so a feed
  * operator can find the message; it never contains field values that could identify a patient.
  */
-export class Hl7ParseError extends Error {
+export class Hl7ParseError extends FailureError {
   readonly problem: string;
   readonly location: Hl7Location;
 
   constructor(problem: string, location: Hl7Location = {}) {
     super(formatMessage(problem, location));
-    this.name = 'Hl7ParseError';
     this.problem = problem;
     this.location = location;
   }

@@ -1,24 +1,22 @@
 import { decodeFrame } from './codecs.ts';
 import { parseDicomImage, type ParseOptions } from './parse.ts';
-import { preprocessStored, type AppliedWindow, type PreprocessOptions } from './preprocess.ts';
+import {
+  preprocessStored,
+  type AppliedWindow,
+  type PixelFormat,
+  type PreprocessOptions,
+} from './preprocess.ts';
 
 export type ModelInputOptions = PreprocessOptions & ParseOptions;
 
-export interface ModelInputMeta {
+/** The image's stored-pixel format (its window as applied, below) and where it came from. */
+export interface ModelInputMeta extends Omit<PixelFormat, 'windowCenter' | 'windowWidth'> {
   sopInstanceUid?: string;
   modality?: string;
   viewPosition?: string;
   transferSyntaxUid: string;
   transferSyntaxName: string;
-  rows: number;
-  columns: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: 0 | 1;
-  photometricInterpretation: string;
   numberOfFrames: number;
-  rescaleSlope: number;
-  rescaleIntercept: number;
   window: AppliedWindow;
   inverted: boolean;
 }

@@ -4,6 +4,7 @@
  */
 import dicomParser from 'dicom-parser';
 import type { DicomPixelEncoding } from '../events/dicom-arrived.ts';
+import { FailureError } from '../errors.ts';
 
 /** The header attributes the event needs that the cohort manifest does not carry. */
 export interface DicomArrivalHeader extends DicomPixelEncoding {
@@ -26,9 +27,7 @@ export function pixelEncodingFields(header: DicomArrivalHeader): DicomPixelEncod
   };
 }
 
-export class DicomHeaderError extends Error {
-  override name = 'DicomHeaderError';
-}
+export class DicomHeaderError extends FailureError {}
 
 function text(ds: dicomParser.DataSet, tag: string): string | null {
   const v = ds.string(tag)?.trim();

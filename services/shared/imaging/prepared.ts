@@ -1,4 +1,5 @@
 import { DETECTOR_CLASSES, type DetectorClass, type LabelStatus } from '../vocabulary.ts';
+import { ExpectedError } from '../errors.ts';
 /**
  * The prepared model-input format (docs/data-contracts.md, "Prepared model inputs"): pure helpers
  * shared by `harvester prepare` and anything else that writes or checks it.
@@ -35,9 +36,7 @@ export interface IndexEntry {
 const SPLITS = new Set(['region-train', 'region-test', 'record']);
 const STATUSES = new Set(['positive', 'uncertain', 'negative']);
 
-export class ManifestError extends Error {
-  readonly expected = true;
-}
+export class ManifestError extends ExpectedError {}
 
 function isBox(box: unknown): box is [number, number, number, number] {
   return (

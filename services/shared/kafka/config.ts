@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ExpectedError } from '../errors.ts';
 
 /** Environment variables every Kafka-using service reads (merge into the service's own schema). */
 export const kafkaEnvShape = {
@@ -35,7 +36,7 @@ export interface KafkaConnectionConfig {
 
 /** A start-up problem an operator fixes: its message names what to set (printed as one line). */
 function configProblem(message: string, cause?: unknown): Error {
-  return Object.assign(new Error(message, { cause }), { expected: true });
+  return new ExpectedError(message, { cause });
 }
 
 /** A PEM file named by `variable`, read once at start-up; an unreadable one says which variable. */

@@ -1,4 +1,5 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { FailureError } from '../errors.ts';
 
 export interface OutgoingMessage {
   key: string | Buffer | null;
@@ -52,8 +53,7 @@ export async function createMessageProducer(kafka: Kafka): Promise<MessageProduc
 }
 
 /** A send that failed, naming the topic (kafkajs' own messages do not). */
-export class TopicSendError extends Error {
-  override name = 'TopicSendError';
+export class TopicSendError extends FailureError {
   constructor(
     readonly topic: string,
     cause: Error,

@@ -1,12 +1,10 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import { topicSettings, type ServiceTopic, type TopicProvisioningEnv } from './system-topics.ts';
+import { ExpectedError } from '../errors.ts';
 
 /** A start-up problem an operator fixes (its message says how); printed as one line. */
-export class TopicProvisioningError extends Error {
-  readonly expected = true;
-  override name = 'TopicProvisioningError';
-}
+export class TopicProvisioningError extends ExpectedError {}
 
 export interface ProvisionHooks {
   /** Called while topics are missing (each poll), e.g. to report it on /health. */

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { ExpectedError } from '../errors.ts';
 
 /** Which peers a gateway talks to: everyone when the list is empty, else the listed addresses and subnets. */
 export interface PeerAllowList {
@@ -7,10 +8,7 @@ export interface PeerAllowList {
   readonly entries: readonly string[];
 }
 
-export class PeerListError extends Error {
-  readonly expected = true;
-  override name = 'PeerListError';
-}
+export class PeerListError extends ExpectedError {}
 
 function plainAddress(address: string): string {
   // IPv4 peers on a dual-stack socket show up as ::ffff:a.b.c.d

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import net, { type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { parsePeerAllowList, type PeerAllowList } from './peer-allow-list.ts';
+import { ExpectedError } from '../errors.ts';
 
 /** A listener's TLS material: certificate and key, and a CA whose client certificates are required. */
 export interface ListenerTls {
@@ -11,10 +12,7 @@ export interface ListenerTls {
   ca?: Buffer;
 }
 
-export class TlsConfigError extends Error {
-  readonly expected = true;
-  override name = 'TlsConfigError';
-}
+export class TlsConfigError extends ExpectedError {}
 
 /**
  * Reads `<PREFIX>_TLS_CERT_FILE`, `_KEY_FILE` and optional `_CA_FILE` (PEM). Null when no

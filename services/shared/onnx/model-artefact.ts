@@ -3,13 +3,12 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createImageStorage } from '../storage/image-storage.ts';
+import { ExpectedError } from '../errors.ts';
 
 /** A released model's ONNX file is at most this large (the detectors here are a few MB). */
 const MAX_MODEL_BYTES = 1 << 30;
 
-export class ModelArtefactError extends Error {
-  readonly expected = true;
-}
+export class ModelArtefactError extends ExpectedError {}
 
 export function defaultModelCacheDir(): string {
   return path.join(tmpdir(), 'fracture-harvester-models');

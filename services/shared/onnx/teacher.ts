@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from './execution-providers.ts';
 import type { Logger } from '../observability/logger.ts';
+import { ExpectedError } from '../errors.ts';
 
 /** The teacher's maps of one image: one Float32Array (h x w) per detector class. */
 export interface TeacherMaps {
@@ -33,10 +34,6 @@ export interface TeacherOptions {
   /** Input side used when the model's input shape is symbolic. */
   fallbackInputSize: number;
   logger: Logger;
-}
-
-function expectedError(message: string): Error {
-  return Object.assign(new Error(message), { expected: true });
 }
 
 /** The folder onnxruntime-node loads its native libraries (and provider libraries) from. */
@@ -72,7 +69,7 @@ export class OnnxTeacher implements Teacher {
   static async load(options: TeacherOptions): Promise<OnnxTeacher> {
     const { modelPath, logger } = options;
     if (!existsSync(modelPath)) {
-      throw expectedError(
+      throw new ExpectedError(
         `teacher model ${modelPath} does not exist: set TEACHER_MODEL_PATH to an ONNX file exported by the distiller`,
       );
     }
@@ -109,11 +106,11 @@ export class OnnxTeacher implements Teacher {
       }
     }
     if (!session || !provider) {
-      throw expectedError(`no execution provider could load the teacher: ${failures.join('; ')}`);
+      throw new ExpectedError(`no execution provider could load the teacher: ${failures.join('; ')}`);
     }
     if (!session.inputNames.includes('image') || !session.outputNames.includes('prob')) {
       await session.release();
-      throw expectedError(
+      throw new ExpectedError(
         `teacher ${modelPath} must have input "image" and output "prob" (docs/data-contracts.md); ` +
           `it has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
       );

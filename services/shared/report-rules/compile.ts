@@ -3,6 +3,7 @@ import { requiredSubstrings } from './anchors.ts';
 import type { RulesFile, Term } from './rules-file.ts';
 import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
+import { ExpectedError } from '../errors.ts';
 
 export type Acuity = 'acute' | 'healing' | 'old';
 export type Side = 'left' | 'right' | 'bilateral';
@@ -71,9 +72,7 @@ export interface CompiledRules {
   readonly unattributedFracture: 'other' | 'ignore';
 }
 
-export class RulesError extends Error {
-  readonly expected = true;
-}
+export class RulesError extends ExpectedError {}
 
 /**
  * Compiles a rules file already validated against rulesFileSchema (compile-rules.ts validates; the

@@ -1,3 +1,4 @@
+import { ExpectedError } from '../errors.ts';
 /** A CSV record with the line it starts on (1-based, header = line 1). */
 export interface CsvRecord {
   line: number;
@@ -6,9 +7,7 @@ export interface CsvRecord {
   fields: string[];
 }
 
-export class CsvError extends Error {
-  readonly expected = true;
-}
+export class CsvError extends ExpectedError {}
 
 /**
  * RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF.

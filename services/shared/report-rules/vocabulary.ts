@@ -1,4 +1,5 @@
 import type { Term } from './rules-file.ts';
+import { FailureError } from '../errors.ts';
 
 /**
  * One vocabulary compiled to a single regex (longest alternatives first, so "no evidence of"
@@ -72,7 +73,7 @@ export function normaliseMatch(s: string): string {
   return /[\t\n\r\f\v\u00a0]| {2}/.test(lower) ? lower.replace(/\s+/g, ' ') : lower;
 }
 
-export class VocabularyError extends Error {}
+export class VocabularyError extends FailureError {}
 
 export function compileVocabulary<C>(
   entries: Array<{ category: C; terms: Term[] }>,

@@ -3,7 +3,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { createPool } from '../db/pool.ts';
-import { createSchemaRegistry } from '../events/registry.ts';
+import { schemaRegistryFromEnv } from '../events/registry.ts';
 import { createKafka } from '../kafka/client.ts';
 import { kafkaConnectionFromEnv, type KafkaEnv } from '../kafka/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -46,11 +46,7 @@ export function openServiceConnections(
       (err) => logger.warn({ err: err.message }, 'idle database connection failed'),
     );
   const kafka = createKafka(kafkaConnectionFromEnv(config), logger);
-  const registry = createSchemaRegistry({
-    url: config.SCHEMA_REGISTRY_URL,
-    username: config.SCHEMA_REGISTRY_USERNAME,
-    password: config.SCHEMA_REGISTRY_PASSWORD,
-  });
+  const registry = schemaRegistryFromEnv(config);
   return { pool, ownPool: !givenPool, kafka, registry };
 }
 

@@ -1,12 +1,10 @@
 import type pg from 'pg';
 import type { EventEncoder } from '../events/encoder.ts';
 import type { Logger } from '../observability/logger.ts';
+import { ExpectedError } from '../errors.ts';
 
 /** A start-up problem an operator fixes; its message says what to do (printed as one line). */
-export class StartupCheckError extends Error {
-  readonly expected = true;
-  override name = 'StartupCheckError';
-}
+export class StartupCheckError extends ExpectedError {}
 
 /** Postgres errors that are a deployment mistake, not an outage: wrong password or role, no such database. */
 const MISCONFIGURED_DATABASE = /^(28|3D000)/;

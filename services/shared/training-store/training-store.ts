@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { ExpectedError } from '../errors.ts';
 
 /**
  * The training store (docs/data-contracts.md, "Training store"): the model input of every image the
@@ -12,10 +13,7 @@ import { z } from 'zod';
  * yields the same file: nothing is duplicated, and a file is never changed once written.
  */
 
-export class TrainingStoreError extends Error {
-  readonly expected = true;
-  override name = 'TrainingStoreError';
-}
+export class TrainingStoreError extends ExpectedError {}
 
 /** One model input to store. */
 export interface InputToStore {
