@@ -169,7 +169,7 @@ class Scenario {
   /** Waits for the load to end and the labeler to catch up, then audits and checks exactly-once. */
   async finish(load: SteadyLoad): Promise<LabelerAudit> {
     await load.done;
-    await waitForDrain(kafka, this.db.pool, this.input);
+    await explainStall(this.labeler, waitForDrain(kafka, this.db.pool, this.input));
     const audit = await auditLabeler(kafka, this.db.pool, this.input, load.acked);
     const line = `${formatAudit(this.name, audit)}, producer retries ${load.failedSends}`;
     audits.push(line);
@@ -317,11 +317,14 @@ class PseudoScenario {
     const [images] = loads;
     const sops = [...new Set(images!.acked)];
     const bad = sops.filter((s) => Number(s.slice('2.25.6'.length)) % 20 === 19).length;
-    await waitForProgress({
-      what: 'every image recorded, labelled or failed',
-      measure: () => this.counts(),
-      done: (c) => c.images === sops.length && c.failed === bad && c.labelled === sops.length - bad,
-    });
+    await explainStall(
+      this.labeler,
+      waitForProgress({
+        what: 'every image recorded, labelled or failed',
+        measure: () => this.counts(),
+        done: (c) => c.images === sops.length && c.failed === bad && c.labelled === sops.length - bad,
+      }),
+    );
     const c = await this.counts();
     const dlqRecords = await topicRecordCount(kafka, `${this.dicom}.dlq`);
     const { rows } = await this.db.pool.query<{ sop: string }>(
@@ -364,6 +367,22 @@ async function schemaIdsIn(topic: string): Promise<number[]> {
     await consumer.disconnect();
   }
   return [...ids].sort((a, b) => a - b);
+}
+
+/**
+ * A stalled wait says whether the service is still running and how its log ends: a stall that
+ * comes from a dead process reads differently from one that comes from a stuck one.
+ */
+async function explainStall<T>(service: ServiceProcess, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    const tail = readFileSync(service.logFile, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+    throw new Error(
+      `${(err as Error).message}; service exits so far: [${service.exits.join(', ')}]; its log ends:\n${tail}`,
+      { cause: err },
+    );
+  }
 }
 
 function sleep(ms: number): Promise<void> {
