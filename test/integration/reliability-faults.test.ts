@@ -324,7 +324,22 @@ class PseudoScenario {
         measure: () => this.counts(),
         done: (c) => c.images === sops.length && c.failed === bad && c.labelled === sops.length - bad,
       }),
-    );
+    ).catch(async (err: Error) => {
+      // an image recorded but neither labelled nor failed: its rows and its study's label rows
+      const stuck = await this.db.pool
+        .query(
+          `SELECT to_jsonb(i) AS image,
+                  (SELECT jsonb_agg(to_jsonb(r)) FROM study_record_labels r WHERE r.accession = i.accession) AS labels
+             FROM images i
+            WHERE i.failed_reason IS NULL
+              AND NOT EXISTS (SELECT 1 FROM pseudo_labels p WHERE p.sop_instance_uid = i.sop_instance_uid)`,
+        )
+        .then(
+          (r) => JSON.stringify(r.rows),
+          (e: Error) => `(could not read them: ${e.message})`,
+        );
+      throw new Error(`${err.message}\nimages recorded, not labelled nor failed: ${stuck}`, { cause: err });
+    });
     const c = await this.counts();
     const dlqRecords = await topicRecordCount(kafka, `${this.dicom}.dlq`);
     const { rows } = await this.db.pool.query<{ sop: string }>(
