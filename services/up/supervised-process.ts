@@ -96,8 +96,7 @@ export class SupervisedProcess {
 
   /** SIGTERM (the service finishes its batch and commits), SIGKILL after `graceMs`. */
   async stop(graceMs = 30_000): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
+    this.retire();
     const child = this.child;
     if (child) {
       child.kill('SIGTERM');
