@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { extname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { isChestRadiograph } from '../../shared/report-rules/chest-filter.ts';
 import { defaultRules, type CompiledRules } from '../../shared/report-rules/compile.ts';
 import { cannotHaveFindings, labelReport, negativeLabels } from '../../shared/report-rules/label-report.ts';
@@ -224,10 +224,16 @@ function threadCount(option: string | undefined): number {
  * start-up overlaps it. Only from the bundled CLI (bin/bundled.js builds services/cli/label-worker.ts
  * next to this code); under tsx everything runs on one thread.
  */
-function startHelpers(inputBytes: number, opts: LabelReportsOptions, threads: number): Worker[] {
+async function startHelpers(
+  inputBytes: number,
+  opts: LabelReportsOptions,
+  threads: number,
+): Promise<Worker[]> {
   // --threads given: as asked; otherwise only for an input large enough to gain from it.
   const large = opts.threads !== undefined || inputBytes >= PARALLEL_MIN_BYTES;
   if (!import.meta.url.endsWith('.js') || !large || threads < 2) return [];
+  // Loaded only here: a run on one thread does not pay for loading worker_threads.
+  const { Worker } = await import('node:worker_threads');
   const rulesPath = opts.rules;
   const url = new URL('./label-worker.js', import.meta.url);
   return Array.from({ length: threads - 1 }, () => new Worker(url, { workerData: { rules: rulesPath } }));
@@ -254,7 +260,7 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
     throw cannotRead(opts.input, err);
   }
   const threads = threadCount(opts.threads);
-  const helpers = format === 'hl7' || size === null ? [] : startHelpers(size, opts, threads);
+  const helpers = format === 'hl7' || size === null ? [] : await startHelpers(size, opts, threads);
   try {
     let bytes: Buffer;
     try {
@@ -262,7 +268,7 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
     } catch (err) {
       throw cannotRead(opts.input, err);
     }
-    if (format !== 'hl7' && size === null) helpers.push(...startHelpers(bytes.length, opts, threads));
+    if (format !== 'hl7' && size === null) helpers.push(...(await startHelpers(bytes.length, opts, threads)));
     const items =
       format === 'hl7'
         ? await hl7Items(bytes, opts.chestOnly ?? false)
