@@ -66,6 +66,7 @@ export interface Helper {
   postMessage(m: ToHelper): void;
   on(event: 'message', listener: (m: FromHelper) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
 }
 
 /**
@@ -94,6 +95,11 @@ export class SharedLabelling {
       });
       h.on('error', (err) => {
         this.failed = err;
+        this.wake?.();
+      });
+      // Gone without an error (it is only ended once every line is written): its batches never come.
+      h.on('exit', (code) => {
+        this.failed ??= new Error(`a label-reports helper thread stopped (exit code ${code})`);
         this.wake?.();
       });
     }

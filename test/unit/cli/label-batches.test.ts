@@ -33,7 +33,7 @@ class FakeHelper implements Helper {
     this.inbox.push(structuredClone(m));
   }
 
-  on(event: 'message' | 'error', listener: (x: never) => void): this {
+  on(event: 'message' | 'error' | 'exit', listener: (x: never) => void): this {
     if (event === 'message') this.onMessage = listener as (m: FromHelper) => void;
     return this;
   }
@@ -142,5 +142,24 @@ describe('label-reports batches shared with helper threads', () => {
     for (const [id, text] of reports(BATCH)) shared.add(id, text);
     shared.finish();
     await assert.rejects(shared.lines(0), /helper died/);
+  });
+
+  it('a helper that stops without an error: waiting for a batch it claimed throws, it does not hang', async () => {
+    const listeners: { exit?: (code: number) => void } = {};
+    const claims = new BatchClaims();
+    const helper: Helper = {
+      postMessage: (m) => {
+        // Claims what it is sent, then is gone.
+        if ('page' in m) claims.addPage(m.page);
+        else if (claims.claim(m.batch, BY_HELPER)) queueMicrotask(() => listeners.exit!(0));
+      },
+      on: (event: string, listener: (x: never) => void) => {
+        if (event === 'exit') listeners.exit = listener as (code: number) => void;
+      },
+    };
+    const shared = new SharedLabelling([helper], ownLabel);
+    for (const [id, text] of reports(BATCH)) shared.add(id, text);
+    shared.finish();
+    await assert.rejects(shared.lines(0), /helper thread stopped \(exit code 0\)/);
   });
 });
