@@ -24,6 +24,7 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b10: reportBatch,
   b11: reportBatch,
   b12: reportBatch,
+  b13: reportBatch,
 };
 
 const { values } = parseArgs({
