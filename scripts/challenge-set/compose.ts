@@ -25,6 +25,7 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b11: reportBatch,
   b12: reportBatch,
   b13: reportBatch,
+  b14: reportBatch,
 };
 
 const { values } = parseArgs({
