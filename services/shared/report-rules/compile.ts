@@ -62,6 +62,8 @@ export interface CompiledRules {
   /** Matched at a position (sticky): a phrase that continues a finding's noun phrase. */
   readonly nounPhraseTail: RegExp | null;
   readonly negationQualifiers: ReadonlySet<string>;
+  /** triggers.listContinuations, each as its lower-case words. */
+  readonly listContinuations: readonly (readonly string[])[];
   /** Abbreviations whose period does not end a sentence ("L. 7th rib fx"). */
   readonly abbreviations: Abbreviations;
   readonly anotherFinding: ReadonlySet<string>;
@@ -192,6 +194,7 @@ function build(r: RulesFile): CompiledRules {
           )
         : null,
     negationQualifiers: new Set(r.attributes.negationQualifiers.map((w) => w.toLowerCase())),
+    listContinuations: t.listContinuations.map((p) => p.toLowerCase().trim().split(/\s+/)),
     abbreviations: {
       always: new Set(r.abbreviations.always.map((w) => w.toLowerCase().replace(/\.$/, ''))),
       beforeLowercase: new Set(

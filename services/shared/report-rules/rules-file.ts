@@ -96,6 +96,11 @@ export const rulesFileSchema = z
         pseudo: termList,
         notAsserted: termList,
         terminators: termList,
+        /**
+         * Words that, right after a comma, go on with the list a pre-trigger scopes over
+         * ("negative for acute osseous injury, including rib fractures").
+         */
+        listContinuations: z.array(z.string().min(1)).default([]),
       })
       .strict(),
     /** The published trigger classes with their scope directions; added to the trigger lists. */

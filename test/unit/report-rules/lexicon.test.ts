@@ -108,6 +108,16 @@ describe('the shipped lexicon (NegEx, ConText, the ACR hedging scale)', () => {
     assert.equal(ribStatus('Findings are equivocal for a left 6th rib fracture.'), 'uncertain');
     assert.equal(ribStatus('The left 6th rib fracture is equivocal.'), 'uncertain');
   });
+  it('a copula with the unlikely end of the scale negates both ways (b14)', () => {
+    assert.equal(ribStatus('Findings are unlikely to represent a left 6th rib fracture.'), 'negative');
+    assert.equal(ribStatus('A left 6th rib fracture is unlikely.'), 'negative');
+  });
+  it('a modal of visibility negates: a statement about what the test can show (b14)', () => {
+    assert.equal(
+      ribStatus('A nondisplaced rib fracture may not be detectable radiographically.'),
+      'negative',
+    );
+  });
   it('a NegEx termination term ends the negation before an asserted fracture', () => {
     assert.equal(ribStatus('No pneumothorax because of the left 6th rib fracture.'), 'positive');
   });
@@ -128,5 +138,33 @@ describe('a local rules file removing a trigger term', () => {
     const rules = without('negationPre', 'doubtful');
     assert.equal(ribStatus('Left 6th rib fracture is doubtful.', rules), 'negative');
     assert.equal(ribStatus('Left 6th rib fracture doubtful.', rules), 'negative');
+  });
+});
+
+describe('comma scope (rules 1.6.1)', () => {
+  it('a list elaborated after a comma stays in the negation ("including", "such as")', () => {
+    assert.equal(
+      ribStatus('Negative for acute osseous injury, including left 6th rib fractures.'),
+      'negative',
+    );
+    assert.equal(ribStatus('No acute osseous abnormality, such as a displaced rib fracture.'), 'negative');
+  });
+  it('a fronted negated clause ends at its comma, even before a numbering joined by "and"', () => {
+    assert.equal(
+      ribStatus('Without pneumothorax, the right 5th and 6th rib fractures are again seen.'),
+      'positive',
+    );
+    assert.equal(ribStatus('Without pneumothorax, the right rib fractures are again seen.'), 'positive');
+  });
+  it('the commas of a rib numbering end no scope', () => {
+    assert.equal(ribStatus('Without radiographic evidence of 6th, 7th, and 9th rib fractures.'), 'negative');
+    assert.equal(
+      ribStatus('Cannot distinguish between overlapping shadows and 6th, 7th, and 9th rib fractures.'),
+      'uncertain',
+    );
+  });
+  it('a list joined by and/or after a comma still goes on', () => {
+    assert.equal(ribStatus('No pneumothorax, effusion or rib fracture.'), 'negative');
+    assert.equal(ribStatus('No pneumothorax, effusion, or left 5th and 6th rib fractures.'), 'negative');
   });
 });
