@@ -118,6 +118,9 @@ describe('the shipped lexicon (NegEx, ConText, the ACR hedging scale)', () => {
       'negative',
     );
   });
+  it('NegEx\'s post-negation "free" (for "pain free") is left out: "free fluid" negates nothing', () => {
+    assert.equal(ribStatus('Left 6th rib fracture with free pleural fluid.'), 'positive');
+  });
   it('a NegEx termination term ends the negation before an asserted fracture', () => {
     assert.equal(ribStatus('No pneumothorax because of the left 6th rib fracture.'), 'positive');
   });
