@@ -26,6 +26,7 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b12: reportBatch,
   b13: reportBatch,
   b14: reportBatch,
+  b15: reportBatch,
 };
 
 const { values } = parseArgs({
