@@ -242,11 +242,11 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
       const bareNp = np.bare.replace(/^age-indeterminate /, '');
       return {
         text: rng.pick([
-          `LabelStatus post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
+          `Status post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
           `Plate and screw fixation of ${withArticle({ ...np, bare: bareNp })}.`,
           /fractures?$/.test(bareNp)
-            ? `LabelStatus post ${bareNp} repair with plate and screws.`
-            : `LabelStatus post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
+            ? `Status post ${bareNp} repair with plate and screws.`
+            : `Status post ORIF of ${withArticle({ ...np, bare: bareNp })}.`,
         ]),
         status: 'positive',
         f: { ...np.finding, acuity: 'unspecified' },
@@ -259,12 +259,12 @@ function historyDraft(rng: Rng, form: number): Draft | MultiDraft {
       const text =
         f.bone === 'rib'
           ? rng.pick([
-              `LabelStatus post ${s} thoracotomy with resection of the ${rng.pick(['5th', 'sixth', '4th'])} rib.`,
+              `Status post ${s} thoracotomy with resection of the ${rng.pick(['5th', 'sixth', '4th'])} rib.`,
               `Bifid anterior ${rng.pick(['4th', 'third', 'right 3rd'])} rib, a normal variant.`,
               `Pectus excavatum deformity.`,
             ])
           : rng.pick([
-              `LabelStatus post ORIF of the ${s} clavicle.`,
+              `Status post ORIF of the ${s} clavicle.`,
               `Surgical resection of the distal ${s} clavicle.`,
             ]);
       return { text, status: 'negative', f, topic: 'surgery or variant, no fracture' };

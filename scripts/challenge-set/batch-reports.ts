@@ -9,6 +9,7 @@
  * precedence rule (labelBySections); the rule engine is never imported.
  */
 import type { LabelStatus } from '../../services/shared/vocabulary.ts';
+import { B13, B14, B15 } from './batch-lexicon.ts';
 import { labelBySections } from './batch-sections.ts';
 import {
   be,
@@ -523,7 +524,7 @@ const B12: Pools = {
       status: 'positive',
     },
     {
-      text: 'LabelStatus post resection of the right 5th rib.',
+      text: 'Status post resection of the right 5th rib.',
       bone: 'rib',
       side: 'right',
       acuity: 'unspecified',
@@ -576,7 +577,7 @@ const B12: Pools = {
   impressionNegates: ['No {site} fracture demonstrated.', 'Negative for {site} fracture.'],
 };
 
-export const POOLS: Record<string, Pools> = { b10: B10, b11: B11, b12: B12 };
+export const POOLS: Record<string, Pools> = { b10: B10, b11: B11, b12: B12, b13: B13, b14: B14, b15: B15 };
 
 function siteWord(f: Finding): string {
   const s = f.side === 'left' || f.side === 'right' ? `${f.side} ` : '';

@@ -24,6 +24,9 @@ const BATCHES: Record<string, (rng: Rng, batch: string, count: number) => Labell
   b10: reportBatch,
   b11: reportBatch,
   b12: reportBatch,
+  b13: reportBatch,
+  b14: reportBatch,
+  b15: reportBatch,
 };
 
 const { values } = parseArgs({

@@ -314,8 +314,10 @@ class PseudoScenario {
   /** Every acknowledged image is recorded once; good ones have both class targets, bad ones a DLQ record. */
   async finish(loads: SteadyLoad[]): Promise<void> {
     await Promise.all(loads.map((l) => l.done));
-    const [images] = loads;
+    const [images, labels] = loads;
     const sops = [...new Set(images!.acked)];
+    // every image's report label was acknowledged too, or the join below could never complete
+    assert.equal(new Set(labels!.acked).size, sops.length, 'one report label per image reached the broker');
     const bad = sops.filter((s) => Number(s.slice('2.25.6'.length)) % 20 === 19).length;
     await explainStall(
       this.labeler,

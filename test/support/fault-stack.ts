@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,10 @@ export class FaultStack {
   async up(): Promise<TestStack> {
     if (this.owned) {
       this.dir = await mkdtemp(path.join(tmpdir(), 'fh-fault-stack-'));
+      // a test run stopped from outside (Ctrl-C, a timeout's SIGTERM) skips the after() hooks:
+      // without this the stack's Kafka, registry and PostgreSQL outlived it
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
       const [kafka, controller, registry, postgres, scram, tls] = await freePorts(6);
       this.env = {
         FH_KAFKA_PORT: String(kafka),
@@ -81,17 +85,31 @@ export class FaultStack {
 
   /** Stops every process of this stack and removes its folder (unless reused from FH_FAULT_STACK_DIR). */
   async down(): Promise<void> {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
     if (this.owned && this.dir) await this.run('reset');
   }
 
-  private async run(...args: string[]): Promise<string> {
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    try {
+      execFileSync(stackScript, ['reset'], { cwd: repoRoot, env: this.scriptEnv(), stdio: 'ignore' });
+    } finally {
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+  };
+
+  private scriptEnv(): NodeJS.ProcessEnv {
     // DATABASE_URL must not leak in: the script would use that (shared) server instead of its own
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, FH_STACK_DIR: this.dir };
     delete env.DATABASE_URL;
+    return env;
+  }
+
+  private async run(...args: string[]): Promise<string> {
     try {
       const { stdout } = await execFileAsync(stackScript, args, {
         cwd: repoRoot,
-        env,
+        env: this.scriptEnv(),
         maxBuffer: 16 * 1024 * 1024,
       });
       return stdout;

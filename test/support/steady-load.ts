@@ -25,7 +25,7 @@ export interface SteadyLoadOptions {
 }
 
 /**
- * Publishes messages at a steady rate for a fixed time, like an interface engine: it keeps the
+ * Publishes floor(rate x duration) messages at a steady rate (fewer only if stopped early), like an interface engine: it keeps the
  * schedule through broker outages by retrying the unacknowledged messages (which may then land
  * twice in the topic, as with any at-least-once producer) and catching up afterwards. Bounded: it
  * gives up once the broker has acknowledged nothing for `stallMs`, however slow the machine.
@@ -65,8 +65,12 @@ export class SteadyLoad {
     await this.producer.connect();
     try {
       for (;;) {
+        // one clock reading decides both what is due and whether the run is over: read twice, a
+        // send that outlasted the end of the run (a busy machine) ended it with the last messages
+        // never scheduled, so a pair of loads of equal rate and duration sent different counts
         const elapsed = Math.min(Date.now() - start, durationMs);
         const due = this.stopped ? this.next : Math.floor((elapsed * ratePerSecond) / 1000);
+        const lastTick = this.stopped || elapsed >= durationMs;
         while (this.next < due) this.pending.push(this.options.message(this.next++));
         if (this.pending.length > 0) {
           const batch = this.pending.slice(0, 500);
@@ -90,7 +94,7 @@ export class SteadyLoad {
             continue;
           }
         }
-        if ((this.stopped || Date.now() - start >= durationMs) && this.pending.length === 0) break;
+        if (lastTick && this.pending.length === 0) break;
         await sleep(tickMs);
       }
     } finally {

@@ -3,6 +3,7 @@ import { requiredSubstrings } from './anchors.ts';
 import type { RulesFile, Term } from './rules-file.ts';
 import type { Abbreviations } from './text-scan.ts';
 import { compileVocabulary, VocabularyError, type Vocabulary } from './vocabulary.ts';
+import { LexiconError, lexiconTriggerLists } from './lexicon.ts';
 import { ExpectedError } from '../errors.ts';
 
 export type Acuity = 'acute' | 'healing' | 'old';
@@ -61,6 +62,8 @@ export interface CompiledRules {
   /** Matched at a position (sticky): a phrase that continues a finding's noun phrase. */
   readonly nounPhraseTail: RegExp | null;
   readonly negationQualifiers: ReadonlySet<string>;
+  /** triggers.listContinuations, each as its lower-case words. */
+  readonly listContinuations: readonly (readonly string[])[];
   /** Abbreviations whose period does not end a sentence ("L. 7th rib fx"). */
   readonly abbreviations: Abbreviations;
   readonly anotherFinding: ReadonlySet<string>;
@@ -82,7 +85,8 @@ export function buildRules(r: RulesFile): CompiledRules {
   try {
     return build(r);
   } catch (err) {
-    if (err instanceof VocabularyError) throw new RulesError(`invalid rules file: ${err.message}`);
+    if (err instanceof VocabularyError || err instanceof LexiconError)
+      throw new RulesError(`invalid rules file: ${err.message}`);
     throw err;
   }
 }
@@ -122,6 +126,8 @@ function build(r: RulesFile): CompiledRules {
     'sections',
   );
   const t = r.triggers;
+  // The published lexicon's entries join the trigger lists their class and direction read from.
+  const lex = lexiconTriggerLists(r.lexicon);
   const acuityRank = { acute: 0, healing: 0, old: 0 };
   r.attributes.acuityPriority.forEach((a, i) => (acuityRank[a] = 3 - i));
   if (new Set(r.attributes.acuityPriority).size !== 3) {
@@ -172,7 +178,7 @@ function build(r: RulesFile): CompiledRules {
         ] as const
       ).map((k) => ({
         category: (k === 'terminators' ? 'terminator' : k) as TriggerKind,
-        terms: t[k] as Term[],
+        terms: k === 'hedgeAdjacent' ? t[k] : [...lex[k], ...t[k]],
       })),
       'triggers',
     ),
@@ -188,6 +194,7 @@ function build(r: RulesFile): CompiledRules {
           )
         : null,
     negationQualifiers: new Set(r.attributes.negationQualifiers.map((w) => w.toLowerCase())),
+    listContinuations: t.listContinuations.map((p) => p.toLowerCase().trim().split(/\s+/)),
     abbreviations: {
       always: new Set(r.abbreviations.always.map((w) => w.toLowerCase().replace(/\.$/, ''))),
       beforeLowercase: new Set(

@@ -868,15 +868,35 @@ class ReportLabeller {
     let lastComma = -1;
     for (let i = t.end; i < fs; i++) {
       if (text.charCodeAt(i) === 44) {
-        if (!this.modifiersOnly(segStart, i)) lastComma = i;
+        if (!this.modifiersOnly(segStart, i) && !this.numberingComma(i, fs)) lastComma = i;
         segStart = i + 1;
       }
     }
     if (lastComma < 0) return true;
+    const words = wordsIn(text, lastComma + 1, fs);
+    // "..., including rib fractures": the clause after the comma elaborates the list.
+    if (this.rules.listContinuations.some((c) => c.every((w, k) => words[k] === w))) return true;
     // A list goes on after the comma when an and/or joins its last item, with or without a serial
-    // comma: "no effusion, pneumothorax, or fracture", "no pneumothorax, effusion or fracture".
-    for (const w of wordsIn(text, lastComma + 1, fs)) if (CONNECTORS.has(w)) return true;
+    // comma: "no effusion, pneumothorax, or fracture", "no pneumothorax, effusion or fracture";
+    // not the "and" of a rib numbering ("without pneumothorax, the 5th and 6th rib fractures").
+    for (let k = 0; k < words.length; k++) {
+      if (!CONNECTORS.has(words[k]!)) continue;
+      const inNumbering = k > 0 && isRibNumberWord(words[k - 1]!) && isRibNumberWord(words[k + 1] ?? '');
+      if (!inNumbering) return true;
+    }
     return false;
+  }
+
+  /** A comma inside a rib numbering ("evidence of 6th, 7th, and 9th rib fractures"): no clause ends there. */
+  private numberingComma(comma: number, fs: number): boolean {
+    const { text } = this;
+    let e = comma;
+    while (e > 0 && !isWordChar(text.charCodeAt(e - 1))) e--;
+    let b = e;
+    while (b > 0 && isWordChar(text.charCodeAt(b - 1))) b--;
+    if (!isRibNumberWord(text.slice(b, e).toLowerCase())) return false;
+    const [w0 = '', w1 = ''] = wordsIn(text, comma + 1, Math.min(fs, comma + 24));
+    return isRibNumberWord(w0) || (CONNECTORS.has(w0) && isRibNumberWord(w1));
   }
 
   private postScopeOpen(fe: number, t: Hit<TriggerKind>): boolean {

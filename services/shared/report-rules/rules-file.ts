@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  LEXICON_CLASSES,
+  lexiconEntryProblem,
+  SCOPE_DIRECTIONS,
+  withoutLexiconTerms,
+  type LexiconEntry,
+} from './lexicon.ts';
 
 /** A vocabulary entry: a phrase (case-insensitive, word boundaries, any whitespace) or a regex. */
 const term = z.union([
@@ -8,6 +15,24 @@ const term = z.union([
 const termList = z.array(term);
 const status = z.enum(['positive', 'uncertain']);
 const acuity = z.enum(['acute', 'healing', 'old']);
+
+/**
+ * A published trigger class (NegEx, ConText, RadLex, the ACR hedging scale): its terms, what they
+ * say about a finding in their scope, and the direction of that scope (lexicon.ts).
+ */
+const lexiconEntry = z
+  .object({
+    class: z.enum(LEXICON_CLASSES),
+    direction: z.enum(SCOPE_DIRECTIONS).optional(),
+    /** Where the terms come from. */
+    source: z.string().optional(),
+    terms: termList.min(1),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const problem = lexiconEntryProblem(e);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, path: ['direction'] });
+  });
 
 const findingGroup = z
   .object({
@@ -71,8 +96,15 @@ export const rulesFileSchema = z
         pseudo: termList,
         notAsserted: termList,
         terminators: termList,
+        /**
+         * Words that, right after a comma, go on with the list a pre-trigger scopes over
+         * ("negative for acute osseous injury, including rib fractures").
+         */
+        listContinuations: z.array(z.string().min(1)).default([]),
       })
       .strict(),
+    /** The published trigger classes with their scope directions; added to the trigger lists. */
+    lexicon: z.array(lexiconEntry).default([]),
     attributes: z
       .object({
         side: z.object({ left: termList, right: termList, bilateral: termList }).strict(),
@@ -121,7 +153,8 @@ export type Term = z.infer<typeof term>;
  * Merges a local rules file on top of a base: objects merge key by key, arrays of terms are
  * appended (so a hospital adds "fx" without repeating the vocabulary), finding groups with the
  * same kind get the local terms appended and the local settings; scalars are replaced.
- * A local file may remove base terms with "remove": { "<dotted.path>": [terms] }.
+ * A local file may remove base terms with "remove": { "<dotted.path>": [terms] }; removing from
+ * "triggers.<list>" also removes the term from the lexicon entries that feed that list.
  */
 export function mergeRulesFiles(base: unknown, local: unknown): unknown {
   if (!isObject(local)) throw new TypeError('a local rules file must be a JSON object');
@@ -137,6 +170,15 @@ export function mergeRulesFiles(base: unknown, local: unknown): unknown {
       const kept = holder.filter((t) => !drop.has(JSON.stringify(t)));
       holder.length = 0;
       holder.push(...kept);
+      // The published lexicon feeds the trigger lists too: the term goes from there as well.
+      const lexicon = (merged as Record<string, unknown>).lexicon;
+      if (path.startsWith('triggers.') && Array.isArray(lexicon)) {
+        (merged as Record<string, unknown>).lexicon = withoutLexiconTerms(
+          lexicon as LexiconEntry[],
+          path.slice('triggers.'.length),
+          terms,
+        );
+      }
     }
   }
   return merged;
