@@ -4,8 +4,10 @@
  * uids). Each run is `node bin/harvester.js label-reports --input reports.csv > out.jsonl`, timed
  * from spawn to exit; the first run may build the CLI bundle (bin/bundled.js) and is reported on
  * its own. Prints reports/s (median and best of the timed runs) and the load average, so a figure
- * measured on a busy machine says so. --no-bundle runs the CLI through tsx (HARVESTER_NO_BUNDLE=1).
+ * measured on a busy machine says so. --no-bundle runs the CLI through tsx (HARVESTER_NO_BUNDLE=1);
+ * --threads N is passed to the command (default: its own choice from the load average).
  *   npm run bench:label-reports [-- --reports 77000] [-- --runs 5] [-- --data DIR] [-- --no-bundle]
+ *     [-- --threads N]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,11 +22,15 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     data: { type: 'string', default: join(import.meta.dirname, '../../shared/data/openi-dev') },
     'no-bundle': { type: 'boolean', default: false },
+    threads: { type: 'string' },
   },
 });
 const count = Number(values.reports);
 const runs = Number(values.runs);
 const cli = join(import.meta.dirname, '../bin/harvester.js');
+if (values.threads !== undefined && !/^[1-9][0-9]?$/.test(values.threads))
+  throw new Error(`--threads must be a whole number from 1 to 99 (got "${values.threads}")`);
+const threads = values.threads === undefined ? '' : ` --threads ${values.threads}`;
 
 // The input: dev rows repeated until `count`, uid made unique, as a hospital export would be.
 const rows: string[][] = [];
@@ -51,7 +57,7 @@ function run(): { seconds: number } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(
     'sh',
-    ['-c', `exec "${process.execPath}" "${cli}" label-reports --input "${input}" > "${output}"`],
+    ['-c', `exec "${process.execPath}" "${cli}" label-reports --input "${input}"${threads} > "${output}"`],
     {
       env: { ...process.env, ...(values['no-bundle'] ? { HARVESTER_NO_BUNDLE: '1' } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -66,7 +72,7 @@ const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slic
 try {
   const mb = (statSync(input).size / 2 ** 20).toFixed(1);
   console.log(
-    `harvester label-reports: ${count} reports, CSV ${mb} MiB, ${runs} timed runs (load ${load()})`,
+    `harvester label-reports${threads}: ${count} reports, CSV ${mb} MiB, ${runs} timed runs (load ${load()})`,
   );
   const first = run();
   console.log(`first run (may build the CLI bundle): ${first.seconds.toFixed(2)} s`);

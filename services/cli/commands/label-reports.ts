@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { extname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { isChestRadiograph } from '../../shared/report-rules/chest-filter.ts';
 import { defaultRules, type CompiledRules } from '../../shared/report-rules/compile.ts';
 import { cannotHaveFindings, labelReport, negativeLabels } from '../../shared/report-rules/label-report.ts';
 import { CsvReader, REPORT_SECTIONS, reportTextFromColumns } from '../../shared/report-rules/report-csv.ts';
+import { BATCH, SharedLabelling } from './label-batches.ts';
 import { outputLine } from './label-output.ts';
 import { LineSink, stderrLine } from './label-sink.ts';
 import { ExpectedError } from '../../shared/errors.ts';
@@ -185,6 +186,12 @@ async function hl7Items(input: Buffer, chestOnly: boolean): Promise<Iterable<Ite
   return items.sort((a, b) => a.at - b.at).map((x) => x.item);
 }
 
+function cannotRead(file: string, err: unknown): ExpectedError {
+  return new ExpectedError(
+    `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+  );
+}
+
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -197,7 +204,6 @@ const KIND_NAMES: Record<string, [string, string]> = {
 
 /** Inputs this large are labelled on several threads (below it, starting them costs more than it saves). */
 const PARALLEL_MIN_BYTES = 2 << 20;
-const PARALLEL_MIN_REPORTS = 5000;
 const MAX_THREADS = 4;
 
 /** How many threads label: --threads, else this one plus the cores the load average leaves idle. */
@@ -214,76 +220,23 @@ function threadCount(option: string | undefined): number {
 }
 
 /**
- * Helper threads for a large CSV or JSONL input, started before the input is parsed so their
+ * Helper threads for a large CSV or JSONL input, started before the input is read so their
  * start-up overlaps it. Only from the bundled CLI (bin/bundled.js builds services/cli/label-worker.ts
  * next to this code); under tsx everything runs on one thread.
  */
-function startHelpers(inputBytes: number, opts: LabelReportsOptions, threads: number): Worker[] {
+async function startHelpers(
+  inputBytes: number,
+  opts: LabelReportsOptions,
+  threads: number,
+): Promise<Worker[]> {
   // --threads given: as asked; otherwise only for an input large enough to gain from it.
   const large = opts.threads !== undefined || inputBytes >= PARALLEL_MIN_BYTES;
   if (!import.meta.url.endsWith('.js') || !large || threads < 2) return [];
+  // Loaded only here: a run on one thread does not pay for loading worker_threads.
+  const { Worker } = await import('node:worker_threads');
   const rulesPath = opts.rules;
   const url = new URL('./label-worker.js', import.meta.url);
   return Array.from({ length: threads - 1 }, () => new Worker(url, { workerData: { rules: rulesPath } }));
-}
-
-/** Sends one slice to a helper; resolves to its output lines, chunk by chunk, in order. */
-function labelOnHelper(worker: Worker, ids: string[], texts: string[]): AsyncIterable<string> {
-  const chunks: string[] = [];
-  let done = false;
-  let failed: Error | null = null;
-  let wake: (() => void) | null = null;
-  worker.on('message', (m: { out: string; done: boolean }) => {
-    chunks.push(m.out);
-    done = m.done;
-    wake?.();
-  });
-  worker.on('error', (err) => {
-    failed = err;
-    wake?.();
-  });
-  worker.postMessage({ ids, texts });
-  return {
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        while (chunks.length > 0) yield chunks.shift()!;
-        if (failed) throw failed;
-        if (done) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-    },
-  };
-}
-
-async function labelAndWrite(
-  ids: string[],
-  texts: string[],
-  rules: CompiledRules,
-  helpers: Worker[],
-  sink: LineSink,
-): Promise<void> {
-  const parts = ids.length >= PARALLEL_MIN_REPORTS ? helpers.length + 1 : 1;
-  const size = Math.ceil(ids.length / parts);
-  // Helpers take the later slices; this thread labels the first and writes everything in order.
-  const fromHelpers = helpers
-    .slice(0, parts - 1)
-    .map((w, k) =>
-      labelOnHelper(
-        w,
-        ids.slice((k + 1) * size, (k + 2) * size),
-        texts.slice((k + 1) * size, (k + 2) * size),
-      ),
-    );
-  const own = Math.min(size, ids.length);
-  for (let i = 0; i < own; i++) {
-    sink.line(outputLine(ids[i]!, labelReport(texts[i]!, rules)));
-    if (sink.waiting) await sink.drain();
-  }
-  for (const lines of fromHelpers)
-    for await (const chunk of lines) {
-      sink.lines(chunk);
-      await sink.drain();
-    }
 }
 
 /**
@@ -297,28 +250,41 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
   const rules = opts.rules
     ? (await import('../../shared/report-rules/load-rules.ts')).loadRules(opts.rules)
     : defaultRules();
-  let bytes: Buffer;
+  // Helpers are started before the input is read when its size is known (a regular file), so
+  // their start-up overlaps the reading; for a pipe, once it is read.
+  let size: number | null;
   try {
-    bytes = readFileSync(opts.input);
+    const st = statSync(opts.input);
+    size = st.isFile() ? st.size : null;
   } catch (err) {
-    throw new ExpectedError(
-      `cannot read ${opts.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    throw cannotRead(opts.input, err);
   }
   const threads = threadCount(opts.threads);
-  const helpers = format === 'hl7' ? [] : startHelpers(bytes.length, opts, threads);
+  const helpers = format === 'hl7' || size === null ? [] : await startHelpers(size, opts, threads);
   try {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(opts.input);
+    } catch (err) {
+      throw cannotRead(opts.input, err);
+    }
+    if (format !== 'hl7' && size === null) helpers.push(...(await startHelpers(bytes.length, opts, threads)));
     const items =
       format === 'hl7'
         ? await hl7Items(bytes, opts.chestOnly ?? false)
         : format === 'csv'
           ? csvItems(bytes.toString('utf8'), rules)
           : jsonlItems(bytes.toString('utf8'));
-    const ids: string[] = [];
-    const texts: string[] = [];
     const skipped = new Map<string, { count: number; first: string }>();
     let labelled = 0;
     const sink = new LineSink(negativeLabels(rules));
+    // With helpers: the ids in reading order, each marked whether it is labelled in a batch.
+    const ids: string[] = [];
+    const inBatch: boolean[] = [];
+    const shared =
+      helpers.length > 0
+        ? new SharedLabelling(helpers, (id, text) => outputLine(id, labelReport(text, rules)))
+        : null;
     for (const item of items) {
       if ('problem' in item) {
         const s = skipped.get(item.kind);
@@ -328,18 +294,29 @@ export async function labelReportsCommand(opts: LabelReportsOptions): Promise<vo
         continue;
       }
       labelled++;
-      if (helpers.length > 0) {
-        // Split among the threads once all are read; a report with no finding term keeps its
-        // place in the output order (the helpers' slices come after).
+      if (shared !== null) {
         ids.push(item.id);
-        texts.push('noFinding' in item ? '' : item.text);
+        inBatch.push(!('noFinding' in item));
+        if (!('noFinding' in item)) shared.add(item.id, item.text);
         continue;
       }
       if ('noFinding' in item) sink.negative(item.id);
       else sink.line(outputLine(item.id, labelReport(item.text, rules)));
       if (sink.waiting) await sink.drain();
     }
-    if (helpers.length > 0) await labelAndWrite(ids, texts, rules, helpers, sink);
+    if (shared !== null) {
+      shared.finish();
+      let n = 0;
+      let lines: string[] = [];
+      for (let r = 0; r < ids.length; r++) {
+        if (!inBatch[r]) sink.negative(ids[r]!);
+        else {
+          if (n % BATCH === 0) lines = await shared.lines(n / BATCH);
+          sink.line(lines[n++ % BATCH]!);
+        }
+        if (sink.waiting) await sink.drain();
+      }
+    }
     await sink.end();
     const total = [...skipped.values()].reduce((n, s) => n + s.count, 0);
     const detail = [...skipped]

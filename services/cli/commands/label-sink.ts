@@ -71,13 +71,6 @@ export class LineSink {
     this.buf[this.pos++] = 0x0a;
   }
 
-  /** Text already made of whole lines (a helper thread's chunk). */
-  lines(text: string): void {
-    if (!text) return;
-    this.rotate();
-    this.emit(Buffer.from(text, 'utf8'));
-  }
-
   /** Hands the full buffers to the stream, waiting while it is full. */
   async drain(): Promise<void> {
     while (this.full.length > 0) {

@@ -337,8 +337,12 @@ class ReportLabeller {
       }
       return;
     }
+    // Built field by field: a spread of `bones` here cost about a tenth of labelling a finding.
     const phrase: FindingPhrase = {
-      ...bones,
+      anatomy: bones.anatomy,
+      anchor,
+      anchorSentence: bones.anchorSentence,
+      anchorFirst: bones.anchorFirst,
       fs,
       fe,
       sent,
