@@ -140,6 +140,10 @@ const MAX_REASONS = 16;
 /** Words before a mention read for "additional" and for a qualified negation. */
 const PHRASE_WORDS = 4;
 const CONNECTORS = new Set(['and', 'or', 'nor']);
+/** A list item after a finding ("..., fracture, effusion, or consolidation") is at most this long. */
+const LIST_ITEM_WORDS = 5;
+/** Items after the finding looked at for the and/or that ends its list. */
+const MAX_LIST_ITEMS = 4;
 /** Words that negate the acuity word right after them ("no acute fracture. Old healed ..."). */
 const ACUITY_NEGATORS = new Set(['no', 'not', 'without', 'nor']);
 /** Words that attach an anatomy phrase after a finding to it ("fracture of the right clavicle"). */
@@ -729,7 +733,7 @@ class ReportLabeller {
         const last = before;
         before = t;
         if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-        if (this.preScopeOpen(t, fs)) {
+        if (this.preScopeOpen(t, fs, postFrom, sent.end)) {
           pre = this.negatedHedge(last, t) ?? t;
           if (t.cls === 'notAsserted') conditional = t;
           else if (isHedge(pre.cls) && conditional) pre = conditional;
@@ -823,7 +827,7 @@ class ReportLabeller {
       if (t.cls === 'terminator') break;
       if (!isPreTrigger(t.cls)) continue;
       if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-      if (this.preScopeOpen(t, fs)) {
+      if (this.preScopeOpen(t, fs, postFrom, sent.end)) {
         let k = j - 1;
         while (k >= 0 && !isPreTrigger(triggers[k]!.cls) && triggers[k]!.cls !== 'terminator') k--;
         pre = (k >= 0 ? this.negatedHedge(triggers[k], t) : undefined) ?? t;
@@ -831,7 +835,7 @@ class ReportLabeller {
           // An open conditional before it makes the hedge hypothetical (as in assertion()).
           for (let c = j - 1; c >= 0 && triggers[c]!.cls !== 'terminator'; c--) {
             const u = triggers[c]!;
-            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs)) {
+            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs, postFrom, sent.end)) {
               pre = u;
               break;
             }
@@ -856,9 +860,11 @@ class ReportLabeller {
 
   /**
    * A comma ends a trigger's scope unless it only separates modifiers ("no acute, displaced rib
-   * fracture") or the last item is joined by and/or ("no effusion, pneumothorax, or fracture").
+   * fracture") or the finding is an item of a list joined by and/or, the last ("no effusion,
+   * pneumothorax, or fracture") or one before it ("no pneumothorax, fracture, or effusion"; the
+   * finding's noun phrase ends at npEnd).
    */
-  private preScopeOpen(t: Hit<TriggerKind>, fs: number): boolean {
+  private preScopeOpen(t: Hit<TriggerKind>, fs: number, npEnd: number, sentEnd: number): boolean {
     const { text } = this;
     let segStart = t.end;
     let lastComma = -1;
@@ -879,6 +885,29 @@ class ReportLabeller {
       if (!CONNECTORS.has(words[k]!)) continue;
       const inNumbering = k > 0 && isRibNumberWord(words[k - 1]!) && isRibNumberWord(words[k + 1] ?? '');
       if (!inNumbering) return true;
+    }
+    return this.listGoesOnAfter(npEnd, sentEnd);
+  }
+
+  /**
+   * Whether more items of a list follow the noun phrase ending at `from`: an and/or right after it
+   * ("bone island, healing fracture or metastasis"), or short comma-separated items and then one
+   * ("pneumothorax, rib fracture, effusion, or consolidation"). A predicate after the finding ("...,
+   * the rib fractures are seen and ...") is no list item.
+   */
+  private listGoesOnAfter(from: number, sentEnd: number): boolean {
+    const { text } = this;
+    let i = from;
+    while (i < sentEnd && isSpaceCode(text.charCodeAt(i))) i++;
+    const comma = text.charCodeAt(i) === 44;
+    const segments = text.slice(comma ? i + 1 : i, sentEnd).split(',');
+    for (let k = 0; k < segments.length && k < MAX_LIST_ITEMS; k++) {
+      const words = wordsIn(segments[k]!, 0, segments[k]!.length);
+      // Without a comma the list goes on only with a connector right after the finding.
+      if (!comma && k === 0) return words.length > 1 && CONNECTORS.has(words[0]!);
+      const c = words.findIndex((w) => CONNECTORS.has(w));
+      if (c >= 0) return c <= LIST_ITEM_WORDS && c < words.length - 1;
+      if (words.length === 0 || words.length > LIST_ITEM_WORDS) return false;
     }
     return false;
   }
