@@ -429,12 +429,27 @@ class ReportLabeller {
     } else if (group.anatomyFromPreviousSentence) {
       const prev = this.previousSentence(sent);
       if (prev) {
-        const bones = this.anatomyOf(prev).filter((a) => isBone(a.cls));
+        // "Left clavicle plate with lucency around the screws. The fracture line remains visible":
+        // a device or an examination named after a bone names that bone for the next sentence.
+        const bones = this.anatomyOf(prev)
+          .map((a) => this.asNamedBone(a))
+          .filter((a) => isBone(a.cls));
         const last = bones[bones.length - 1];
         if (last) {
           anchor = this.coordinated(bones, last);
           anchorSentence = prev;
         }
+      }
+    }
+    if (anchor.length > 0 && anchor.every((a) => !isBone(a.cls))) {
+      // "Dedicated clavicle radiographs show no fracture": a finding of a bone's examination is
+      // the bone's; "plate and screws across a healed fracture": the fracture is the fixed bone's.
+      if (anchor.some((a) => a.cls === 'none'))
+        anchor = anchor.map((a) => (a.cls === 'none' ? this.asNamedBone(a) : a));
+      const fixed = this.fixedBone(anatomy, anchor, fs, fe);
+      if (fixed) {
+        anchor = [fixed.hit];
+        anchorFirst = anatomy.length > MANY_HITS ? fixed.index : -1;
       }
     }
     if (anchor.length === 0) {
@@ -443,6 +458,51 @@ class ReportLabeller {
       anchor = [{ start: fs, end: fe, cls: 'other' }];
     }
     return { anatomy, anchor, anchorSentence, anchorFirst };
+  }
+
+  /**
+   * A device or examination term as the bone it is named after ("clavicle plate", "dedicated
+   * clavicle", "rib series"); other hits as they are.
+   */
+  private asNamedBone(a: Hit<AnatomyClass>): Hit<AnatomyClass> {
+    if (isBone(a.cls)) return a;
+    for (const cls of ['rib', 'clavicle', 'other'] as const) {
+      const m = this.nextMatch(this.rules.boneTerms[cls], a.start);
+      if (m !== null && m.end <= a.end) return { start: a.start, end: a.end, cls };
+    }
+    return a;
+  }
+
+  /**
+   * The bone a device before the finding fixes, when a fixation relation joins the two ("right
+   * clavicle ORIF with plate and screws across a healed midshaft fracture"): the nearest bone of
+   * the sentence (or device named after one: "clavicle plate") within the anatomy window.
+   */
+  private fixedBone(
+    anatomy: Hit<AnatomyClass>[],
+    anchor: Hit<AnatomyClass>[],
+    fs: number,
+    fe: number,
+  ): { hit: Hit<AnatomyClass>; index: number } | null {
+    const device = anchor.filter((a) => a.cls === 'device' && a.end <= fs).pop();
+    if (!device) return null;
+    const words = wordsIn(this.text, device.end, fs);
+    const relation = this.rules.fixationRelations.find((r) => r.every((w, k) => words[k] === w));
+    if (!relation) return null;
+    if (!words.slice(relation.length).every((w) => this.rules.modifiers.has(w) || isRibNumberWord(w)))
+      return null;
+    let best: { hit: Hit<AnatomyClass>; index: number } | null = null;
+    let bestDist = this.rules.windows.anatomyWords + 1;
+    anatomy.forEach((a, index) => {
+      const hit = this.asNamedBone(a);
+      if (!isBone(hit.cls)) return;
+      const d = a.end <= fs ? this.words(a.end, fs) : this.words(fe, a.start);
+      if (d < bestDist) {
+        bestDist = d;
+        best = { hit, index };
+      }
+    });
+    return best;
   }
 
   /** Positive, uncertain or negative, with the cue and trigger that decided it. */
@@ -585,7 +645,12 @@ class ReportLabeller {
     // the same few, and comparing every pair would be quadratic in its mentions.
     const replacers = new Map<string, Mention>();
     for (const h of counting) {
-      if (h.rank <= SECTION_BODY || h.another || (h.status === 'negative' && h.qualified)) continue;
+      if (
+        h.rank <= SECTION_BODY ||
+        h.another ||
+        (h.status === 'negative' && (h.qualified || h.cue === 'conditional'))
+      )
+        continue;
       const key = `${h.rank}|${h.side}|${h.ribs.join(',')}`;
       if (!replacers.has(key)) replacers.set(key, h);
     }
@@ -733,7 +798,7 @@ class ReportLabeller {
         const last = before;
         before = t;
         if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-        if (this.preScopeOpen(t, fs, postFrom, sent.end)) {
+        if (this.preScopeOpen(t, fs, postFrom, sent)) {
           pre = this.negatedHedge(last, t) ?? t;
           if (t.cls === 'notAsserted') conditional = t;
           else if (isHedge(pre.cls) && conditional) pre = conditional;
@@ -827,7 +892,7 @@ class ReportLabeller {
       if (t.cls === 'terminator') break;
       if (!isPreTrigger(t.cls)) continue;
       if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-      if (this.preScopeOpen(t, fs, postFrom, sent.end)) {
+      if (this.preScopeOpen(t, fs, postFrom, sent)) {
         let k = j - 1;
         while (k >= 0 && !isPreTrigger(triggers[k]!.cls) && triggers[k]!.cls !== 'terminator') k--;
         pre = (k >= 0 ? this.negatedHedge(triggers[k], t) : undefined) ?? t;
@@ -835,7 +900,7 @@ class ReportLabeller {
           // An open conditional before it makes the hedge hypothetical (as in assertion()).
           for (let c = j - 1; c >= 0 && triggers[c]!.cls !== 'terminator'; c--) {
             const u = triggers[c]!;
-            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs, postFrom, sent.end)) {
+            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs, postFrom, sent)) {
               pre = u;
               break;
             }
@@ -864,7 +929,7 @@ class ReportLabeller {
    * pneumothorax, or fracture") or one before it ("no pneumothorax, fracture, or effusion"; the
    * finding's noun phrase ends at npEnd).
    */
-  private preScopeOpen(t: Hit<TriggerKind>, fs: number, npEnd: number, sentEnd: number): boolean {
+  private preScopeOpen(t: Hit<TriggerKind>, fs: number, npEnd: number, sent: Sentence): boolean {
     const { text } = this;
     let segStart = t.end;
     let lastComma = -1;
@@ -886,30 +951,52 @@ class ReportLabeller {
       const inNumbering = k > 0 && isRibNumberWord(words[k - 1]!) && isRibNumberWord(words[k + 1] ?? '');
       if (!inNumbering) return true;
     }
-    return this.listGoesOnAfter(npEnd, sentEnd);
+    return this.listGoesOnAfter(npEnd, sent);
   }
 
   /**
    * Whether more items of a list follow the noun phrase ending at `from`: an and/or right after it
    * ("bone island, healing fracture or metastasis"), or short comma-separated items and then one
    * ("pneumothorax, rib fracture, effusion, or consolidation"). A predicate after the finding ("...,
-   * the rib fractures are seen and ...") is no list item.
+   * the rib fractures are seen and ...") or a new trigger after the and/or ("..., healed rib
+   * fracture and no acute ...") is no list item.
    */
-  private listGoesOnAfter(from: number, sentEnd: number): boolean {
+  private listGoesOnAfter(from: number, sent: Sentence): boolean {
     const { text } = this;
     let i = from;
-    while (i < sentEnd && isSpaceCode(text.charCodeAt(i))) i++;
+    while (i < sent.end && isSpaceCode(text.charCodeAt(i))) i++;
     const comma = text.charCodeAt(i) === 44;
-    const segments = text.slice(comma ? i + 1 : i, sentEnd).split(',');
-    for (let k = 0; k < segments.length && k < MAX_LIST_ITEMS; k++) {
-      const words = wordsIn(segments[k]!, 0, segments[k]!.length);
-      // Without a comma the list goes on only with a connector right after the finding.
-      if (!comma && k === 0) return words.length > 1 && CONNECTORS.has(words[0]!);
-      const c = words.findIndex((w) => CONNECTORS.has(w));
-      if (c >= 0) return c <= LIST_ITEM_WORDS && c < words.length - 1;
-      if (words.length === 0 || words.length > LIST_ITEM_WORDS) return false;
+    if (comma) i++;
+    let items = 0;
+    let words = 0;
+    while (i < sent.end) {
+      const c = text.charCodeAt(i);
+      if (c === 44) {
+        // Without a comma after the finding only an and/or right after it goes on with the list.
+        if (!comma || words === 0 || ++items >= MAX_LIST_ITEMS) return false;
+        words = 0;
+        i++;
+        continue;
+      }
+      if (!isWordChar(c)) {
+        i++;
+        continue;
+      }
+      let e = i;
+      while (e < sent.end && isWordChar(text.charCodeAt(e))) e++;
+      if (CONNECTORS.has(text.slice(i, e).toLowerCase())) return this.listItemAt(e, sent);
+      if (!comma || ++words > LIST_ITEM_WORDS) return false;
+      i = e;
     }
     return false;
+  }
+
+  /** Whether a list item starts after pos: a word that does not open a trigger of its own. */
+  private listItemAt(pos: number, sent: Sentence): boolean {
+    let p = pos;
+    while (p < sent.end && !isWordChar(this.text.charCodeAt(p))) p++;
+    if (p >= sent.end) return false;
+    return !this.triggersOf(sent).some((t) => t.start === p && isPreTrigger(t.cls));
   }
 
   /** A comma inside a rib numbering ("evidence of 6th, 7th, and 9th rib fractures"): no clause ends there. */

@@ -200,5 +200,7 @@ describe('negated visibility and list scope (rules 1.6.2, batch b16)', () => {
       ribStatus('Without pneumothorax, the left 5th rib fracture is seen and unchanged.'),
       'positive',
     );
+    // An and/or that opens a new negated clause does not continue the list.
+    assert.equal(ribStatus('No pneumothorax, healed left 5th rib fracture and no effusion.'), 'positive');
   });
 });
