@@ -167,6 +167,8 @@ const ANAPHORIC = new Set([
 const ANAPHORA_WORDS = 3;
 /** How far before an acuity window a multi-word acuity phrase may start ("acute or subacute"). */
 const ACUITY_OVERLAP_CHARS = 24;
+/** What joins two ages offered as alternatives ("acute or old", "subacute versus chronic"). */
+const ACUITY_ALTERNATIVE = /^\s*(?:,\s*)?(?:or|versus|vs\.?|\/)\s*$/i;
 /**
  * Above these sizes the per-finding look-ups use indexes (regex matches, word counts, anatomy by
  * class) so a text with many findings labels in about linear time; below them the direct scans are
@@ -1144,13 +1146,27 @@ class ReportLabeller {
     // A phrase that starts before the window and ends inside it counts whole ("partially healed"
     // when the window starts at "healed").
     const scanFrom = Math.max(sent.start, from - ACUITY_OVERLAP_CHARS);
+    const found: Array<{ a: Acuity; start: number; end: number }> = [];
     for (let m = this.nextMatch(re, scanFrom); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
       if (m.end > to) break;
       if (m.end <= from) continue;
       if (this.negatedWordAt(m.start)) continue;
       const a = this.rules.acuity.categoryOf(m.text, this.text, m.start);
-      if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
+      if (a) found.push({ a, start: m.start, end: m.end });
     }
+    // Ages offered as alternatives ("an acute or old fracture", "subacute or chronic") give none.
+    const alternative = found.map((f, i) =>
+      [found[i - 1], found[i + 1]].some(
+        (g) =>
+          g !== undefined &&
+          g.a !== f.a &&
+          ACUITY_ALTERNATIVE.test(this.text.slice(Math.min(f.end, g.end), Math.max(f.start, g.start))),
+      ),
+    );
+    found.forEach((f, i) => {
+      if (!alternative[i] && (best === null || this.rules.acuityRank[f.a] > this.rules.acuityRank[best]))
+        best = f.a;
+    });
     return best;
   }
 

@@ -761,4 +761,14 @@ describe('labelReport: hardware, examinations, future studies and conditionals o
     assert.deepEqual([c.status, c.cue], ['negative', 'conditional']);
     assert.equal(rib('Follow-up radiographs show callus at the left 6th rib fracture.').status, 'positive');
   });
+  it('ages offered as alternatives give no acuity; one age phrase still does', () => {
+    const r = rib('IMPRESSION: Right 6th rib irregularity, which could represent an acute or old fracture.');
+    assert.deepEqual([r.status, r.acuity], ['uncertain', 'unspecified']);
+    assert.equal(
+      rib('Fracture of the right 10th rib which may be subacute or chronic.').acuity,
+      'unspecified',
+    );
+    assert.equal(rib('Left 6th rib fracture, acute or subacute.').acuity, 'acute');
+    assert.equal(rib('Acute left 6th and old right 8th rib fractures.').acuity, 'acute');
+  });
 });
