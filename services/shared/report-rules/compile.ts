@@ -67,6 +67,8 @@ export interface CompiledRules {
   /** Abbreviations whose period does not end a sentence ("L. 7th rib fx"). */
   readonly abbreviations: Abbreviations;
   readonly anotherFinding: ReadonlySet<string>;
+  /** attributes.fixationRelations, each as its lower-case words. */
+  readonly fixationRelations: readonly (readonly string[])[];
   readonly side: Vocabulary<Side>;
   readonly acuity: Vocabulary<Acuity>;
   readonly acuityRank: Readonly<Record<Acuity, number>>;
@@ -202,6 +204,7 @@ function build(r: RulesFile): CompiledRules {
       ),
     },
     anotherFinding: new Set(r.attributes.anotherFinding.map((w) => w.toLowerCase())),
+    fixationRelations: r.attributes.fixationRelations.map((p) => p.toLowerCase().trim().split(/\s+/)),
     side: compileVocabulary(
       (['bilateral', 'left', 'right'] as const).map((c) => ({ category: c, terms: r.attributes.side[c] })),
       'attributes.side',

@@ -140,6 +140,10 @@ const MAX_REASONS = 16;
 /** Words before a mention read for "additional" and for a qualified negation. */
 const PHRASE_WORDS = 4;
 const CONNECTORS = new Set(['and', 'or', 'nor']);
+/** A list item after a finding ("..., fracture, effusion, or consolidation") is at most this long. */
+const LIST_ITEM_WORDS = 5;
+/** Items after the finding looked at for the and/or that ends its list. */
+const MAX_LIST_ITEMS = 4;
 /** Words that negate the acuity word right after them ("no acute fracture. Old healed ..."). */
 const ACUITY_NEGATORS = new Set(['no', 'not', 'without', 'nor']);
 /** Words that attach an anatomy phrase after a finding to it ("fracture of the right clavicle"). */
@@ -163,6 +167,8 @@ const ANAPHORIC = new Set([
 const ANAPHORA_WORDS = 3;
 /** How far before an acuity window a multi-word acuity phrase may start ("acute or subacute"). */
 const ACUITY_OVERLAP_CHARS = 24;
+/** What joins two ages offered as alternatives ("acute or old", "subacute versus chronic"). */
+const ACUITY_ALTERNATIVE = /^\s*(?:,\s*)?(?:or|versus|vs\.?|\/)\s*$/i;
 /**
  * Above these sizes the per-finding look-ups use indexes (regex matches, word counts, anatomy by
  * class) so a text with many findings labels in about linear time; below them the direct scans are
@@ -429,12 +435,27 @@ class ReportLabeller {
     } else if (group.anatomyFromPreviousSentence) {
       const prev = this.previousSentence(sent);
       if (prev) {
-        const bones = this.anatomyOf(prev).filter((a) => isBone(a.cls));
+        // "Left clavicle plate with lucency around the screws. The fracture line remains visible":
+        // a device or an examination named after a bone names that bone for the next sentence.
+        const bones = this.anatomyOf(prev)
+          .map((a) => this.asNamedBone(a))
+          .filter((a) => isBone(a.cls));
         const last = bones[bones.length - 1];
         if (last) {
           anchor = this.coordinated(bones, last);
           anchorSentence = prev;
         }
+      }
+    }
+    if (anchor.length > 0 && anchor.every((a) => !isBone(a.cls))) {
+      // "Dedicated clavicle radiographs show no fracture": a finding of a bone's examination is
+      // the bone's; "plate and screws across a healed fracture": the fracture is the fixed bone's.
+      if (anchor.some((a) => a.cls === 'none'))
+        anchor = anchor.map((a) => (a.cls === 'none' ? this.asNamedBone(a) : a));
+      const fixed = this.fixedBone(anatomy, anchor, fs, fe);
+      if (fixed) {
+        anchor = [fixed.hit];
+        anchorFirst = anatomy.length > MANY_HITS ? fixed.index : -1;
       }
     }
     if (anchor.length === 0) {
@@ -443,6 +464,51 @@ class ReportLabeller {
       anchor = [{ start: fs, end: fe, cls: 'other' }];
     }
     return { anatomy, anchor, anchorSentence, anchorFirst };
+  }
+
+  /**
+   * A device or examination term as the bone it is named after ("clavicle plate", "dedicated
+   * clavicle", "rib series"); other hits as they are.
+   */
+  private asNamedBone(a: Hit<AnatomyClass>): Hit<AnatomyClass> {
+    if (isBone(a.cls)) return a;
+    for (const cls of ['rib', 'clavicle', 'other'] as const) {
+      const m = this.nextMatch(this.rules.boneTerms[cls], a.start);
+      if (m !== null && m.end <= a.end) return { start: a.start, end: a.end, cls };
+    }
+    return a;
+  }
+
+  /**
+   * The bone a device before the finding fixes, when a fixation relation joins the two ("right
+   * clavicle ORIF with plate and screws across a healed midshaft fracture"): the nearest bone of
+   * the sentence (or device named after one: "clavicle plate") within the anatomy window.
+   */
+  private fixedBone(
+    anatomy: Hit<AnatomyClass>[],
+    anchor: Hit<AnatomyClass>[],
+    fs: number,
+    fe: number,
+  ): { hit: Hit<AnatomyClass>; index: number } | null {
+    const device = anchor.filter((a) => a.cls === 'device' && a.end <= fs).pop();
+    if (!device) return null;
+    const words = wordsIn(this.text, device.end, fs);
+    const relation = this.rules.fixationRelations.find((r) => r.every((w, k) => words[k] === w));
+    if (!relation) return null;
+    if (!words.slice(relation.length).every((w) => this.rules.modifiers.has(w) || isRibNumberWord(w)))
+      return null;
+    let best: { hit: Hit<AnatomyClass>; index: number } | null = null;
+    let bestDist = this.rules.windows.anatomyWords + 1;
+    anatomy.forEach((a, index) => {
+      const hit = this.asNamedBone(a);
+      if (!isBone(hit.cls)) return;
+      const d = a.end <= fs ? this.words(a.end, fs) : this.words(fe, a.start);
+      if (d < bestDist) {
+        bestDist = d;
+        best = { hit, index };
+      }
+    });
+    return best;
   }
 
   /** Positive, uncertain or negative, with the cue and trigger that decided it. */
@@ -585,7 +651,12 @@ class ReportLabeller {
     // the same few, and comparing every pair would be quadratic in its mentions.
     const replacers = new Map<string, Mention>();
     for (const h of counting) {
-      if (h.rank <= SECTION_BODY || h.another || (h.status === 'negative' && h.qualified)) continue;
+      if (
+        h.rank <= SECTION_BODY ||
+        h.another ||
+        (h.status === 'negative' && (h.qualified || h.cue === 'conditional'))
+      )
+        continue;
       const key = `${h.rank}|${h.side}|${h.ribs.join(',')}`;
       if (!replacers.has(key)) replacers.set(key, h);
     }
@@ -733,7 +804,7 @@ class ReportLabeller {
         const last = before;
         before = t;
         if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-        if (this.preScopeOpen(t, fs)) {
+        if (this.preScopeOpen(t, fs, postFrom, sent)) {
           pre = this.negatedHedge(last, t) ?? t;
           if (t.cls === 'notAsserted') conditional = t;
           else if (isHedge(pre.cls) && conditional) pre = conditional;
@@ -827,7 +898,7 @@ class ReportLabeller {
       if (t.cls === 'terminator') break;
       if (!isPreTrigger(t.cls)) continue;
       if (t.cls === 'hedgeAdjacent' && !this.adjacent(sent, t.end, fs)) continue;
-      if (this.preScopeOpen(t, fs)) {
+      if (this.preScopeOpen(t, fs, postFrom, sent)) {
         let k = j - 1;
         while (k >= 0 && !isPreTrigger(triggers[k]!.cls) && triggers[k]!.cls !== 'terminator') k--;
         pre = (k >= 0 ? this.negatedHedge(triggers[k], t) : undefined) ?? t;
@@ -835,7 +906,7 @@ class ReportLabeller {
           // An open conditional before it makes the hedge hypothetical (as in assertion()).
           for (let c = j - 1; c >= 0 && triggers[c]!.cls !== 'terminator'; c--) {
             const u = triggers[c]!;
-            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs)) {
+            if (u.cls === 'notAsserted' && this.preScopeOpen(u, fs, postFrom, sent)) {
               pre = u;
               break;
             }
@@ -860,9 +931,11 @@ class ReportLabeller {
 
   /**
    * A comma ends a trigger's scope unless it only separates modifiers ("no acute, displaced rib
-   * fracture") or the last item is joined by and/or ("no effusion, pneumothorax, or fracture").
+   * fracture") or the finding is an item of a list joined by and/or, the last ("no effusion,
+   * pneumothorax, or fracture") or one before it ("no pneumothorax, fracture, or effusion"; the
+   * finding's noun phrase ends at npEnd).
    */
-  private preScopeOpen(t: Hit<TriggerKind>, fs: number): boolean {
+  private preScopeOpen(t: Hit<TriggerKind>, fs: number, npEnd: number, sent: Sentence): boolean {
     const { text } = this;
     let segStart = t.end;
     let lastComma = -1;
@@ -884,7 +957,52 @@ class ReportLabeller {
       const inNumbering = k > 0 && isRibNumberWord(words[k - 1]!) && isRibNumberWord(words[k + 1] ?? '');
       if (!inNumbering) return true;
     }
+    return this.listGoesOnAfter(npEnd, sent);
+  }
+
+  /**
+   * Whether more items of a list follow the noun phrase ending at `from`: an and/or right after it
+   * ("bone island, healing fracture or metastasis"), or short comma-separated items and then one
+   * ("pneumothorax, rib fracture, effusion, or consolidation"). A predicate after the finding ("...,
+   * the rib fractures are seen and ...") or a new trigger after the and/or ("..., healed rib
+   * fracture and no acute ...") is no list item.
+   */
+  private listGoesOnAfter(from: number, sent: Sentence): boolean {
+    const { text } = this;
+    let i = from;
+    while (i < sent.end && isSpaceCode(text.charCodeAt(i))) i++;
+    const comma = text.charCodeAt(i) === 44;
+    if (comma) i++;
+    let items = 0;
+    let words = 0;
+    while (i < sent.end) {
+      const c = text.charCodeAt(i);
+      if (c === 44) {
+        // Without a comma after the finding only an and/or right after it goes on with the list.
+        if (!comma || words === 0 || ++items >= MAX_LIST_ITEMS) return false;
+        words = 0;
+        i++;
+        continue;
+      }
+      if (!isWordChar(c)) {
+        i++;
+        continue;
+      }
+      let e = i;
+      while (e < sent.end && isWordChar(text.charCodeAt(e))) e++;
+      if (CONNECTORS.has(text.slice(i, e).toLowerCase())) return this.listItemAt(e, sent);
+      if (!comma || ++words > LIST_ITEM_WORDS) return false;
+      i = e;
+    }
     return false;
+  }
+
+  /** Whether a list item starts after pos: a word that does not open a trigger of its own. */
+  private listItemAt(pos: number, sent: Sentence): boolean {
+    let p = pos;
+    while (p < sent.end && !isWordChar(this.text.charCodeAt(p))) p++;
+    if (p >= sent.end) return false;
+    return !this.triggersOf(sent).some((t) => t.start === p && isPreTrigger(t.cls));
   }
 
   /** A comma inside a rib numbering ("evidence of 6th, 7th, and 9th rib fractures"): no clause ends there. */
@@ -1032,13 +1150,27 @@ class ReportLabeller {
     // A phrase that starts before the window and ends inside it counts whole ("partially healed"
     // when the window starts at "healed").
     const scanFrom = Math.max(sent.start, from - ACUITY_OVERLAP_CHARS);
+    const found: Array<{ a: Acuity; start: number; end: number }> = [];
     for (let m = this.nextMatch(re, scanFrom); m !== null && m.start < to; m = this.nextMatch(re, m.end)) {
       if (m.end > to) break;
       if (m.end <= from) continue;
       if (this.negatedWordAt(m.start)) continue;
       const a = this.rules.acuity.categoryOf(m.text, this.text, m.start);
-      if (a && (best === null || this.rules.acuityRank[a] > this.rules.acuityRank[best])) best = a;
+      if (a) found.push({ a, start: m.start, end: m.end });
     }
+    // Ages offered as alternatives ("an acute or old fracture", "subacute or chronic") give none.
+    const alternative = found.map((f, i) =>
+      [found[i - 1], found[i + 1]].some(
+        (g) =>
+          g !== undefined &&
+          g.a !== f.a &&
+          ACUITY_ALTERNATIVE.test(this.text.slice(Math.min(f.end, g.end), Math.max(f.start, g.start))),
+      ),
+    );
+    found.forEach((f, i) => {
+      if (!alternative[i] && (best === null || this.rules.acuityRank[f.a] > this.rules.acuityRank[best]))
+        best = f.a;
+    });
     return best;
   }
 

@@ -115,6 +115,11 @@ export const rulesFileSchema = z
         negationQualifiers: z.array(z.string().min(1)).default([]),
         /** Words that mark a mention as a finding of its own ("additional", "another"). */
         anotherFinding: z.array(z.string().min(1)).default([]),
+        /**
+         * Words that place a device at a fracture of the bone it fixes ("plate and screws across a
+         * healed fracture"): the fracture is the bone's, not the device's.
+         */
+        fixationRelations: z.array(z.string().min(1)).default([]),
       })
       .strict(),
     windows: z

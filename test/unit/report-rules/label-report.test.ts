@@ -708,3 +708,67 @@ describe('labelReport: hedges, negations and scope ends of challenge batch 12', 
     assert.equal(rib('No underlying rib fracture.').status, 'negative');
   });
 });
+
+describe('labelReport: hardware, examinations, future studies and conditionals of batch b16 (rules 1.6.2)', () => {
+  it("a fracture a device is placed across is the fixed bone's, not the device's", () => {
+    const c = clav('FINDINGS: Right clavicle ORIF with plate and screws across a healed midshaft fracture.');
+    assert.deepEqual([c.status, c.acuity, c.side], ['positive', 'old', 'right']);
+    const r = rib('Left rib plating spanning healing 5th and 6th rib fractures.');
+    assert.deepEqual([r.status, r.acuity, r.side], ['positive', 'healing', 'left']);
+  });
+  it('a fractured device stays hardware, also next to a fixation relation', () => {
+    assert.equal(clav('Fractured screw of the right clavicle plate.').cue, 'hardware');
+    assert.equal(
+      clav('Right clavicle plate. The most lateral screw across the bone is fractured.').status,
+      'negative',
+    );
+    // No bone named: the device's fracture is not given to any bone.
+    assert.equal(other('Screws across the fracture site are fractured.').status, 'negative');
+  });
+  it("an elliptic fracture after a device named after a bone is that bone's", () => {
+    const l = labelReport(
+      'FINDINGS: Left clavicle plate with lucency around the lateral screws. The fracture line remains visible with some callus.',
+    );
+    assert.deepEqual(
+      [l.clavicle.status, l.clavicle.acuity, l.clavicle.side],
+      ['positive', 'healing', 'left'],
+    );
+    assert.equal(l.other.status, 'negative');
+  });
+  it('what an examination of a bone shows is about that bone: an addendum retracts by it', () => {
+    const c = clav(
+      'FINDINGS: Possible fracture of the right clavicle.\nIMPRESSION: Possible right clavicle fracture.\nADDENDUM: Dedicated clavicle radiographs obtained the same day show no fracture.',
+    );
+    assert.deepEqual([c.status, c.cue], ['negative', 'negation']);
+    assert.equal(rib('IMPRESSION: Rib series shows a nondisplaced fracture.').status, 'positive');
+  });
+  it('a recommended examination of a bone still asserts nothing and replaces nothing (precedence rule 6)', () => {
+    assert.equal(
+      clav('Dedicated clavicle views are recommended if there is clinical concern for fracture.').status,
+      'negative',
+    );
+    const c = clav(
+      'FINDINGS: Possible left clavicle fracture.\nIMPRESSION: If clinical concern for clavicle fracture persists, dedicated clavicle views are recommended.',
+    );
+    assert.deepEqual([c.status, c.side], ['uncertain', 'left']);
+  });
+  it('what a future study may show is hypothetical', () => {
+    const l = labelReport(
+      'FINDINGS: Subtle irregular contour of the right 5th rib. Follow-up films in 10-14 days may show callus.\nIMPRESSION: Possible right 5th rib fracture.',
+    );
+    assert.deepEqual([l.rib.status, l.other.status], ['uncertain', 'negative']);
+    const c = labelReport('Repeat radiographs may show callus at the left 6th rib.').rib;
+    assert.deepEqual([c.status, c.cue], ['negative', 'conditional']);
+    assert.equal(rib('Follow-up radiographs show callus at the left 6th rib fracture.').status, 'positive');
+  });
+  it('ages offered as alternatives give no acuity; one age phrase still does', () => {
+    const r = rib('IMPRESSION: Right 6th rib irregularity, which could represent an acute or old fracture.');
+    assert.deepEqual([r.status, r.acuity], ['uncertain', 'unspecified']);
+    assert.equal(
+      rib('Fracture of the right 10th rib which may be subacute or chronic.').acuity,
+      'unspecified',
+    );
+    assert.equal(rib('Left 6th rib fracture, acute or subacute.').acuity, 'acute');
+    assert.equal(rib('Acute left 6th and old right 8th rib fractures.').acuity, 'acute');
+  });
+});

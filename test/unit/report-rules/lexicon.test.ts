@@ -171,3 +171,36 @@ describe('comma scope (rules 1.6.1)', () => {
     assert.equal(ribStatus('No pneumothorax, effusion, or left 5th and 6th rib fractures.'), 'negative');
   });
 });
+
+describe('negated visibility and list scope (rules 1.6.2, batch b16)', () => {
+  it('a negation of visibility with an adverb of its means negates; one of degree hedges', () => {
+    assert.equal(ribStatus('The left 6th rib fracture is not radiographically evident.'), 'negative');
+    assert.equal(
+      ribStatus('The rib fracture described on outside CT is not radiographically evident.'),
+      'negative',
+    );
+    assert.equal(ribStatus('The known left rib fractures are not well seen on this exam.'), 'uncertain');
+  });
+  it('a finding before the last item of a list joined by and/or is in the list trigger scope', () => {
+    assert.equal(ribStatus('No pneumothorax, rib fracture, or effusion.'), 'negative');
+    assert.equal(
+      ribStatus('No pneumothorax, left 6th rib fracture, effusion, or consolidation.'),
+      'negative',
+    );
+    assert.equal(
+      ribStatus(
+        'Differential considerations include bone island, healing left 5th rib fracture or metastasis.',
+      ),
+      'uncertain',
+    );
+  });
+  it('a finding with its own predicate after a fronted negated clause stays asserted', () => {
+    assert.equal(ribStatus('No pneumothorax, left rib fractures are again seen.'), 'positive');
+    assert.equal(
+      ribStatus('Without pneumothorax, the left 5th rib fracture is seen and unchanged.'),
+      'positive',
+    );
+    // An and/or that opens a new negated clause does not continue the list.
+    assert.equal(ribStatus('No pneumothorax, healed left 5th rib fracture and no effusion.'), 'positive');
+  });
+});
