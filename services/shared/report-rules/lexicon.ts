@@ -1,4 +1,4 @@
-import type { Term } from './rules-file.ts';
+import type { Term } from './term.ts';
 import { ExpectedError } from '../errors.ts';
 
 /**

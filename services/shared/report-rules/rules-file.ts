@@ -6,9 +6,12 @@ import {
   withoutLexiconTerms,
   type LexiconEntry,
 } from './lexicon.ts';
+import type { Term } from './term.ts';
+
+export type { Term };
 
 /** A vocabulary entry: a phrase (case-insensitive, word boundaries, any whitespace) or a regex. */
-const term = z.union([
+const term: z.ZodType<Term> = z.union([
   z.string().min(1, 'a term must not be empty'),
   z.object({ pattern: z.string().min(1, 'a pattern must not be empty') }).strict(),
 ]);
@@ -152,7 +155,6 @@ export const rulesFileSchema = z
   .strict();
 
 export type RulesFile = z.infer<typeof rulesFileSchema>;
-export type Term = z.infer<typeof term>;
 
 /**
  * Merges a local rules file on top of a base: objects merge key by key, arrays of terms are
