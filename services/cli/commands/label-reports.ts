@@ -202,8 +202,13 @@ const KIND_NAMES: Record<string, [string, string]> = {
   line: ['line that is not an HL7 segment', 'lines that are not HL7 segments'],
 };
 
-/** Inputs this large are labelled on several threads (below it, starting them costs more than it saves). */
-const PARALLEL_MIN_BYTES = 2 << 20;
+/**
+ * Inputs this large are labelled on several threads when cores are idle. Below it a helper costs
+ * what it saves: on a quiet 2-core machine (BENCHMARKS.md) a 24 MiB export ran at 109,223 and
+ * 102,706 reports/s on one thread against 97,884 and 104,173 on two, and a 125 MiB one at 188,415
+ * and 197,255 against 203,606 and 196,649.
+ */
+const PARALLEL_MIN_BYTES = 64 << 20;
 const MAX_THREADS = 4;
 
 /** How many threads label: --threads, else this one plus the cores the load average leaves idle. */
