@@ -17,6 +17,15 @@ function slowBroker(sendMs: number): { kafka: Kafka; received: string[] } {
   return { kafka: { producer: () => producer } as unknown as Kafka, received };
 }
 
+/** The i-th message of a load, its id and value `<prefix><i>`. */
+const numbered =
+  (prefix: string) =>
+  (i: number): { id: string; key: null; value: string } => ({
+    id: `${prefix}${i}`,
+    key: null,
+    value: `${prefix}${i}`,
+  });
+
 describe('a steady test load', () => {
   it('sends rate x duration messages even when a send outlasts the end of the run', async () => {
     // sends of 300 ms in a 1 s run: one is still in flight when the run's time is up
@@ -26,7 +35,7 @@ describe('a steady test load', () => {
       topic: 't',
       ratePerSecond: 100,
       durationMs: 1_000,
-      message: (i) => ({ id: `m${i}`, key: null, value: `m${i}` }),
+      message: numbered('m'),
     });
     await load.done;
     assert.equal(load.sent, 100);
@@ -41,7 +50,7 @@ describe('a steady test load', () => {
     const fast = slowBroker(1);
     const slow = slowBroker(170);
     const options = { topic: 't', ratePerSecond: 40, durationMs: 900 };
-    const message = (i: number) => ({ id: `acc-${i}`, key: null, value: `acc-${i}` });
+    const message = numbered('acc-');
     const a = new SteadyLoad({ ...options, kafka: fast.kafka, message });
     const b = new SteadyLoad({ ...options, kafka: slow.kafka, message });
     await Promise.all([a.done, b.done]);
@@ -56,7 +65,7 @@ describe('a steady test load', () => {
       topic: 't',
       ratePerSecond: 100,
       durationMs: 60_000,
-      message: (i) => ({ id: `m${i}`, key: null, value: `m${i}` }),
+      message: numbered('m'),
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     load.stop();
