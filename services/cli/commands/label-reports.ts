@@ -203,10 +203,9 @@ const KIND_NAMES: Record<string, [string, string]> = {
 };
 
 /**
- * Inputs this large are labelled on several threads when cores are idle. Below it a helper costs
- * what it saves: on a quiet 2-core machine (BENCHMARKS.md) a 24 MiB export ran at 109,223 and
- * 102,706 reports/s on one thread against 97,884 and 104,173 on two, and a 125 MiB one at 188,415
- * and 197,255 against 203,606 and 196,649.
+ * Inputs this large are labelled on several threads when cores are idle. Below it a helper (its
+ * own start-up and JIT warm-up) costs what it saves: measured on a quiet 2-core machine, no gain
+ * at 24 MiB, break-even at 125 MiB (BENCHMARKS.md, issue 15 quiet re-measure).
  */
 const PARALLEL_MIN_BYTES = 64 << 20;
 const MAX_THREADS = 4;
